@@ -1,0 +1,17 @@
+#!/usr/bin/env node
+// `skiff`: the user CLI. Each command lives in its own file and registers itself on the program here.
+import { Command } from 'commander';
+import { runCli } from '../common/run-cli.js';
+import { DEFAULT_ROOT, DEFAULT_STATE } from './context.js';
+
+const program = new Command('skiff')
+  .description('run and manage containers, images and networks')
+  .option('--root <dir>', 'persistent data directory', DEFAULT_ROOT)
+  .option('--state <dir>', 'runtime state directory', DEFAULT_STATE)
+  .showHelpAfterError();
+
+// Command modules: each exports `register(program: Command): void`.
+const modules: { register(program: Command): void }[] = [];
+for (const m of modules) m.register(program);
+
+await runCli(program);
