@@ -3,23 +3,91 @@
 #define SKIFF_INIT_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 struct step {
     int index;     /* position in the plan, reported with errors */
     int argc;      /* fields after the op name */
     char **argv;   /* NUL-terminated copies of the fields after the op name */
-    size_t *lens;  /* their lengths (fields may hold NUL bytes only where an op says so) */
+    size_t *lens;  /* their lengths (the state JSON and hook stdin may be long) */
 };
 
+/* What the steps share while the plan runs. */
+struct ctx {
+    int chan;               /* the channel to the runtime */
+    int console_fd;         /* connected console socket (console-connect), -1 */
+    int proxy_fd[2];        /* socketpair: the child sends the pty master to a `wait` parent that proxies it */
+    int fifo_fd;            /* O_PATH fd of the exec fifo, -1 */
+    char *exec_path;        /* set by resolve-exec */
+    char *state;            /* state JSON received after `pid` (stdin of `hook @state`) */
+    size_t state_len;
+    char *process_state;    /* ContainerProcessState JSON for the seccomp listener (`@process-state`) */
+    size_t process_state_len;
+    char *log_path;         /* monitor step */
+    char *exit_file;
+};
+
+extern struct ctx g;
+
 /* Report to the runtime (docs/launch-plan.md "Protocol"). */
+void chan_send(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void report_warn(const struct step *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* An op returns 0, or -errno with an optional detail set through set_detail(). */
 void set_detail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Parse a decimal argument; on a bad number returns -EINVAL through *err. */
+/* Parse a decimal argument; on a bad number sets *err to -EINVAL (and a detail). */
 unsigned long long arg_u64(const struct step *s, int i, int *err);
 long long arg_i64(const struct step *s, int i, int *err);
+
+/* fs-ops.c: mounts and files, paths resolved inside a root where the op says so. */
+int op_mount(const struct step *s);
+int op_mount_in(const struct step *s);
+int op_mkdir_in(const struct step *s);
+int op_touch_in(const struct step *s);
+int op_pivot_root(const struct step *s);
+int op_chroot(const struct step *s);
+int op_mknod(const struct step *s);
+int op_symlink(const struct step *s);
+int op_mask(const struct step *s);
+int op_readonly(const struct step *s);
+int op_write(const struct step *s);
+int op_mkfifo(const struct step *s);
+
+/* process-ops.c: identity, privileges, limits, exec. */
+int op_user(const struct step *s);
+int op_keepcaps(const struct step *s);
+int op_capbset(const struct step *s);
+int op_capset(const struct step *s);
+int op_no_new_privs(const struct step *s);
+int op_rlimit(const struct step *s);
+int op_umask(const struct step *s);
+int op_chdir(const struct step *s);
+int op_setsid(const struct step *s);
+int op_hostname(const struct step *s);
+int op_domainname(const struct step *s);
+int op_keyring(const struct step *s);
+int op_personality(const struct step *s);
+int op_ioprio(const struct step *s);
+int op_sched(const struct step *s);
+int op_close_fds(const struct step *s);
+int op_resolve_exec(const struct step *s);
+int op_exec(const struct step *s);
+int op_hook(const struct step *s);
+void reset_signals(void);
+
+/* console.c */
+int op_console_connect(const struct step *s);
+int op_console(const struct step *s);
+int send_fd(int sock, int fd, const char *payload, size_t len);
+int recv_fd(int sock);
+
+/* parent.c: what the parent does after clone. */
+int parent_wait(pid_t child, int proxy);
+int parent_monitor(pid_t child, int out_fd, int err_fd);
+
+/* pause.c */
+int pause_main(void);
 
 /* seccomp.c */
 int op_seccomp_init(const struct step *s);

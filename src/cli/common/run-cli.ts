@@ -6,8 +6,11 @@ export function errorLine(prog: string, err: unknown): string {
   return `${prog}: ${msg.split('\n')[0]}`;
 }
 
-/** Parses argv and runs the command; any error becomes `prog: message` on stderr and exit status 1. */
-export async function runCli(program: Command, argv = process.argv): Promise<void> {
+/**
+ * Parses argv and runs the command; any error becomes `prog: message` on stderr and exit status 1.
+ * `onError` also receives the message (skiff-runtime writes it to its --log, where engines look for it).
+ */
+export async function runCli(program: Command, argv = process.argv, onError?: (message: string) => void): Promise<void> {
   program.exitOverride();
   try {
     await program.parseAsync(argv);
@@ -17,7 +20,13 @@ export async function runCli(program: Command, argv = process.argv): Promise<voi
       process.exitCode = err.exitCode;
       return;
     }
-    process.stderr.write(errorLine(program.name(), err) + '\n');
+    const line = errorLine(program.name(), err);
+    process.stderr.write(line + '\n');
+    try {
+      onError?.(line.slice(program.name().length + 2));
+    } catch {
+      // The log file is best effort; the error is already on stderr.
+    }
     if (process.env.SKIFF_DEBUG && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
     process.exitCode = process.exitCode || 1;
   }

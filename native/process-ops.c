@@ -1,0 +1,405 @@
+/* Identity, privileges, limits, and the final exec of the container process. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/types.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <grp.h>
+#include <unistd.h>
+
+#include "skiff-init.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+#define KEYCTL_JOIN_SESSION_KEYRING 1
+#define IOPRIO_WHO_PROCESS 1
+
+/* sched_setattr(2)'s argument; glibc has no wrapper, and <linux/sched/types.h> clashes with <sched.h>. */
+struct sched_attr {
+    __u32 size;
+    __u32 sched_policy;
+    __u64 sched_flags;
+    __s32 sched_nice;
+    __u32 sched_priority;
+    __u64 sched_runtime;
+    __u64 sched_deadline;
+    __u64 sched_period;
+};
+
+int op_user(const struct step *s)
+{
+    int err = 0;
+    uid_t uid = (uid_t)arg_u64(s, 0, &err);
+    gid_t gid = (gid_t)arg_u64(s, 1, &err);
+    if (err)
+        return err;
+    gid_t gids[256];
+    size_t n = 0;
+    for (char *p = s->argv[2]; *p;) {
+        char *end;
+        if (n == sizeof gids / sizeof gids[0]) {
+            set_detail("more than %zu additional gids", n);
+            return -E2BIG;
+        }
+        gids[n++] = (gid_t)strtoul(p, &end, 10);
+        if (end == p || (*end && *end != ',')) {
+            set_detail("bad gid list \"%s\"", s->argv[2]);
+            return -EINVAL;
+        }
+        p = *end ? end + 1 : end;
+    }
+    if (setgroups(n, gids) < 0) {
+        set_detail("setgroups");
+        return -errno;
+    }
+    if (setresgid(gid, gid, gid) < 0) {
+        set_detail("setresgid %u", gid);
+        return -errno;
+    }
+    if (setresuid(uid, uid, uid) < 0) {
+        set_detail("setresuid %u", uid);
+        return -errno;
+    }
+    return 0;
+}
+
+int op_keepcaps(const struct step *s)
+{
+    int err = 0;
+    unsigned long on = arg_u64(s, 0, &err);
+    if (err)
+        return err;
+    return prctl(PR_SET_KEEPCAPS, on, 0, 0, 0) < 0 ? -errno : 0;
+}
+
+static int last_cap(void)
+{
+    FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "re");
+    int last = CAP_LAST_CAP;
+    if (f) {
+        if (fscanf(f, "%d", &last) != 1)
+            last = CAP_LAST_CAP;
+        fclose(f);
+    }
+    return last;
+}
+
+int op_capbset(const struct step *s)
+{
+    int err = 0;
+    unsigned long long keep = arg_u64(s, 0, &err);
+    if (err)
+        return err;
+    int last = last_cap();
+    for (int cap = 0; cap <= last && cap < 64; cap++) {
+        if (keep & (1ULL << cap))
+            continue;
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) {
+            set_detail("drop capability %d from the bounding set", cap);
+            return -errno;
+        }
+    }
+    return 0;
+}
+
+int op_capset(const struct step *s)
+{
+    int err = 0;
+    unsigned long long eff = arg_u64(s, 0, &err), perm = arg_u64(s, 1, &err);
+    unsigned long long inh = arg_u64(s, 2, &err), amb = arg_u64(s, 3, &err);
+    if (err)
+        return err;
+    struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+    struct __user_cap_data_struct data[2] = {
+        { .effective = (__u32)eff, .permitted = (__u32)perm, .inheritable = (__u32)inh },
+        { .effective = (__u32)(eff >> 32), .permitted = (__u32)(perm >> 32), .inheritable = (__u32)(inh >> 32) },
+    };
+    if (syscall(SYS_capset, &hdr, data) < 0) {
+        set_detail("capset");
+        return -errno;
+    }
+    /* capabilities(7): an ambient capability must also be permitted and inheritable, which the plan ensures. */
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+        return -errno;
+    for (int cap = 0; cap < 64; cap++) {
+        if (!(amb & (1ULL << cap)))
+            continue;
+        if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0) {
+            set_detail("raise ambient capability %d", cap);
+            return -errno;
+        }
+    }
+    return 0;
+}
+
+int op_no_new_privs(const struct step *s)
+{
+    (void)s;
+    return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ? -errno : 0;
+}
+
+int op_rlimit(const struct step *s)
+{
+    int err = 0;
+    int res = (int)arg_u64(s, 0, &err);
+    struct rlimit rl = { .rlim_cur = arg_u64(s, 1, &err), .rlim_max = arg_u64(s, 2, &err) };
+    if (err)
+        return err;
+    return prlimit(0, res, &rl, NULL) < 0 ? -errno : 0;
+}
+
+int op_umask(const struct step *s)
+{
+    int err = 0;
+    mode_t m = (mode_t)arg_u64(s, 0, &err);
+    if (err)
+        return err;
+    umask(m);
+    return 0;
+}
+
+int op_chdir(const struct step *s)
+{
+    return chdir(s->argv[0]) < 0 ? -errno : 0;
+}
+
+int op_setsid(const struct step *s)
+{
+    (void)s;
+    return setsid() < 0 ? -errno : 0;
+}
+
+int op_hostname(const struct step *s)
+{
+    return sethostname(s->argv[0], s->lens[0]) < 0 ? -errno : 0;
+}
+
+int op_domainname(const struct step *s)
+{
+    return setdomainname(s->argv[0], s->lens[0]) < 0 ? -errno : 0;
+}
+
+int op_keyring(const struct step *s)
+{
+    if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, s->argv[0]) < 0) {
+        /* Kernels without keyring support: nothing to isolate. */
+        if (errno == ENOSYS)
+            return 0;
+        return -errno;
+    }
+    return 0;
+}
+
+int op_personality(const struct step *s)
+{
+    int err = 0;
+    unsigned long p = arg_u64(s, 0, &err);
+    if (err)
+        return err;
+    return personality(p) < 0 ? -errno : 0;
+}
+
+int op_ioprio(const struct step *s)
+{
+    int err = 0;
+    int v = (int)arg_u64(s, 0, &err);
+    if (err)
+        return err;
+    return syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, v) < 0 ? -errno : 0;
+}
+
+int op_sched(const struct step *s)
+{
+    int err = 0;
+    struct sched_attr attr = {
+        .size = sizeof attr,
+        .sched_policy = (__u32)arg_u64(s, 0, &err),
+        .sched_flags = arg_u64(s, 1, &err),
+        .sched_nice = (__s32)arg_i64(s, 2, &err),
+        .sched_priority = (__u32)arg_u64(s, 3, &err),
+        .sched_runtime = arg_u64(s, 4, &err),
+        .sched_deadline = arg_u64(s, 5, &err),
+        .sched_period = arg_u64(s, 6, &err),
+    };
+    if (err)
+        return err;
+    return syscall(SYS_sched_setattr, 0, &attr, 0) < 0 ? -errno : 0;
+}
+
+/* Every fd from `first` on is closed by execve: nothing of ours leaks into the container (CVE-2024-21626). */
+int op_close_fds(const struct step *s)
+{
+    int err = 0;
+    unsigned first = (unsigned)arg_u64(s, 0, &err);
+    if (err)
+        return err;
+    return syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0 ? -errno : 0;
+}
+
+static int is_executable(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) < 0)
+        return -errno;
+    if (!S_ISREG(st.st_mode))
+        return -EACCES;
+    return access(path, X_OK) < 0 ? -errno : 0;
+}
+
+/* execvp(3)'s search, but in the container's $PATH and before `ready`, so create can report a missing binary. */
+int op_resolve_exec(const struct step *s)
+{
+    const char *name = s->argv[0];
+    if (!name[0])
+        return -ENOENT;
+    if (strchr(name, '/')) {
+        int r = is_executable(name);
+        if (r < 0)
+            return r;
+        g.exec_path = strdup(name);
+        return g.exec_path ? 0 : -ENOMEM;
+    }
+    int best = -ENOENT;
+    char *path = strdup(s->argv[1]);
+    if (!path)
+        return -ENOMEM;
+    for (char *dir = strtok(path, ":"); dir; dir = strtok(NULL, ":")) {
+        char full[4096];
+        snprintf(full, sizeof full, "%s/%s", dir[0] ? dir : ".", name);
+        int r = is_executable(full);
+        if (r == 0) {
+            g.exec_path = strdup(full);
+            free(path);
+            return g.exec_path ? 0 : -ENOMEM;
+        }
+        if (r == -EACCES)
+            best = r;
+    }
+    free(path);
+    set_detail("executable file \"%s\" not found in $PATH", name);
+    return best;
+}
+
+/* argc args... envc env..., starting at argv[start]; NULL-terminated arrays point into the step. */
+static int take_vector(const struct step *s, int *at, char ***out)
+{
+    int err = 0;
+    if (*at >= s->argc)
+        return -EINVAL;
+    unsigned long long n = arg_u64(s, *at, &err);
+    if (err || n > (unsigned long long)(s->argc - *at - 1)) {
+        set_detail("bad vector length");
+        return -EINVAL;
+    }
+    char **v = calloc(n + 1, sizeof *v);
+    if (!v)
+        return -ENOMEM;
+    for (unsigned long long i = 0; i < n; i++)
+        v[i] = s->argv[*at + 1 + i];
+    *at += 1 + (int)n;
+    *out = v;
+    return 0;
+}
+
+/* Ignored signals and the blocked mask survive execve(2): hand the container a clean slate. */
+void reset_signals(void)
+{
+    sigset_t none;
+    sigemptyset(&none);
+    for (int sig = 1; sig < NSIG; sig++)
+        signal(sig, SIG_DFL);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+int op_exec(const struct step *s)
+{
+    char **args, **env;
+    int at = 0, r;
+    if ((r = take_vector(s, &at, &args)) < 0 || (r = take_vector(s, &at, &env)) < 0)
+        return r;
+    if (!g.exec_path) {
+        set_detail("exec before resolve-exec");
+        return -EINVAL;
+    }
+    reset_signals();
+    execve(g.exec_path, args, env);
+    set_detail("exec %s", g.exec_path);
+    return -errno;
+}
+
+/* A hook inside the container (startContainer): path timeout stdin argc args... envc env... */
+int op_hook(const struct step *s)
+{
+    int err = 0;
+    if (s->argc < 5)
+        return -EINVAL;
+    unsigned long long timeout = arg_u64(s, 1, &err);
+    if (err)
+        return err;
+    const char *in = s->argv[2];
+    size_t in_len = s->lens[2];
+    if (!strcmp(in, "@state")) {
+        in = g.state ? g.state : "";
+        in_len = g.state ? g.state_len : 0;
+    }
+    char **args, **env;
+    int at = 3, r;
+    if ((r = take_vector(s, &at, &args)) < 0 || (r = take_vector(s, &at, &env)) < 0)
+        return r;
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return -errno;
+    pid_t pid = fork();
+    if (pid < 0)
+        return -errno;
+    if (pid == 0) {
+        dup2(p[0], 0);
+        reset_signals();
+        execve(s->argv[0], args, env);
+        _exit(127);
+    }
+    close(p[0]);
+    signal(SIGPIPE, SIG_IGN);
+    for (size_t off = 0; off < in_len;) {
+        ssize_t n = write(p[1], in + off, in_len - off);
+        if (n <= 0)
+            break;
+        off += n;
+    }
+    close(p[1]);
+    signal(SIGPIPE, SIG_DFL);
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (pidfd >= 0 && timeout > 0) {
+        struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+        if (poll(&pfd, 1, (int)(timeout * 1000)) == 0) {
+            kill(pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+            close(pidfd);
+            set_detail("hook %s timed out after %llus", s->argv[0], timeout);
+            return -ETIMEDOUT;
+        }
+    }
+    if (pidfd >= 0)
+        close(pidfd);
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return -errno;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return 0;
+    set_detail("hook %s: %s %d", s->argv[0], WIFEXITED(status) ? "exit status" : "killed by signal",
+               WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+    return -ECANCELED;
+}

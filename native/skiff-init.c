@@ -1,0 +1,518 @@
+/*
+ * skiff-init: runs a launch plan computed by the TypeScript runtime (docs/launch-plan.md).
+ * It decides nothing: it parses the plan, runs each step in order, and reports a failing step as data.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "skiff-init.h"
+
+struct ctx g = { .chan = -1, .console_fd = -1, .proxy_fd = { -1, -1 }, .fifo_fd = -1 };
+
+static char detail[512];
+
+void set_detail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+}
+
+/* Messages go out with MSG_NOSIGNAL: a runtime that closed the channel must not kill us with SIGPIPE. */
+void chan_send(const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n < 0 || g.chan < 0)
+        return;
+    if ((size_t)n >= sizeof buf)
+        n = sizeof buf - 1;
+    for (int i = 0; i < n - 1; i++)
+        if (buf[i] == '\n')
+            buf[i] = ' ';
+    (void)send(g.chan, buf, n, MSG_NOSIGNAL);
+}
+
+void report_warn(const struct step *s, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    chan_send("warn %d %s\n", s->index, buf);
+}
+
+static void __attribute__((noreturn)) fail(int index, int err, const char *text)
+{
+    chan_send("error %d %d %s\n", index, err, text ? text : "");
+    if (g.chan < 0)
+        fprintf(stderr, "skiff-init: step %d: %s: %s\n", index, strerror(err), text ? text : "");
+    _exit(1);
+}
+
+unsigned long long arg_u64(const struct step *s, int i, int *err)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s->argv[i], &end, 10);
+    if (errno || *end || end == s->argv[i] || s->argv[i][0] == '-') {
+        set_detail("argument %d: bad number \"%s\"", i, s->argv[i]);
+        *err = -EINVAL;
+    }
+    return v;
+}
+
+long long arg_i64(const struct step *s, int i, int *err)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s->argv[i], &end, 10);
+    if (errno || *end || end == s->argv[i]) {
+        set_detail("argument %d: bad number \"%s\"", i, s->argv[i]);
+        *err = -EINVAL;
+    }
+    return v;
+}
+
+/* ---- reading the channel ---- */
+
+static int read_full(int fd, void *buf, size_t len)
+{
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = read(fd, (char *)buf + got, len - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        got += n;
+    }
+    return 0;
+}
+
+/* A netstring `<len>:<bytes>,` from the channel, NUL-terminated; NULL on EOF or a malformed one. */
+static char *read_netstring(int fd, size_t *out_len)
+{
+    size_t len = 0;
+    char c;
+    for (int digits = 0;; digits++) {
+        if (read_full(fd, &c, 1) < 0)
+            return NULL;
+        if (c == ':' && digits > 0)
+            break;
+        if (c < '0' || c > '9' || digits > 12)
+            return NULL;
+        len = len * 10 + (c - '0');
+    }
+    char *buf = malloc(len + 1);
+    if (!buf || read_full(fd, buf, len) < 0 || read_full(fd, &c, 1) < 0 || c != ',') {
+        free(buf);
+        return NULL;
+    }
+    buf[len] = 0;
+    *out_len = len;
+    return buf;
+}
+
+/* Waits for the runtime's `go` line. */
+static int read_go(void)
+{
+    char line[8];
+    size_t n = 0;
+    while (n < sizeof line) {
+        if (read_full(g.chan, &line[n], 1) < 0)
+            return -1;
+        if (line[n++] == '\n')
+            break;
+    }
+    return (n == 3 && memcmp(line, "go\n", 3) == 0) ? 0 : -1;
+}
+
+/* ---- parsing the plan ---- */
+
+/* Parses one netstring at *p (bounded by end); returns its content and advances *p. */
+static char *take_netstring(char **p, char *end, size_t *len)
+{
+    char *q = *p;
+    size_t n = 0;
+    if (q >= end || *q < '0' || *q > '9')
+        return NULL;
+    while (q < end && *q >= '0' && *q <= '9')
+        n = n * 10 + (*q++ - '0');
+    if (q >= end || *q != ':' || (size_t)(end - q - 1) < n + 1 || q[1 + n] != ',')
+        return NULL;
+    *len = n;
+    *p = q + 2 + n;
+    return q + 1;
+}
+
+struct plan_step {
+    char *op;
+    struct step s;
+};
+
+static struct plan_step *parse_plan(char *payload, size_t len, int *count)
+{
+    char *p = payload, *end = payload + len;
+    int cap = 64, n = 0;
+    struct plan_step *steps = calloc(cap, sizeof *steps);
+    while (steps && p < end) {
+        size_t slen;
+        char *body = take_netstring(&p, end, &slen);
+        if (!body)
+            return NULL;
+        if (n == cap && !(steps = realloc(steps, (cap *= 2) * sizeof *steps)))
+            return NULL;
+        char *q = body, *bend = body + slen;
+        int fcap = 8, fn = 0;
+        char **fields = malloc(fcap * sizeof *fields);
+        size_t *lens = malloc(fcap * sizeof *lens);
+        while (q < bend) {
+            size_t flen;
+            char *f = take_netstring(&q, bend, &flen);
+            if (!f || !fields || !lens)
+                return NULL;
+            if (fn + 1 >= fcap) {
+                fcap *= 2;
+                fields = realloc(fields, fcap * sizeof *fields);
+                lens = realloc(lens, fcap * sizeof *lens);
+                if (!fields || !lens)
+                    return NULL;
+            }
+            fields[fn] = strndup(f, flen);
+            lens[fn++] = flen;
+        }
+        if (fn == 0)
+            return NULL;
+        fields[fn] = NULL;
+        steps[n].op = fields[0];
+        steps[n].s = (struct step){ .index = n, .argc = fn - 1, .argv = fields + 1, .lens = lens + 1 };
+        n++;
+    }
+    *count = n;
+    return steps;
+}
+
+/* ---- steps run here (namespace and protocol steps); the rest live in their own files ---- */
+
+static int op_setns(const struct step *s)
+{
+    int err = 0;
+    int nstype = (int)arg_i64(s, 1, &err);
+    if (err)
+        return err;
+    int fd = open(s->argv[0], O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        set_detail("open %s", s->argv[0]);
+        return -errno;
+    }
+    /* setns(2): joining a user namespace must come before the others, which it then owns (the plan's order). */
+    int r = setns(fd, nstype);
+    int e = errno;
+    close(fd);
+    return r < 0 ? -e : 0;
+}
+
+static int op_unshare(const struct step *s)
+{
+    int err = 0;
+    int flags = (int)arg_i64(s, 0, &err);
+    if (err)
+        return err;
+    return unshare(flags) < 0 ? -errno : 0;
+}
+
+static int op_sync(const struct step *s)
+{
+    chan_send("sync %s\n", s->argv[0]);
+    if (read_go() < 0) {
+        set_detail("the runtime went away at sync point %s", s->argv[0]);
+        return -EPIPE;
+    }
+    return 0;
+}
+
+static int op_ready(const struct step *s)
+{
+    (void)s;
+    chan_send("ready\n");
+    return 0;
+}
+
+static int op_exec_fifo(const struct step *s)
+{
+    g.fifo_fd = open(s->argv[0], O_PATH | O_CLOEXEC);
+    return g.fifo_fd < 0 ? -errno : 0;
+}
+
+/* Blocks until `start` opens the fifo for reading (fifo(7): opening one end blocks until the other is opened). */
+static int op_exec_wait(const struct step *s)
+{
+    (void)s;
+    char path[64];
+    if (g.fifo_fd < 0) {
+        set_detail("exec-wait without exec-fifo");
+        return -EINVAL;
+    }
+    snprintf(path, sizeof path, "/proc/self/fd/%d", g.fifo_fd);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    if (write(fd, "0", 1) != 1) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    close(fd);
+    close(g.fifo_fd);
+    g.fifo_fd = -1;
+    return 0;
+}
+
+static int op_monitor(const struct step *s)
+{
+    g.log_path = s->argv[0];
+    g.exit_file = s->argv[1];
+    return 0;
+}
+
+struct op_def {
+    const char *name;
+    int nargs; /* -1: variadic, checked by the op */
+    int (*fn)(const struct step *);
+};
+
+static const struct op_def ops[] = {
+    { "setns", 2, op_setns },           { "unshare", 1, op_unshare },
+    { "write", 2, op_write },           { "monitor", 2, op_monitor },
+    { "mkfifo", 2, op_mkfifo },         { "sync", 1, op_sync },
+    { "setsid", 0, op_setsid },         { "hostname", 1, op_hostname },
+    { "domainname", 1, op_domainname }, { "mount", 5, op_mount },
+    { "mount-in", 6, op_mount_in },     { "mkdir-in", 3, op_mkdir_in },
+    { "touch-in", 3, op_touch_in },     { "pivot-root", 1, op_pivot_root },
+    { "chroot", 1, op_chroot },         { "mknod", 6, op_mknod },
+    { "symlink", 2, op_symlink },       { "mask", 1, op_mask },
+    { "readonly", 1, op_readonly },     { "chdir", 1, op_chdir },
+    { "umask", 1, op_umask },           { "rlimit", 3, op_rlimit },
+    { "keyring", 1, op_keyring },       { "console-connect", 1, op_console_connect },
+    { "console", 2, op_console },       { "user", 3, op_user },
+    { "keepcaps", 1, op_keepcaps },     { "capbset", 1, op_capbset },
+    { "capset", 4, op_capset },         { "no-new-privs", 0, op_no_new_privs },
+    { "personality", 1, op_personality }, { "ioprio", 1, op_ioprio },
+    { "sched", 7, op_sched },           { "seccomp-init", 1, op_seccomp_init },
+    { "seccomp-arch", 1, op_seccomp_arch }, { "seccomp-rule", -1, op_seccomp_rule },
+    { "seccomp-load", 3, op_seccomp_load }, { "hook", -1, op_hook },
+    { "exec-fifo", 1, op_exec_fifo },   { "exec-wait", 0, op_exec_wait },
+    { "close-fds", 1, op_close_fds },   { "resolve-exec", 2, op_resolve_exec },
+    { "ready", 0, op_ready },           { "exec", -1, op_exec },
+};
+
+static const struct op_def *find_op(const char *name)
+{
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+        if (strcmp(ops[i].name, name) == 0)
+            return &ops[i];
+    return NULL;
+}
+
+static void run_step(const struct plan_step *ps)
+{
+    const struct op_def *def = find_op(ps->op);
+    if (!def)
+        fail(ps->s.index, EINVAL, "unknown op");
+    if (def->nargs >= 0 && ps->s.argc != def->nargs) {
+        set_detail("%s takes %d arguments, got %d", ps->op, def->nargs, ps->s.argc);
+        fail(ps->s.index, EINVAL, detail);
+    }
+    detail[0] = 0;
+    int r = def->fn(&ps->s);
+    if (r < 0)
+        fail(ps->s.index, -r, detail);
+}
+
+/* ---- clone and the parent's role after it ---- */
+
+enum parent_mode { PM_EXIT, PM_WAIT, PM_MONITOR };
+
+/* Runs `clone`. Returns only in the child; the parent takes its role (parent mode) and exits. */
+static void run_clone(const struct plan_step *ps, int uses_proxy)
+{
+    const struct step *s = &ps->s;
+    int err = 0;
+    unsigned long flags = arg_u64(s, 0, &err);
+    if (err)
+        fail(s->index, EINVAL, detail);
+    enum parent_mode mode;
+    if (!strcmp(s->argv[1], "exit"))
+        mode = PM_EXIT;
+    else if (!strcmp(s->argv[1], "wait"))
+        mode = PM_WAIT;
+    else if (!strcmp(s->argv[1], "monitor"))
+        mode = PM_MONITOR;
+    else
+        fail(s->index, EINVAL, "parent mode must be exit, wait or monitor");
+
+    int out[2] = { -1, -1 }, errp[2] = { -1, -1 };
+    if (mode == PM_MONITOR && g.log_path && g.log_path[0]) {
+        if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)
+            fail(s->index, errno, "pipe");
+    }
+    if (uses_proxy && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, g.proxy_fd) < 0)
+        fail(s->index, errno, "socketpair");
+
+    /* A fork-like clone (no new stack): the child returns here with 0, in the namespaces named by flags. */
+    pid_t pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+    if (pid < 0)
+        fail(s->index, errno, "clone");
+    if (pid == 0) {
+        if (out[1] >= 0) {
+            if (dup2(out[1], 1) < 0 || dup2(errp[1], 2) < 0)
+                fail(s->index, errno, "dup2 log pipes");
+            close(out[0]); close(out[1]); close(errp[0]); close(errp[1]);
+        }
+        if (g.proxy_fd[0] >= 0)
+            close(g.proxy_fd[0]);
+        /* The runtime answers `pid` with the state JSON once it wrote the id maps and the cgroup. */
+        g.state = read_netstring(g.chan, &g.state_len);
+        if (g.state)
+            g.process_state = read_netstring(g.chan, &g.process_state_len);
+        if (!g.state || !g.process_state)
+            fail(s->index, EPIPE, "the runtime went away before the container started");
+        return;
+    }
+    chan_send("pid %d\n", pid);
+    if (g.proxy_fd[1] >= 0)
+        close(g.proxy_fd[1]);
+    if (mode == PM_EXIT)
+        _exit(0);
+    if (mode == PM_WAIT)
+        _exit(parent_wait(pid, g.proxy_fd[0]));
+    if (out[1] >= 0) {
+        close(out[1]);
+        close(errp[1]);
+    }
+    close(g.chan);
+    g.chan = -1;
+    _exit(parent_monitor(pid, out[0], errp[0]));
+}
+
+/* ---- start-up ---- */
+
+/*
+ * CVE-2019-5736: a container process that can reach our binary through /proc/PID/exe could overwrite it on the
+ * host. We run from a sealed memfd copy instead, so the file the container could reach is read-only and private.
+ */
+static int ensure_sealed_copy(char **argv, char **envp)
+{
+    int self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+    if (self < 0)
+        return -errno;
+    int seals = fcntl(self, F_GET_SEALS);
+    if (seals >= 0 && (seals & F_SEAL_WRITE)) {
+        close(self);
+        return 0;
+    }
+    struct stat st;
+    if (fstat(self, &st) < 0)
+        return -errno;
+    int mfd = memfd_create("skiff-init", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (mfd < 0)
+        return -errno;
+    off_t off = 0;
+    while (off < st.st_size) {
+        ssize_t n = sendfile(mfd, self, &off, st.st_size - off);
+        if (n <= 0)
+            return n < 0 ? -errno : -EIO;
+    }
+    close(self);
+    if (fcntl(mfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0)
+        return -errno;
+    fexecve(mfd, argv, envp);
+    return -errno;
+}
+
+static int plan_uses_proxy(const struct plan_step *steps, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (!strcmp(steps[i].op, "console-connect") && steps[i].s.argv[0][0] == 0)
+            return 1;
+    return 0;
+}
+
+static int init_main(const char *chan_arg)
+{
+    char *end;
+    long chan = strtol(chan_arg, &end, 10);
+    if (*end || chan < 3) {
+        fprintf(stderr, "skiff-init: bad channel fd \"%s\"\n", chan_arg);
+        return 2;
+    }
+    g.chan = (int)chan;
+    /* Only stdio, the preserved fds and the channel are ours to pass on: close whatever else our caller leaked. */
+    if (syscall(SYS_close_range, g.chan + 1, ~0U, 0) < 0) {
+        fprintf(stderr, "skiff-init: close_range: %s\n", strerror(errno));
+        return 2;
+    }
+    if (fcntl(g.chan, F_SETFD, FD_CLOEXEC) < 0) {
+        fprintf(stderr, "skiff-init: channel fd %d: %s\n", g.chan, strerror(errno));
+        return 2;
+    }
+    size_t len;
+    char *payload = read_netstring(g.chan, &len);
+    if (!payload)
+        fail(-1, EINVAL, "no plan on the channel");
+    int n = 0;
+    struct plan_step *steps = parse_plan(payload, len, &n);
+    if (!steps)
+        fail(-1, EINVAL, "malformed plan");
+    int uses_proxy = plan_uses_proxy(steps, n);
+    for (int i = 0; i < n; i++) {
+        if (!strcmp(steps[i].op, "clone")) {
+            if (steps[i].s.argc != 2)
+                fail(i, EINVAL, "clone takes 2 arguments");
+            run_clone(&steps[i], uses_proxy);
+            continue;
+        }
+        run_step(&steps[i]);
+    }
+    return 0;
+}
+
+int main(int argc, char **argv, char **envp)
+{
+    int r = ensure_sealed_copy(argv, envp);
+    if (r < 0) {
+        fprintf(stderr, "skiff-init: cannot run from a sealed copy of itself: %s\n", strerror(-r));
+        return 2;
+    }
+    /* Non-dumpable: other processes in the container cannot ptrace us or open our /proc/PID files. */
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+        fprintf(stderr, "skiff-init: PR_SET_DUMPABLE: %s\n", strerror(errno));
+        return 2;
+    }
+    if (argc == 3 && !strcmp(argv[1], "init"))
+        return init_main(argv[2]);
+    if (argc == 2 && !strcmp(argv[1], "pause"))
+        return pause_main();
+    fprintf(stderr, "usage: skiff-init init CHANNEL_FD | skiff-init pause\n");
+    return 2;
+}

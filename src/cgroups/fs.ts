@@ -1,0 +1,86 @@
+// Reading and writing cgroupfs files: small values, one write per file (cgroups(7)).
+import { mkdir, readFile, rmdir, stat, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { SkiffError } from '../common/errors.js';
+
+export async function readValue(path: string): Promise<string> {
+  return (await readFile(path, 'utf8')).trim();
+}
+
+export async function readNumber(path: string, fallback = 0): Promise<number> {
+  try {
+    const v = await readValue(path);
+    return v === 'max' ? -1 : Number(v);
+  } catch {
+    return fallback;
+  }
+}
+
+/** Parses "key value" lines (memory.stat, cpu.stat, memory.events). */
+export async function readKeyed(path: string): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  try {
+    for (const line of (await readFile(path, 'utf8')).split('\n')) {
+      const [k, v] = line.trim().split(/\s+/);
+      if (k && v !== undefined) out[k] = Number(v);
+    }
+  } catch {
+    // a controller that is not there: no values
+  }
+  return out;
+}
+
+/** Writes a cgroup file; the error names the file, the value and what the field was. */
+export async function writeValue(path: string, value: string, field: string): Promise<void> {
+  try {
+    await writeFile(path, value);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === 'ENOENT' ? 'not supported by this kernel or cgroup hierarchy' : e.message.replace(/^[A-Z]+: /, '').split(',')[0];
+    throw new SkiffError(`${field}: cannot write "${value}" to ${path}: ${why}`, e.code ?? 'EIO');
+  }
+}
+
+/** mkdir -p that reports which directories it made, so a failure can remove exactly those. */
+export async function mkdirTracked(dir: string, made: string[]): Promise<void> {
+  const missing: string[] = [];
+  for (let d = dir; d !== '/' ; d = dirname(d)) {
+    if (await stat(d).then(() => true, () => false)) break;
+    missing.unshift(d);
+  }
+  for (const d of missing) {
+    try {
+      await mkdir(d);
+      made.push(d);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+}
+
+/** rmdir, retrying while the last processes are still leaving (EBUSY). */
+export async function rmdirRetry(dir: string): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      await rmdir(dir);
+      return;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return;
+      if (code !== 'EBUSY' || i >= 100) throw err;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+}
+
+/** Removes `leaf`, then each parent up to (not including) `stop` while it is empty. */
+export async function removeWithEmptyParents(leaf: string, stop: string): Promise<void> {
+  await rmdirRetry(leaf);
+  for (let d = dirname(leaf); d.startsWith(stop + '/') && d !== stop; d = dirname(d)) {
+    try {
+      await rmdir(d);
+    } catch {
+      return; // not empty (other containers) or busy: it stays
+    }
+  }
+}

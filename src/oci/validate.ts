@@ -1,0 +1,366 @@
+// Validates a whole config.json before anything touches the system, and reports EVERY problem with its JSON path
+// (runtime-spec config.md and config-linux.md), including what this host cannot do.
+import { ValidationError, type Problem } from '../common/errors.js';
+import { validateResources } from '../cgroups/validate.js';
+import { CAP_SYS_RESOURCE, hasCapability, type HostFacts } from '../runtime/host-facts.js';
+import { validateSeccomp } from '../seccomp/validate.js';
+import { capabilityBit } from './capabilities.js';
+import { parseMountOptions, propagationFlag } from './mount-options.js';
+import type { Process, Spec } from './runtime-spec.js';
+
+export const RLIMITS = [
+  'RLIMIT_CPU', 'RLIMIT_FSIZE', 'RLIMIT_DATA', 'RLIMIT_STACK', 'RLIMIT_CORE', 'RLIMIT_RSS', 'RLIMIT_NPROC',
+  'RLIMIT_NOFILE', 'RLIMIT_MEMLOCK', 'RLIMIT_AS', 'RLIMIT_LOCKS', 'RLIMIT_SIGPENDING', 'RLIMIT_MSGQUEUE',
+  'RLIMIT_NICE', 'RLIMIT_RTPRIO', 'RLIMIT_RTTIME',
+];
+const NAMESPACES = ['pid', 'network', 'mount', 'ipc', 'uts', 'user', 'cgroup', 'time'];
+const HOOK_KINDS = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'];
+const SCHED_POLICIES = ['SCHED_OTHER', 'SCHED_FIFO', 'SCHED_RR', 'SCHED_BATCH', 'SCHED_ISO', 'SCHED_IDLE', 'SCHED_DEADLINE'];
+const SCHED_FLAGS = ['SCHED_FLAG_RESET_ON_FORK', 'SCHED_FLAG_RECLAIM', 'SCHED_FLAG_DL_OVERRUN', 'SCHED_FLAG_KEEP_POLICY',
+  'SCHED_FLAG_KEEP_PARAMS', 'SCHED_FLAG_UTIL_CLAMP_MIN', 'SCHED_FLAG_UTIL_CLAMP_MAX'];
+
+type Json = Record<string, unknown>;
+
+/** Collects problems while walking a document. */
+class Checker {
+  readonly problems: Problem[] = [];
+
+  add(path: string, message: string): void {
+    this.problems.push({ path, message });
+  }
+
+  obj(v: unknown, path: string, required = false): v is Json {
+    if (v === undefined) {
+      if (required) this.add(path, 'is required');
+      return false;
+    }
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+      this.add(path, 'must be an object');
+      return false;
+    }
+    return true;
+  }
+
+  str(v: unknown, path: string, required = false): v is string {
+    if (v === undefined) {
+      if (required) this.add(path, 'is required');
+      return false;
+    }
+    if (typeof v !== 'string') {
+      this.add(path, 'must be a string');
+      return false;
+    }
+    return true;
+  }
+
+  abs(v: unknown, path: string, required = false): v is string {
+    if (!this.str(v, path, required)) return false;
+    if (!v.startsWith('/')) {
+      this.add(path, `must be an absolute path, not "${v}"`);
+      return false;
+    }
+    return true;
+  }
+
+  bool(v: unknown, path: string): void {
+    if (v !== undefined && typeof v !== 'boolean') this.add(path, 'must be true or false');
+  }
+
+  int(v: unknown, path: string, required = false, min = -Infinity, max = Infinity): v is number {
+    if (v === undefined) {
+      if (required) this.add(path, 'is required');
+      return false;
+    }
+    if (typeof v !== 'number' || !Number.isInteger(v)) {
+      this.add(path, 'must be an integer');
+      return false;
+    }
+    if (v < min || v > max) {
+      this.add(path, `must be between ${min} and ${max}, not ${v}`);
+      return false;
+    }
+    return true;
+  }
+
+  arr(v: unknown, path: string, required = false): v is unknown[] {
+    if (v === undefined) {
+      if (required) this.add(path, 'is required');
+      return false;
+    }
+    if (!Array.isArray(v)) {
+      this.add(path, 'must be an array');
+      return false;
+    }
+    return true;
+  }
+
+  strings(v: unknown, path: string, required = false): v is string[] {
+    if (!this.arr(v, path, required)) return false;
+    let ok = true;
+    v.forEach((s, i) => { if (!this.str(s, `${path}[${i}]`, true)) ok = false; });
+    return ok;
+  }
+
+  oneOf(v: unknown, path: string, allowed: string[], required = false): void {
+    if (!this.str(v, path, required)) return;
+    if (!allowed.includes(v)) this.add(path, `unknown value "${v}" (one of ${allowed.join(', ')})`);
+  }
+
+  idMappings(v: unknown, path: string): void {
+    if (!this.arr(v, path)) return;
+    v.forEach((m, i) => {
+      const p = `${path}[${i}]`;
+      if (!this.obj(m, p, true)) return;
+      this.int(m.containerID, `${p}.containerID`, true, 0, 2 ** 32 - 1);
+      this.int(m.hostID, `${p}.hostID`, true, 0, 2 ** 32 - 1);
+      this.int(m.size, `${p}.size`, true, 1, 2 ** 32);
+    });
+  }
+}
+
+function checkProcess(c: Checker, p: unknown, path: string, host: HostFacts): void {
+  if (!c.obj(p, path, true)) return;
+  c.bool(p.terminal, `${path}.terminal`);
+  if (c.obj(p.consoleSize, `${path}.consoleSize`)) {
+    c.int(p.consoleSize.height, `${path}.consoleSize.height`, true, 0, 65535);
+    c.int(p.consoleSize.width, `${path}.consoleSize.width`, true, 0, 65535);
+  }
+  if (c.obj(p.user, `${path}.user`, true)) {
+    const u = p.user;
+    c.int(u.uid, `${path}.user.uid`, true, 0, 2 ** 32 - 2);
+    c.int(u.gid, `${path}.user.gid`, true, 0, 2 ** 32 - 2);
+    c.int(u.umask, `${path}.user.umask`, false, 0, 0o777);
+    if (c.arr(u.additionalGids, `${path}.user.additionalGids`)) {
+      u.additionalGids.forEach((g, i) => c.int(g, `${path}.user.additionalGids[${i}]`, true, 0, 2 ** 32 - 2));
+    }
+    if (u.username !== undefined) c.str(u.username, `${path}.user.username`);
+  }
+  if (c.strings(p.args, `${path}.args`, true) && p.args.length === 0) c.add(`${path}.args`, 'must name the program to run');
+  if (p.commandLine !== undefined) c.add(`${path}.commandLine`, 'is for Windows containers');
+  if (c.strings(p.env, `${path}.env`)) {
+    p.env.forEach((e, i) => { if (!e.includes('=')) c.add(`${path}.env[${i}]`, `"${e}" is not KEY=VALUE`); });
+  }
+  c.abs(p.cwd, `${path}.cwd`, true);
+  if (c.obj(p.capabilities, `${path}.capabilities`)) {
+    for (const set of ['bounding', 'effective', 'inheritable', 'permitted', 'ambient']) {
+      const names = p.capabilities[set];
+      if (!c.strings(names, `${path}.capabilities.${set}`)) continue;
+      names.forEach((n, i) => {
+        const bit = capabilityBit(n);
+        if (bit === undefined) c.add(`${path}.capabilities.${set}[${i}]`, `unknown capability "${n}"`);
+        else if (bit > host.capLastCap) c.add(`${path}.capabilities.${set}[${i}]`, `${n} is not known to this kernel (cap_last_cap ${host.capLastCap})`);
+      });
+    }
+  }
+  const canRaise = hasCapability(host, CAP_SYS_RESOURCE);
+  if (c.arr(p.rlimits, `${path}.rlimits`)) {
+    const seen = new Set<string>();
+    p.rlimits.forEach((r, i) => {
+      const rp = `${path}.rlimits[${i}]`;
+      if (!c.obj(r, rp, true)) return;
+      c.oneOf(r.type, `${rp}.type`, RLIMITS, true);
+      if (typeof r.type === 'string') {
+        if (seen.has(r.type)) c.add(`${rp}.type`, `${r.type} is set twice`);
+        seen.add(r.type);
+      }
+      const soft = c.int(r.soft, `${rp}.soft`, true, 0, Number.MAX_SAFE_INTEGER) ? r.soft as number : undefined;
+      const hard = c.int(r.hard, `${rp}.hard`, true, 0, Number.MAX_SAFE_INTEGER) ? r.hard as number : undefined;
+      if (soft !== undefined && hard !== undefined && soft > hard) c.add(rp, `soft limit ${soft} is above hard limit ${hard}`);
+      const hostHard = typeof r.type === 'string' ? host.hardRlimits[r.type] : undefined;
+      if (!canRaise && hard !== undefined && hostHard !== undefined && hard > hostHard) {
+        c.add(`${rp}.hard`, `${hard} is above this runtime's own hard limit ${hostHard}, and raising it needs CAP_SYS_RESOURCE, which this host does not give the runtime`);
+      }
+    });
+  }
+  c.bool(p.noNewPrivileges, `${path}.noNewPrivileges`);
+  if (p.apparmorProfile !== undefined && (c.str(p.apparmorProfile, `${path}.apparmorProfile`) && p.apparmorProfile !== '') && !host.apparmor) {
+    c.add(`${path}.apparmorProfile`, 'AppArmor is not enabled on this host');
+  }
+  if (p.selinuxLabel !== undefined && (c.str(p.selinuxLabel, `${path}.selinuxLabel`) && p.selinuxLabel !== '') && !host.selinux) {
+    c.add(`${path}.selinuxLabel`, 'SELinux is not enabled on this host');
+  }
+  if (c.int(p.oomScoreAdj, `${path}.oomScoreAdj`, false, -1000, 1000) && (p.oomScoreAdj as number) < 0 && !canRaise) {
+    c.add(`${path}.oomScoreAdj`, 'a negative value needs CAP_SYS_RESOURCE, which this host does not give the runtime');
+  }
+  if (c.obj(p.ioPriority, `${path}.ioPriority`)) {
+    c.oneOf(p.ioPriority.class, `${path}.ioPriority.class`, ['IOPRIO_CLASS_RT', 'IOPRIO_CLASS_BE', 'IOPRIO_CLASS_IDLE'], true);
+    c.int(p.ioPriority.priority, `${path}.ioPriority.priority`, true, 0, 7);
+  }
+  if (c.obj(p.scheduler, `${path}.scheduler`)) {
+    const s = p.scheduler;
+    c.oneOf(s.policy, `${path}.scheduler.policy`, SCHED_POLICIES, true);
+    if (s.policy === 'SCHED_ISO') c.add(`${path}.scheduler.policy`, 'SCHED_ISO is not implemented by Linux');
+    c.int(s.nice, `${path}.scheduler.nice`, false, -20, 19);
+    c.int(s.priority, `${path}.scheduler.priority`, false, 0, 99);
+    if (c.strings(s.flags, `${path}.scheduler.flags`)) s.flags.forEach((f, i) => c.oneOf(f, `${path}.scheduler.flags[${i}]`, SCHED_FLAGS));
+    for (const k of ['runtime', 'deadline', 'period']) c.int(s[k], `${path}.scheduler.${k}`, false, 0);
+  }
+  if (p.execCPUAffinity !== undefined) c.add(`${path}.execCPUAffinity`, 'is not supported by skiff-runtime');
+}
+
+function checkMounts(c: Checker, mounts: unknown): void {
+  if (!c.arr(mounts, 'mounts')) return;
+  mounts.forEach((m, i) => {
+    const p = `mounts[${i}]`;
+    if (!c.obj(m, p, true)) return;
+    c.abs(m.destination, `${p}.destination`, true);
+    c.str(m.type, `${p}.type`);
+    c.str(m.source, `${p}.source`);
+    if (c.strings(m.options, `${p}.options`)) {
+      for (const u of parseMountOptions(m.options).unsupported) c.add(`${p}.options`, u.why);
+      const bind = m.options.includes('bind') || m.options.includes('rbind') || m.type === 'bind';
+      if (bind && typeof m.source === 'string' && !m.source.startsWith('/')) {
+        c.add(`${p}.source`, `a bind mount source must be an absolute path, not "${m.source}"`);
+      }
+    }
+    if (m.uidMappings !== undefined || m.gidMappings !== undefined) {
+      c.add(p, 'mounts with uidMappings/gidMappings (idmapped mounts) are not supported by skiff-runtime yet');
+    }
+  });
+}
+
+function checkHooks(c: Checker, hooks: unknown): void {
+  if (!c.obj(hooks, 'hooks')) return;
+  for (const [kind, list] of Object.entries(hooks)) {
+    if (!HOOK_KINDS.includes(kind)) {
+      c.add(`hooks.${kind}`, `unknown hook kind (one of ${HOOK_KINDS.join(', ')})`);
+      continue;
+    }
+    if (!c.arr(list, `hooks.${kind}`)) continue;
+    list.forEach((h, i) => {
+      const p = `hooks.${kind}[${i}]`;
+      if (!c.obj(h, p, true)) return;
+      c.abs(h.path, `${p}.path`, true);
+      c.strings(h.args, `${p}.args`);
+      c.strings(h.env, `${p}.env`);
+      c.int(h.timeout, `${p}.timeout`, false, 1);
+    });
+  }
+}
+
+function checkLinux(c: Checker, l: unknown, spec: Json, host: HostFacts): void {
+  if (!c.obj(l, 'linux')) return;
+  const types = new Map<string, { path?: string }>();
+  if (c.arr(l.namespaces, 'linux.namespaces')) {
+    l.namespaces.forEach((n, i) => {
+      const p = `linux.namespaces[${i}]`;
+      if (!c.obj(n, p, true)) return;
+      c.oneOf(n.type, `${p}.type`, NAMESPACES, true);
+      if (typeof n.type === 'string') {
+        if (types.has(n.type)) c.add(`${p}.type`, `namespace "${n.type}" is listed twice`);
+        types.set(n.type, { path: n.path as string | undefined });
+      }
+      c.abs(n.path, `${p}.path`);
+      if (n.type === 'time' && !host.timeNamespace) c.add(p, 'time namespaces are not supported by this kernel');
+    });
+  }
+  const newUserns = types.has('user') && !types.get('user')!.path;
+  if (newUserns) {
+    if (!Array.isArray(l.uidMappings) || l.uidMappings.length === 0) c.add('linux.uidMappings', 'is required with a new user namespace');
+    if (!Array.isArray(l.gidMappings) || l.gidMappings.length === 0) c.add('linux.gidMappings', 'is required with a new user namespace');
+  } else if (l.uidMappings !== undefined || l.gidMappings !== undefined) {
+    if (!types.has('user')) c.add('linux.uidMappings', 'id mappings need a user namespace in linux.namespaces');
+  }
+  c.idMappings(l.uidMappings, 'linux.uidMappings');
+  c.idMappings(l.gidMappings, 'linux.gidMappings');
+  if (typeof spec.hostname === 'string' && spec.hostname !== '' && !(types.has('uts') && !types.get('uts')!.path)) {
+    c.add('hostname', 'setting the hostname needs a new uts namespace in linux.namespaces');
+  }
+  if (typeof spec.domainname === 'string' && spec.domainname !== '' && !(types.has('uts') && !types.get('uts')!.path)) {
+    c.add('domainname', 'setting the domainname needs a new uts namespace in linux.namespaces');
+  }
+  if (l.timeOffsets !== undefined && !(types.has('time') && !types.get('time')!.path)) {
+    c.add('linux.timeOffsets', 'needs a new time namespace in linux.namespaces');
+  }
+  if (c.obj(l.timeOffsets, 'linux.timeOffsets')) {
+    for (const [clock, off] of Object.entries(l.timeOffsets)) {
+      const p = `linux.timeOffsets.${clock}`;
+      if (clock !== 'monotonic' && clock !== 'boottime') c.add(p, 'only monotonic and boottime clocks can be offset');
+      if (c.obj(off, p, true)) {
+        c.int(off.secs, `${p}.secs`);
+        c.int(off.nanosecs, `${p}.nanosecs`, false, 0, 999_999_999);
+      }
+    }
+  }
+  if (c.arr(l.devices, 'linux.devices')) {
+    l.devices.forEach((d, i) => {
+      const p = `linux.devices[${i}]`;
+      if (!c.obj(d, p, true)) return;
+      c.abs(d.path, `${p}.path`, true);
+      c.oneOf(d.type, `${p}.type`, ['c', 'b', 'u', 'p'], true);
+      if (d.type !== 'p') {
+        c.int(d.major, `${p}.major`, true, 0);
+        c.int(d.minor, `${p}.minor`, true, 0);
+      }
+      c.int(d.fileMode, `${p}.fileMode`, false, 0, 0o7777);
+      c.int(d.uid, `${p}.uid`, false, 0);
+      c.int(d.gid, `${p}.gid`, false, 0);
+    });
+  }
+  if (c.str(l.cgroupsPath, 'linux.cgroupsPath') && /^[^/:]*:[^:]*:[^:]*$/.test(l.cgroupsPath)) {
+    c.add('linux.cgroupsPath', `"${l.cgroupsPath}" is a systemd slice path; the systemd cgroup driver is not supported (use a cgroupfs path such as /skiff/ID)`);
+  }
+  if (l.resources !== undefined) {
+    for (const p of validateResources(l.resources, 'linux.resources', host.cgroupMode)) c.add(p.path, p.message);
+  }
+  if (c.obj(l.sysctl, 'linux.sysctl')) {
+    for (const [k, v] of Object.entries(l.sysctl)) {
+      const p = `linux.sysctl["${k}"]`;
+      c.str(v, p, true);
+      if (!/^[a-z0-9_.\-/]+$/i.test(k) || k.includes('..')) c.add(p, 'is not a sysctl name');
+      else if (k.startsWith('net.') && !(types.has('network') && !types.get('network')!.path)) {
+        c.add(p, 'net.* sysctls need a new network namespace (they would change the host)');
+      } else if ((k.startsWith('kernel.shm') || k.startsWith('kernel.msg') || k.startsWith('kernel.sem') || k.startsWith('fs.mqueue.'))
+        && !(types.has('ipc') && !types.get('ipc')!.path)) {
+        c.add(p, 'IPC sysctls need a new ipc namespace (they would change the host)');
+      } else if (!k.startsWith('net.') && !k.startsWith('kernel.shm') && !k.startsWith('kernel.msg') && !k.startsWith('kernel.sem')
+        && !k.startsWith('fs.mqueue.') && k !== 'kernel.hostname' && k !== 'kernel.domainname') {
+        c.add(p, 'is not namespaced: it would change the host');
+      }
+    }
+  }
+  if (l.seccomp !== undefined) for (const p of validateSeccomp(l.seccomp, 'linux.seccomp')) c.add(p.path, p.message);
+  if (c.str(l.rootfsPropagation, 'linux.rootfsPropagation') && (propagationFlag(l.rootfsPropagation) === undefined)) {
+    c.add('linux.rootfsPropagation', `unknown propagation "${l.rootfsPropagation}"`);
+  }
+  if (c.strings(l.maskedPaths, 'linux.maskedPaths')) l.maskedPaths.forEach((m, i) => c.abs(m, `linux.maskedPaths[${i}]`));
+  if (c.strings(l.readonlyPaths, 'linux.readonlyPaths')) l.readonlyPaths.forEach((m, i) => c.abs(m, `linux.readonlyPaths[${i}]`));
+  if (typeof l.mountLabel === 'string' && l.mountLabel !== '' && !host.selinux) c.add('linux.mountLabel', 'SELinux is not enabled on this host');
+  if (l.intelRdt !== undefined) c.add('linux.intelRdt', 'Intel RDT (resctrl) is not available on this host');
+  if (c.obj(l.personality, 'linux.personality')) {
+    c.oneOf(l.personality.domain, 'linux.personality.domain', ['LINUX', 'LINUX32'], true);
+    if (c.strings(l.personality.flags, 'linux.personality.flags') && l.personality.flags.length) {
+      c.add('linux.personality.flags', 'personality flags are not defined by the runtime spec yet');
+    }
+  }
+}
+
+/** The whole config.json; throws a ValidationError listing every problem. */
+export function validateSpec(json: unknown, host: HostFacts, source = 'config.json'): Spec {
+  const c = new Checker();
+  if (!c.obj(json, '$', true)) throw new ValidationError(source, c.problems);
+  c.str(json.ociVersion, 'ociVersion', true);
+  if (c.obj(json.root, 'root', true)) {
+    if (c.str(json.root.path, 'root.path', true) && json.root.path === '') c.add('root.path', 'must not be empty');
+    c.bool(json.root.readonly, 'root.readonly');
+  }
+  checkProcess(c, json.process, 'process', host);
+  c.str(json.hostname, 'hostname');
+  c.str(json.domainname, 'domainname');
+  checkMounts(c, json.mounts);
+  checkHooks(c, json.hooks);
+  if (c.obj(json.annotations, 'annotations')) {
+    for (const [k, v] of Object.entries(json.annotations)) c.str(v, `annotations["${k}"]`, true);
+  }
+  checkLinux(c, json.linux, json, host);
+  if (c.problems.length) throw new ValidationError(source, c.problems);
+  return json as unknown as Spec;
+}
+
+/** A process for exec (process.json or built from flags). */
+export function validateProcess(json: unknown, source: string, host: HostFacts): Process {
+  const c = new Checker();
+  checkProcess(c, json, 'process', host);
+  if (c.problems.length) throw new ValidationError(source, c.problems);
+  return json as Process;
+}

@@ -1,0 +1,102 @@
+// Where a container's runtime state lives: <root>/<id>/ (like runc's /run/runc/<id>/).
+//   state.json   what create recorded (atomic writes)
+//   exec.fifo    exists from create until start
+//   lock         serializes commands on this container
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../common/atomic-write.js';
+import { SkiffError } from '../common/errors.js';
+import type { Spec } from '../oci/runtime-spec.js';
+
+export const DEFAULT_RUNTIME_ROOT = '/run/skiff-runtime';
+
+/** What create records; the status is computed from it and the live system, never stored. */
+export interface ContainerRecord {
+  id: string;
+  bundle: string;
+  rootfs: string;
+  /** Host pid of the container's init process, 0 until it exists. */
+  pid: number;
+  /** /proc/PID/stat start time of that process, to tell it from a recycled pid. */
+  pidStartTime: string;
+  created: string;
+  /** Resolved cgroups path, e.g. /skiff/c1. */
+  cgroupsPath: string;
+  /** The validated config.json as it was at create (hooks, namespaces, resources after update). */
+  spec: Spec;
+  /** True while create is still running. */
+  creating: boolean;
+  /** The native parent that waits for the container, when there is one (run, monitor mode). */
+  monitor?: { exitFile?: string };
+}
+
+const ID_PATTERN = /^[\w+\-.]+$/;
+
+export class ContainerStore {
+  constructor(readonly root: string = DEFAULT_RUNTIME_ROOT) {}
+
+  static checkId(id: string): void {
+    if (!id) throw new SkiffError('container id cannot be empty', 'EINVAL');
+    if (!ID_PATTERN.test(id) || id === '.' || id === '..') {
+      throw new SkiffError(`invalid container id "${id}": only letters, digits, _ + - . are allowed`, 'EINVAL');
+    }
+  }
+
+  dir(id: string): string {
+    return join(this.root, id);
+  }
+
+  fifoPath(id: string): string {
+    return join(this.dir(id), 'exec.fifo');
+  }
+
+  lockPath(id: string): string {
+    return join(this.dir(id), 'lock');
+  }
+
+  /** Makes the container's directory; fails if the id is taken. */
+  async claim(id: string): Promise<void> {
+    ContainerStore.checkId(id);
+    await mkdir(this.root, { recursive: true, mode: 0o711 });
+    try {
+      await mkdir(this.dir(id), { mode: 0o711 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+        throw new SkiffError(`container "${id}" already exists`, 'EEXIST');
+      }
+      throw err;
+    }
+  }
+
+  async write(rec: ContainerRecord): Promise<void> {
+    await writeFileAtomic(join(this.dir(rec.id), 'state.json'), JSON.stringify(rec), 0o600);
+  }
+
+  async read(id: string): Promise<ContainerRecord> {
+    ContainerStore.checkId(id);
+    let text: string;
+    try {
+      text = await readFile(join(this.dir(id), 'state.json'), 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw new SkiffError(`container "${id}" does not exist`, 'ENOENT');
+      }
+      throw err;
+    }
+    return JSON.parse(text) as ContainerRecord;
+  }
+
+  async ids(): Promise<string[]> {
+    try {
+      const entries = await readdir(this.root, { withFileTypes: true });
+      return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+  }
+
+  async remove(id: string): Promise<void> {
+    await rm(this.dir(id), { recursive: true, force: true });
+  }
+}

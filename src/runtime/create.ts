@@ -1,0 +1,171 @@
+// create: everything up to the container process waiting before exec (runtime-spec runtime.md "create").
+// Every step that makes something registers its undo, so a failure anywhere leaves nothing behind.
+import { execFile } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { writeFileAtomic } from '../common/atomic-write.js';
+import { SkiffError } from '../common/errors.js';
+import { UndoStack } from '../common/undo.js';
+import { containerDeviceRules } from '../cgroups/device-rules.js';
+import { cgroupManager, resolveCgroupsPath, type CgroupManager } from '../cgroups/index.js';
+import type { Spec, State } from '../oci/runtime-spec.js';
+import { validateSpec } from '../oci/validate.js';
+import type { ContainerRecord, ContainerStore } from './container-store.js';
+import type { HostFacts } from './host-facts.js';
+import { runHooks } from './hooks.js';
+import { launch, type Launched, type StdioTarget } from './native/launcher.js';
+import { buildCreatePlan, statBindSources } from './plan/index.js';
+import { processStartTime, waitProcessGone } from './proc.js';
+import { stateDocument } from './status.js';
+
+export interface CreateOptions {
+  bundle: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  noPivot?: boolean;
+  noNewKeyring?: boolean;
+  preserveFds?: number;
+  /** The container's stdin, stdout, stderr (default: this process's). */
+  stdio?: [StdioTarget, StdioTarget, StdioTarget];
+}
+
+/** How the native parent behaves once the container exists (docs/launch-plan.md `clone`). */
+export type LaunchMode =
+  | { kind: 'create' }                       // wait on the exec fifo for `start`; parent exits (runc create)
+  | { kind: 'run' }                          // no fifo; parent waits and reports the exit status (runc run)
+  | { kind: 'monitor'; logPath: string; exitFile: string };  // detached parent writes the log and exit file
+
+export interface Created {
+  record: ContainerRecord;
+  cgroup: CgroupManager;
+  launched: Launched;
+}
+
+export async function readSpec(bundle: string, host: HostFacts): Promise<Spec> {
+  const path = join(bundle, 'config.json');
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new SkiffError(e.code === 'ENOENT' ? `${path}: no such file (is --bundle right?)` : `${path}: ${e.message}`, 'EINVAL');
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new SkiffError(`${path}: invalid JSON: ${(err as Error).message}`, 'EINVAL');
+  }
+  return validateSpec(json, host);
+}
+
+export async function createContainer(
+  store: ContainerStore, host: HostFacts, id: string, opts: CreateOptions, mode: LaunchMode,
+): Promise<Created> {
+  const bundle = resolve(opts.bundle);
+  const spec = await readSpec(bundle, host);
+  const rootfs = isAbsolute(spec.root!.path) ? spec.root!.path : join(bundle, spec.root!.path);
+  const bindSourceKinds = await statBindSources(spec);
+  const cgroupsPath = resolveCgroupsPath(spec.linux?.cgroupsPath, id);
+
+  const undo = new UndoStack();
+  try {
+    await store.claim(id);
+    undo.push('state directory', () => store.remove(id));
+
+    const execFifo = mode.kind === 'create' ? store.fifoPath(id) : undefined;
+    if (execFifo) await mkfifo(execFifo, 0o622);
+
+    const cgroup = cgroupManager(cgroupsPath, { mode: host.cgroupMode });
+    const resources = spec.linux?.resources;
+    await cgroup.create(resources && { ...resources, devices: containerDeviceRules(resources.devices, spec.linux?.devices) });
+    undo.push(`cgroup ${cgroupsPath}`, () => cgroup.destroy());
+
+    const record: ContainerRecord = {
+      id, bundle, rootfs, pid: 0, pidStartTime: '', created: new Date().toISOString(),
+      cgroupsPath, spec, creating: true,
+      monitor: mode.kind === 'monitor' ? { exitFile: mode.exitFile } : undefined,
+    };
+    await store.write(record);
+
+    const plan = buildCreatePlan(spec, host, {
+      containerId: id, bundle, rootfs, bindSourceKinds, cgroupsPath,
+      parentMode: mode.kind === 'create' ? 'exit' : mode.kind === 'run' ? 'wait' : 'monitor',
+      monitor: mode.kind === 'monitor' ? { logPath: mode.logPath, exitFile: mode.exitFile } : undefined,
+      execFifo,
+      consoleSocket: opts.consoleSocket,
+      noPivot: opts.noPivot,
+      noNewKeyring: opts.noNewKeyring,
+      preserveFds: opts.preserveFds,
+    });
+
+    const hookState = (status: State['status']): State => stateDocument(record, status);
+    const launched = await launch({
+      plan,
+      stdio: mode.kind === 'monitor' ? ['ignore', 'ignore', 'ignore'] : opts.stdio,
+      preserveFds: opts.preserveFds,
+      cwd: bundle,
+      detached: mode.kind === 'monitor',
+      onPid: async (pid) => {
+        record.pid = pid;
+        record.pidStartTime = (await processStartTime(pid)) ?? '';
+        undo.push(`container process ${pid}`, () => killAndWait(pid, record.pidStartTime));
+        await writeIdMaps(spec, pid);
+        await cgroup.addProcess(pid);
+        await store.write(record);
+        return processDocuments(spec, hookState('created'));
+      },
+      onSync: async (name) => {
+        if (name !== 'hooks') throw new SkiffError(`native helper reached unknown sync point "${name}"`);
+        const state = hookState('creating');
+        await runHooks(spec.hooks?.prestart, 'prestart', state);
+        await runHooks(spec.hooks?.createRuntime, 'createRuntime', state);
+        await runHooks(spec.hooks?.createContainer, 'createContainer', state);
+      },
+    });
+
+    record.creating = false;
+    await store.write(record);
+    if (opts.pidFile) await writeFileAtomic(resolve(opts.pidFile), String(record.pid));
+    undo.commit();
+    return { record, cgroup, launched };
+  } catch (err) {
+    await undo.rollback();
+    throw err;
+  }
+}
+
+/** The state for hooks, and the ContainerProcessState a seccomp listener receives with the notify fd. */
+export function processDocuments(spec: Spec, state: State): { state: string; processState: string } {
+  const processState = spec.linux?.seccomp?.listenerPath
+    ? JSON.stringify({ ociVersion: spec.ociVersion, fds: ['seccompFd'], pid: state.pid, metadata: spec.linux.seccomp.listenerMetadata ?? '', state })
+    : '';
+  return { state: JSON.stringify(state), processState };
+}
+
+/** uid_map/gid_map of a new user namespace, written by us as root in the parent namespace (user_namespaces(7)). */
+async function writeIdMaps(spec: Spec, pid: number): Promise<void> {
+  const userns = spec.linux?.namespaces?.find((n) => n.type === 'user');
+  if (!userns || userns.path) return;
+  const lines = (maps: { containerID: number; hostID: number; size: number }[] | undefined) =>
+    (maps ?? []).map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
+  await writeFile(`/proc/${pid}/uid_map`, lines(spec.linux?.uidMappings));
+  await writeFile(`/proc/${pid}/gid_map`, lines(spec.linux?.gidMappings));
+}
+
+export async function killAndWait(pid: number, startTime: string): Promise<void> {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    return;
+  }
+  await waitProcessGone(pid, startTime, 10_000);
+}
+
+const execFileP = promisify(execFile);
+
+/** Node has no mkfifo(3); coreutils' mkfifo makes the exec fifo. */
+async function mkfifo(path: string, mode: number): Promise<void> {
+  await execFileP('mkfifo', ['-m', mode.toString(8), path]);
+}

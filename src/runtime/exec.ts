@@ -1,0 +1,54 @@
+// exec: a new process inside a running container's namespaces and cgroup (runc exec).
+import { resolve } from 'node:path';
+import { writeFileAtomic } from '../common/atomic-write.js';
+import type { CgroupManager } from '../cgroups/index.js';
+import type { Process } from '../oci/runtime-spec.js';
+import type { ContainerRecord } from './container-store.js';
+import type { HostFacts } from './host-facts.js';
+import { launch, type StdioTarget } from './native/launcher.js';
+import { buildExecPlan } from './plan/index.js';
+import { processDocuments } from './create.js';
+import { stateDocument } from './status.js';
+
+export interface ExecOptions {
+  consoleSocket?: string;
+  /** Return once the process runs, without waiting for it (runc exec --detach). */
+  detach?: boolean;
+  pidFile?: string;
+  preserveFds?: number;
+  stdio?: [StdioTarget, StdioTarget, StdioTarget];
+}
+
+export interface ExecResult {
+  pid: number;
+  /** Resolves with the exit status when not detached. */
+  exit?: Promise<{ exitCode: number; signal?: number }>;
+}
+
+export async function execProcess(
+  host: HostFacts, rec: ContainerRecord, cgroup: CgroupManager, proc: Process, opts: ExecOptions,
+): Promise<ExecResult> {
+  const plan = buildExecPlan(host, {
+    initPid: rec.pid,
+    process: proc,
+    spec: rec.spec,
+    consoleSocket: opts.consoleSocket,
+    parentMode: opts.detach ? 'exit' : 'wait',
+    preserveFds: opts.preserveFds,
+  });
+  const launched = await launch({
+    plan,
+    stdio: opts.stdio,
+    preserveFds: opts.preserveFds,
+    cwd: rec.bundle,
+    onPid: async (pid) => {
+      await cgroup.addProcess(pid);
+      return processDocuments(rec.spec, stateDocument(rec, 'running'));
+    },
+  });
+  if (opts.pidFile) await writeFileAtomic(resolve(opts.pidFile), String(launched.pid));
+  return {
+    pid: launched.pid,
+    exit: launched.exit?.then((e) => ({ exitCode: e.exitCode, signal: e.signal })),
+  };
+}

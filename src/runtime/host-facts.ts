@@ -1,0 +1,74 @@
+// What this host can do, detected once and passed to validation and plan building, so tests can describe another
+// host without being on it.
+import { existsSync, readFileSync, statfsSync } from 'node:fs';
+import { release } from 'node:os';
+import { v1Hierarchies } from '../cgroups/v1.js';
+
+import type { CgroupMode } from '../cgroups/types.js';
+
+export type { CgroupMode };
+
+export interface HostFacts {
+  cgroupMode: CgroupMode;
+  /** /proc/sys/kernel/cap_last_cap */
+  capLastCap: number;
+  /** Our effective capabilities as a mask (from /proc/self/status CapEff). */
+  capEff: bigint;
+  apparmor: boolean;
+  selinux: boolean;
+  timeNamespace: boolean;
+  /** Our own hard rlimits (a runtime without CAP_SYS_RESOURCE cannot raise a container's above them). */
+  hardRlimits: Record<string, number>;
+  kernel: string;
+  /** cgroup v1 controllers mounted on this host (cpu, memory, ...), for bind-mounting a container's own cgroups. */
+  cgroupV1Hierarchies: string[];
+}
+
+const CGROUP2_SUPER_MAGIC = 0x63677270;
+export const CAP_SYS_RESOURCE = 24;
+
+export function detectCgroupMode(root = '/sys/fs/cgroup'): CgroupMode {
+  if (statfsSync(root).type === CGROUP2_SUPER_MAGIC) return 'v2';
+  return existsSync(`${root}/unified`) && statfsSync(`${root}/unified`).type === CGROUP2_SUPER_MAGIC ? 'hybrid' : 'v1';
+}
+
+const RLIMIT_NAMES: Record<string, string> = {
+  'Max cpu time': 'RLIMIT_CPU', 'Max file size': 'RLIMIT_FSIZE', 'Max data size': 'RLIMIT_DATA',
+  'Max stack size': 'RLIMIT_STACK', 'Max core file size': 'RLIMIT_CORE', 'Max resident set': 'RLIMIT_RSS',
+  'Max processes': 'RLIMIT_NPROC', 'Max open files': 'RLIMIT_NOFILE', 'Max locked memory': 'RLIMIT_MEMLOCK',
+  'Max address space': 'RLIMIT_AS', 'Max file locks': 'RLIMIT_LOCKS', 'Max pending signals': 'RLIMIT_SIGPENDING',
+  'Max msgqueue size': 'RLIMIT_MSGQUEUE', 'Max nice priority': 'RLIMIT_NICE', 'Max realtime priority': 'RLIMIT_RTPRIO',
+  'Max realtime timeout': 'RLIMIT_RTTIME',
+};
+
+/** Parses /proc/self/limits; "unlimited" becomes 2^64-1 as the kernel has it. */
+function readHardRlimits(): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of readFileSync('/proc/self/limits', 'utf8').split('\n').slice(1)) {
+    const name = Object.keys(RLIMIT_NAMES).find((n) => line.startsWith(n));
+    if (!name) continue;
+    const hard = line.slice(name.length).trim().split(/\s+/)[1];
+    out[RLIMIT_NAMES[name]] = hard === 'unlimited' ? Number.MAX_SAFE_INTEGER : Number(hard);
+  }
+  return out;
+}
+
+export async function detectHostFacts(): Promise<HostFacts> {
+  const status = readFileSync('/proc/self/status', 'utf8');
+  const capEff = BigInt('0x' + (/^CapEff:\s*([0-9a-f]+)/m.exec(status)?.[1] ?? '0'));
+  return {
+    cgroupMode: detectCgroupMode(),
+    capLastCap: Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim()),
+    capEff,
+    apparmor: existsSync('/sys/kernel/security/apparmor'),
+    selinux: existsSync('/sys/fs/selinux/enforce'),
+    timeNamespace: existsSync('/proc/self/ns/time'),
+    hardRlimits: readHardRlimits(),
+    kernel: release(),
+    cgroupV1Hierarchies: [...new Set(v1Hierarchies().values())].map((m) => m.replace('/sys/fs/cgroup/', '')),
+  };
+}
+
+export function hasCapability(host: HostFacts, bit: number): boolean {
+  return (host.capEff & (1n << BigInt(bit))) !== 0n;
+}

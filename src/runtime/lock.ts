@@ -1,0 +1,60 @@
+// A lock file per container so that concurrent commands on one container are serialized, across processes.
+// Node has no flock(2); an O_EXCL file holding the owner's pid works across processes, and a lock whose owner
+// is gone is taken over.
+import { open, readFile, stat, unlink } from 'node:fs/promises';
+import { SkiffError } from '../common/errors.js';
+
+const STALE_EMPTY_MS = 2000;
+
+export async function withLock<T>(lockPath: string, what: string, fn: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+  await acquire(lockPath, what, timeoutMs);
+  try {
+    return await fn();
+  } finally {
+    await unlink(lockPath).catch(() => {});
+  }
+}
+
+async function acquire(lockPath: string, what: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let delay = 2;
+  for (;;) {
+    try {
+      const fh = await open(lockPath, 'wx', 0o600);
+      await fh.writeFile(String(process.pid));
+      await fh.close();
+      return;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') throw new SkiffError(`${what}: does not exist`, 'ENOENT');
+      if (code !== 'EEXIST') throw err;
+    }
+    if (await isStale(lockPath)) {
+      await unlink(lockPath).catch(() => {});
+      continue;
+    }
+    if (Date.now() > deadline) throw new SkiffError(`${what}: timed out waiting for another command to finish`);
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 50);
+  }
+}
+
+async function isStale(lockPath: string): Promise<boolean> {
+  let owner: string;
+  try {
+    owner = (await readFile(lockPath, 'utf8')).trim();
+  } catch {
+    return false;
+  }
+  if (owner === '') {
+    // Created but not yet written by its owner; only stale if it stays empty.
+    const st = await stat(lockPath).catch(() => undefined);
+    return st !== undefined && Date.now() - st.mtimeMs > STALE_EMPTY_MS;
+  }
+  try {
+    process.kill(Number(owner), 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}

@@ -1,0 +1,175 @@
+// Starts the native helper on a plan and speaks its protocol (docs/launch-plan.md "Protocol"): answers `pid` with
+// the state for hooks once the caller has set up id maps and cgroups, answers `sync` after the caller's hooks, and
+// resolves on `ready`. A failing step comes back as {step, errno}, turned into an error naming the config field.
+import { spawn, type StdioOptions } from 'node:child_process';
+import type { Socket } from 'node:net';
+import { getSystemErrorMap } from 'node:util';
+import { SkiffError } from '../../common/errors.js';
+import type { Step } from '../plan/step.js';
+import { nativeHelperPath } from './binary-path.js';
+import { encodePlan, netstring } from './plan-encoding.js';
+
+export type StdioTarget = 'inherit' | 'ignore' | number;
+
+export interface LaunchOptions {
+  plan: Step[];
+  /** The container's stdin, stdout, stderr (default: ours). */
+  stdio?: [StdioTarget, StdioTarget, StdioTarget];
+  /** Our fds 3 .. 3+n-1, passed on with the same numbers. */
+  preserveFds?: number;
+  /** The helper's working directory; it never leaks into the container. */
+  cwd?: string;
+  /** Monitor mode: the helper starts its own session and outlives us. */
+  detached?: boolean;
+  /**
+   * The container process exists and waits: write id maps, join cgroups. Returns the state JSON for `@state`
+   * hooks and the ContainerProcessState JSON for a `@process-state` seccomp listener.
+   */
+  onPid?(pid: number): Promise<{ state: string; processState?: string }>;
+  /** The child reached a `sync` step (e.g. "hooks"). */
+  onSync?(name: string): Promise<void>;
+}
+
+export interface ExitInfo {
+  status: number;
+  exitCode: number;
+  signal?: number;
+}
+
+export interface Launched {
+  /** Host pid of the container process. */
+  pid: number;
+  helperPid: number;
+  warnings: string[];
+  /** With a `wait` parent: the container's exit. */
+  exit?: Promise<ExitInfo>;
+}
+
+export class LaunchError extends SkiffError {
+  constructor(
+    message: string,
+    readonly stepIndex: number,
+    readonly errno: number,
+    readonly errnoName: string,
+    readonly text: string,
+    readonly step?: Step,
+  ) {
+    super(message, errnoName || 'ELAUNCH');
+    this.name = 'LaunchError';
+  }
+}
+
+function describeFailure(plan: Step[], index: number, errno: number, text: string): LaunchError {
+  const step = plan[index];
+  const sys = errno ? getSystemErrorMap().get(-errno) : undefined;
+  const where = step ? `${step.what ?? `${step.op} ${step.args.slice(0, 2).join(' ')}`}${step.field ? ` (${step.field})` : ''}` : 'native helper';
+  const why = [text, sys?.[1] ?? (errno ? `errno ${errno}` : '')].filter(Boolean).join(': ');
+  return new LaunchError(`${where}: ${why}`, index, errno, sys?.[0] ?? '', text, step);
+}
+
+function decodeStatus(status: number): ExitInfo {
+  // waitpid(2) status: low 7 bits = terminating signal, else the exit code in bits 8-15.
+  const sig = status & 0x7f;
+  return sig === 0 ? { status, exitCode: (status >> 8) & 0xff } : { status, exitCode: 128 + sig, signal: sig };
+}
+
+export function launch(opts: LaunchOptions): Promise<Launched> {
+  const preserve = opts.preserveFds ?? 0;
+  const chanFd = 3 + preserve;
+  const stdio: StdioOptions = [...(opts.stdio ?? ['inherit', 'inherit', 'inherit'])];
+  for (let fd = 3; fd < chanFd; fd++) stdio.push(fd);
+  stdio.push('pipe');
+  const child = spawn(nativeHelperPath(), ['init', String(chanFd)], {
+    stdio, cwd: opts.cwd ?? '/', detached: Boolean(opts.detached), env: {},
+  });
+  const chan = child.stdio[chanFd] as Socket;
+  const warnings: string[] = [];
+  let containerPid = 0;
+  let exitResolve: (e: ExitInfo) => void = () => {};
+  let exitReject: (e: Error) => void = () => {};
+  const exit = new Promise<ExitInfo>((res, rej) => { exitResolve = res; exitReject = rej; });
+  exit.catch(() => {});
+  let ready = false;
+  const parentWaits = opts.plan.some((s) => s.op === 'clone' && s.args[1] === 'wait');
+
+  return new Promise<Launched>((resolve, reject) => {
+    let buffered = '';
+    let failed = false;
+    const fail = (err: Error) => {
+      if (failed) return;
+      failed = true;
+      if (containerPid) killQuietly(containerPid);
+      killQuietly(child.pid);
+      chan.destroy();
+      if (ready) exitReject(err);
+      else reject(err);
+    };
+    // One message at a time, in order: `pid` and `sync` wait for the caller before the next line is read.
+    let queue = Promise.resolve();
+    const handle = async (line: string) => {
+      const [kind, ...rest] = line.split(' ');
+      switch (kind) {
+        case 'pid': {
+          containerPid = Number(rest[0]);
+          const docs = opts.onPid ? await opts.onPid(containerPid) : { state: '' };
+          chan.write(Buffer.concat([netstring(Buffer.from(docs.state, 'utf8')), netstring(Buffer.from(docs.processState ?? '', 'utf8'))]));
+          break;
+        }
+        case 'sync':
+          if (opts.onSync) await opts.onSync(rest.join(' '));
+          chan.write('go\n');
+          break;
+        case 'ready':
+          ready = true;
+          resolve({ pid: containerPid, helperPid: child.pid!, warnings, exit: parentWaits ? exit : undefined });
+          break;
+        case 'warn':
+          warnings.push(describeFailure(opts.plan, Number(rest[0]), 0, rest.slice(1).join(' ')).message);
+          break;
+        case 'error':
+          fail(describeFailure(opts.plan, Number(rest[0]), Number(rest[1]), rest.slice(2).join(' ')));
+          break;
+        case 'exit':
+          exitResolve(decodeStatus(Number(rest[0])));
+          break;
+        default:
+          fail(new SkiffError(`native helper sent an unknown message "${line}"`));
+      }
+    };
+    chan.setEncoding('utf8');
+    chan.on('data', (data: string) => {
+      buffered += data;
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        queue = queue.then(() => (failed ? undefined : handle(line))).catch(fail);
+      }
+    });
+    chan.on('error', () => {});
+    chan.on('close', () => {
+      void queue.then(() => {
+        if (!ready) fail(new SkiffError('the native helper exited before the container was ready'));
+        else exitReject(new SkiffError('the native helper went away before reporting the container\'s exit'));
+      });
+    });
+    child.on('error', (err) => fail(new SkiffError(`cannot start the native helper: ${err.message}`)));
+    chan.write(encodePlan(opts.plan));
+  }).then((launched) => {
+    if (!parentWaits) {
+      // The container runs on without us: let our event loop forget the helper and the channel.
+      chan.destroy();
+      child.unref();
+    }
+    return launched;
+  });
+}
+
+function killQuietly(pid: number | undefined): void {
+  if (!pid) return;
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}

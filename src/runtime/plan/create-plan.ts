@@ -1,0 +1,123 @@
+// create: config.json -> the launch plan of the container's init (docs/launch-plan.md). Pure: no I/O.
+import { MS } from '../../oci/mount-options.js';
+import type { Spec } from '../../oci/runtime-spec.js';
+import type { HostFacts } from '../host-facts.js';
+import { CLONE, NAMESPACE } from './constants.js';
+import { devSteps, mountSteps, type BindSourceKinds } from './mount-steps.js';
+import { privilegeAndExecSteps, privilegedSetupSteps } from './process-steps.js';
+import { step, type Step } from './step.js';
+
+export interface CreatePlanOptions {
+  containerId: string;
+  bundle: string;
+  /** Absolute: bundle + root.path unless that is absolute. */
+  rootfs: string;
+  /** Resolved cgroups path (/skiff/ID by default). */
+  cgroupsPath: string;
+  parentMode: 'exit' | 'wait' | 'monitor';
+  monitor?: { logPath: string; exitFile: string };
+  /** Present for create: the process waits on it for `start`. Absent when create and start are one operation. */
+  execFifo?: string;
+  /** With process.terminal: the socket that receives the pty master; '' = the `wait` parent proxies it. */
+  consoleSocket?: string;
+  noPivot?: boolean;
+  noNewKeyring?: boolean;
+  preserveFds?: number;
+  bindSourceKinds: BindSourceKinds;
+}
+
+/** setns(2): the user namespace first, so the others are joined with its privileges. */
+export function joinSteps(spec: Spec): Step[] {
+  const joins = (spec.linux?.namespaces ?? []).map((n, i) => ({ ...n, i })).filter((n) => n.path);
+  joins.sort((a, b) => (a.type === 'user' ? -1 : b.type === 'user' ? 1 : 0));
+  return joins.map((n) => step('setns', [n.path!, NAMESPACE[n.type].flag], `linux.namespaces[${n.i}]`, `join ${n.type} namespace ${n.path}`));
+}
+
+function hasNew(spec: Spec, type: string): boolean {
+  return (spec.linux?.namespaces ?? []).some((n) => n.type === type && !n.path);
+}
+
+function cloneFlags(spec: Spec): number {
+  let flags = 0;
+  // CLONE_NEWTIME cannot be passed to clone(2), and CLONE_NEWCGROUP must wait until we are in our cgroup.
+  for (const n of spec.linux?.namespaces ?? []) {
+    if (!n.path && n.type !== 'time' && n.type !== 'cgroup') flags |= NAMESPACE[n.type].flag;
+  }
+  return flags;
+}
+
+export function buildCreatePlan(spec: Spec, host: HostFacts, opts: CreatePlanOptions): Step[] {
+  const proc = spec.process!;
+  const steps: Step[] = [];
+  const userns = hasNew(spec, 'user');
+  const terminal = Boolean(proc.terminal);
+
+  // ---- in the parent, before clone ----
+  steps.push(...joinSteps(spec));
+  if (hasNew(spec, 'time')) {
+    steps.push(step('unshare', [CLONE.NEWTIME], 'linux.namespaces', 'create the time namespace'));
+    const offsets = Object.entries(spec.linux?.timeOffsets ?? {})
+      .map(([clock, o]) => `${clock} ${o.secs ?? 0} ${o.nanosecs ?? 0}\n`).join('');
+    // time_namespaces(7): offsets can only be written before the first process enters the namespace.
+    if (offsets) steps.push(step('write', ['/proc/self/timens_offsets', offsets], 'linux.timeOffsets', 'set time offsets'));
+  }
+  if (terminal && opts.consoleSocket === undefined) {
+    throw new Error('process.terminal needs a console socket (or a parent that proxies the terminal)');
+  }
+  if (opts.parentMode === 'monitor') {
+    steps.push(step('monitor', [opts.monitor?.logPath ?? '', opts.monitor?.exitFile ?? '']));
+  }
+  steps.push(step('clone', [cloneFlags(spec), opts.parentMode], 'linux.namespaces', 'create the container process'));
+
+  // ---- in the child: we are in our cgroup and our id maps are written ----
+  if (hasNew(spec, 'cgroup')) steps.push(step('unshare', [CLONE.NEWCGROUP], 'linux.namespaces', 'create the cgroup namespace'));
+  if (userns) steps.push(step('user', [0, 0, ''], 'linux.uidMappings', 'become root in the user namespace'));
+  if (!terminal) steps.push(step('setsid', [], undefined, 'start a session'));
+  if (spec.hostname) steps.push(step('hostname', [spec.hostname], 'hostname', `set hostname ${spec.hostname}`));
+  if (spec.domainname) steps.push(step('domainname', [spec.domainname], 'domainname', `set domainname ${spec.domainname}`));
+
+  const newMountNs = hasNew(spec, 'mount');
+  if (newMountNs) {
+    steps.push(...mountSteps(spec, {
+      rootfs: opts.rootfs, host, bindSourceKinds: opts.bindSourceKinds, cgroupsPath: opts.cgroupsPath, userns,
+    }));
+  }
+  const hooks = spec.hooks ?? {};
+  if (hooks.prestart?.length || hooks.createRuntime?.length || hooks.createContainer?.length) {
+    steps.push(step('sync', ['hooks'], 'hooks', 'run prestart, createRuntime and createContainer hooks'));
+  }
+  if (opts.execFifo) steps.push(step('exec-fifo', [opts.execFifo], undefined, 'open the exec fifo'));
+  if (terminal) steps.push(step('console-connect', [opts.consoleSocket ?? ''], 'process.terminal', `connect to console socket ${opts.consoleSocket}`));
+
+  if (newMountNs) {
+    steps.push(opts.noPivot
+      ? step('chroot', [opts.rootfs], 'root.path', `chroot to ${opts.rootfs}`)
+      : step('pivot-root', [opts.rootfs], 'root.path', `pivot_root to ${opts.rootfs}`));
+    steps.push(...devSteps(spec, userns));
+  }
+  for (const [k, v] of Object.entries(spec.linux?.sysctl ?? {})) {
+    steps.push(step('write', [`/proc/sys/${k.replace(/\./g, '/')}`, v], `linux.sysctl["${k}"]`, `set sysctl ${k}`));
+  }
+  (spec.linux?.maskedPaths ?? []).forEach((p, i) => steps.push(step('mask', [p], `linux.maskedPaths[${i}]`, `mask ${p}`)));
+  (spec.linux?.readonlyPaths ?? []).forEach((p, i) => steps.push(step('readonly', [p], `linux.readonlyPaths[${i}]`, `make ${p} read-only`)));
+  if (newMountNs && spec.root?.readonly) {
+    steps.push(step('mount', ['', '/', '', MS.REMOUNT | MS.BIND | MS.RDONLY, ''], 'root.readonly', 'make the root filesystem read-only'));
+  }
+  if (terminal) {
+    const size = proc.consoleSize;
+    steps.push(step('console', [size?.height ?? 0, size?.width ?? 0], 'process.terminal', 'set up the terminal'));
+  }
+  if (!opts.noNewKeyring) steps.push(step('keyring', [`_ses.${opts.containerId}`], undefined, 'join a new session keyring'));
+  steps.push(...privilegedSetupSteps(proc, spec, true));
+
+  const beforeExec: Step[] = [];
+  if (opts.execFifo) beforeExec.push(step('exec-wait', [], undefined, 'wait for start'));
+  (hooks.startContainer ?? []).forEach((h, i) => {
+    const args = h.args ?? [h.path];
+    const env = h.env ?? [];
+    beforeExec.push(step('hook', [h.path, h.timeout ?? 0, '@state', args.length, ...args, env.length, ...env],
+      `hooks.startContainer[${i}]`, `startContainer hook ${h.path}`));
+  });
+  steps.push(...privilegeAndExecSteps(proc, spec, { preserveFds: opts.preserveFds ?? 0, beforeExec }));
+  return steps;
+}

@@ -1,0 +1,4 @@
+export { buildCreatePlan, type CreatePlanOptions } from './create-plan.js';
+export { buildExecPlan, type ExecPlanOptions } from './exec-plan.js';
+export { statBindSources } from './bind-sources.js';
+export type { Step } from './step.js';

@@ -1,0 +1,47 @@
+// Facts about host processes read from /proc (proc(5)).
+import { readFile } from 'node:fs/promises';
+
+/**
+ * The start time of a process in clock ticks since boot (field 22 of /proc/PID/stat), or undefined if it is gone.
+ * Stored with a container's pid so a recycled pid is never mistaken for the container.
+ */
+export async function processStartTime(pid: number): Promise<string | undefined> {
+  const stat = await readStat(pid);
+  return stat?.fields[19];
+}
+
+/** The process state letter (R, S, D, Z, T, ...) of /proc/PID/stat, or undefined if it is gone. */
+export async function processState(pid: number): Promise<string | undefined> {
+  return (await readStat(pid))?.fields[0];
+}
+
+async function readStat(pid: number): Promise<{ fields: string[] } | undefined> {
+  let text: string;
+  try {
+    text = await readFile(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // The command name (field 2) is in parentheses and may itself contain spaces and parentheses.
+  const rest = text.slice(text.lastIndexOf(')') + 2);
+  return { fields: rest.trim().split(' ') };
+}
+
+/** True while `pid` is the process that had `startTime`, and it has not exited (a zombie counts as exited). */
+export async function isSameProcessAlive(pid: number, startTime: string): Promise<boolean> {
+  const stat = await readStat(pid);
+  if (!stat) return false;
+  return stat.fields[19] === startTime && stat.fields[0] !== 'Z' && stat.fields[0] !== 'X';
+}
+
+/** Waits until the process is gone or a zombie, polling; resolves false on timeout. */
+export async function waitProcessGone(pid: number, startTime: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  let delay = 1;
+  while (await isSameProcessAlive(pid, startTime)) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 50);
+  }
+  return true;
+}

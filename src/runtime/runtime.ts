@@ -1,0 +1,259 @@
+// The OCI runtime as a library: every operation skiff-runtime offers, callable in-process by the engine
+// (skiff run, skiffd) with no extra process per operation. State lives under `root`, as runc's does.
+import { open, readFile, unlink } from 'node:fs/promises';
+import { cgroupManager, type CgroupManager, type CgroupStats } from '../cgroups/index.js';
+import { SkiffError } from '../common/errors.js';
+import type { ContainerStatus, LinuxResources, Process, State } from '../oci/runtime-spec.js';
+import { validateProcess } from '../oci/validate.js';
+import { ContainerStore, DEFAULT_RUNTIME_ROOT, type ContainerRecord } from './container-store.js';
+import { createContainer, killAndWait, type CreateOptions, type LaunchMode } from './create.js';
+import { execProcess, type ExecOptions, type ExecResult } from './exec.js';
+import { detectCgroupMode, detectHostFacts, type CgroupMode, type HostFacts } from './host-facts.js';
+import { runHooksLoggingFailures } from './hooks.js';
+import { withLock } from './lock.js';
+import { waitProcessGone } from './proc.js';
+import { parseSignal } from './signals.js';
+import { computeStatus, stateDocument } from './status.js';
+
+export interface RuntimeOptions {
+  root?: string;
+  /** Where warnings go (poststart/poststop hook failures, skipped seccomp rules). */
+  warn?: (message: string) => void;
+}
+
+export interface ExitStatus {
+  exitCode: number;
+  signal?: number;
+}
+
+export interface RunOptions extends CreateOptions {
+  /** Keep the container's state after it exits (runc run --keep). */
+  keep?: boolean;
+}
+
+export class Runtime {
+  readonly store: ContainerStore;
+  private hostFacts?: Promise<HostFacts>;
+  private readonly warn: (message: string) => void;
+
+  constructor(opts: RuntimeOptions = {}) {
+    this.store = new ContainerStore(opts.root ?? DEFAULT_RUNTIME_ROOT);
+    this.warn = opts.warn ?? ((m) => process.stderr.write(`warning: ${m}\n`));
+  }
+
+  host(): Promise<HostFacts> {
+    this.hostFacts ??= detectHostFacts();
+    return this.hostFacts;
+  }
+
+  /** runc create: the container process exists and waits for `start`. */
+  async create(id: string, opts: CreateOptions): Promise<State> {
+    const { record } = await this.withErrorPrefix('create', id, async () =>
+      createContainer(this.store, await this.host(), id, opts, { kind: 'create' }));
+    return stateDocument(record, 'created');
+  }
+
+  /** Create with a detached native monitor that writes the CRI log and the exit status (skiffd, skiff run -d). */
+  async createMonitored(id: string, opts: CreateOptions, logPath: string, exitFile: string): Promise<State> {
+    const mode: LaunchMode = { kind: 'monitor', logPath, exitFile };
+    const { record } = await this.withErrorPrefix('create', id, async () =>
+      createContainer(this.store, await this.host(), id, opts, mode));
+    return stateDocument(record, 'created');
+  }
+
+  /** runc start: release the process waiting on the exec fifo, then run poststart hooks. */
+  async start(id: string): Promise<void> {
+    await this.withErrorPrefix('start', id, () => this.locked(id, async (rec) => {
+      const status = await this.status(rec);
+      if (status !== 'created') throw new SkiffError(`cannot start a container that is ${status}`, 'EINVAL');
+      const fifo = this.store.fifoPath(id);
+      // open(2) of a FIFO for reading blocks until a writer opens it; the init is already blocked opening it for
+      // writing (exec-wait), so this returns at once and the read sees its "0" and EOF.
+      const fh = await open(fifo, 'r');
+      const got = await fh.readFile();
+      await fh.close();
+      await unlink(fifo);
+      if (got.length === 0) throw new SkiffError('container process exited before start', 'ESRCH');
+      await runHooksLoggingFailures(rec.spec.hooks?.poststart, 'poststart', stateDocument(rec, 'running'), this.warn);
+    }));
+  }
+
+  /** runc run (foreground): create, start, wait for the exit, delete unless `keep`. */
+  async run(id: string, opts: RunOptions): Promise<ExitStatus> {
+    const created = await this.withErrorPrefix('run', id, async () =>
+      createContainer(this.store, await this.host(), id, opts, { kind: 'run' }));
+    const { record, launched } = created;
+    await runHooksLoggingFailures(record.spec.hooks?.poststart, 'poststart', stateDocument(record, 'running'), this.warn);
+    const exit = await launched.exit!;
+    if (!opts.keep) await this.delete(id, { force: true });
+    return { exitCode: exit.exitCode, signal: exit.signal };
+  }
+
+  async state(id: string): Promise<State> {
+    const rec = await this.store.read(id);
+    return stateDocument(rec, await this.status(rec));
+  }
+
+  async list(): Promise<State[]> {
+    const states: State[] = [];
+    for (const id of await this.store.ids()) {
+      try {
+        states.push(await this.state(id));
+      } catch (err) {
+        if ((err as SkiffError).code !== 'ENOENT') throw err;
+      }
+    }
+    return states;
+  }
+
+  async kill(id: string, signal: string | number = 'SIGTERM', opts: { all?: boolean } = {}): Promise<void> {
+    const sig = parseSignal(signal);
+    await this.withErrorPrefix('kill', id, async () => {
+      const rec = await this.store.read(id);
+      const status = await this.status(rec);
+      if (status === 'stopped' || status === 'creating') {
+        throw new SkiffError(`container is ${status}`, 'ESRCH');
+      }
+      if (opts.all) {
+        await this.cgroup(rec).killAll(sig);
+      } else {
+        process.kill(rec.pid, sig);
+      }
+    });
+  }
+
+  /** runc delete: remove everything create made; a running container needs `force` (then it is killed). */
+  async delete(id: string, opts: { force?: boolean } = {}): Promise<void> {
+    await this.withErrorPrefix('delete', id, async () => {
+      let rec: ContainerRecord;
+      try {
+        rec = await this.store.read(id);
+      } catch (err) {
+        if (opts.force && (err as SkiffError).code === 'ENOENT') {
+          await this.store.remove(id); // a half-made directory from a killed create
+          return;
+        }
+        throw err;
+      }
+      await this.locked(id, async () => {
+        const cgroup = this.cgroup(rec);
+        const status = await this.status(rec);
+        if ((status === 'running' || status === 'paused') && !opts.force) {
+          throw new SkiffError(`cannot delete a ${status} container without --force`, 'EBUSY');
+        }
+        if (status !== 'stopped') {
+          await cgroup.killAll(9);
+          await killAndWait(rec.pid, rec.pidStartTime);
+        }
+        if (!(await waitProcessGone(rec.pid, rec.pidStartTime, 10_000))) {
+          throw new SkiffError(`container process ${rec.pid} did not exit`, 'EBUSY');
+        }
+        await cgroup.destroy();
+        await runHooksLoggingFailures(rec.spec.hooks?.poststop, 'poststop', stateDocument(rec, 'stopped'), this.warn);
+      });
+      await this.store.remove(id);
+    });
+  }
+
+  async exec(id: string, proc: Process, opts: ExecOptions = {}): Promise<ExecResult> {
+    return this.withErrorPrefix('exec', id, async () => {
+      const rec = await this.store.read(id);
+      const status = await this.status(rec);
+      if (status !== 'running' && status !== 'created') throw new SkiffError(`cannot exec in a ${status} container`, 'EINVAL');
+      const host = await this.host();
+      return execProcess(host, rec, this.cgroup(rec), validateProcess(proc, 'process', host), opts);
+    });
+  }
+
+  /** Host pids of every process in the container. */
+  async pids(id: string): Promise<number[]> {
+    const rec = await this.store.read(id);
+    return this.cgroup(rec).pids();
+  }
+
+  async pause(id: string): Promise<void> {
+    await this.withErrorPrefix('pause', id, () => this.locked(id, async (rec) => {
+      const status = await this.status(rec);
+      if (status !== 'running' && status !== 'created') throw new SkiffError(`cannot pause a container that is ${status}`, 'EINVAL');
+      await this.cgroup(rec).freeze();
+    }));
+  }
+
+  async resume(id: string): Promise<void> {
+    await this.withErrorPrefix('resume', id, () => this.locked(id, async (rec) => {
+      const status = await this.status(rec);
+      if (status !== 'paused') throw new SkiffError(`cannot resume a container that is ${status}`, 'EINVAL');
+      await this.cgroup(rec).thaw();
+    }));
+  }
+
+  /** runc update: apply new limits and remember them. */
+  async update(id: string, resources: LinuxResources): Promise<void> {
+    await this.withErrorPrefix('update', id, () => this.locked(id, async (rec) => {
+      const status = await this.status(rec);
+      if (status === 'stopped') throw new SkiffError('cannot update a stopped container', 'EINVAL');
+      await this.cgroup(rec).update(resources);
+      rec.spec.linux ??= {};
+      rec.spec.linux.resources = mergeResources(rec.spec.linux.resources ?? {}, resources);
+      await this.store.write(rec);
+    }));
+  }
+
+  async stats(id: string): Promise<CgroupStats> {
+    return this.cgroup(await this.store.read(id)).stats();
+  }
+
+  cgroupOf(id: string): Promise<CgroupManager> {
+    return this.store.read(id).then((rec) => this.cgroup(rec));
+  }
+
+  /** Exit status written by the native monitor, once the container has exited (undefined before). */
+  async exitStatus(id: string): Promise<ExitStatus | undefined> {
+    const rec = await this.store.read(id);
+    if (!rec.monitor?.exitFile) throw new SkiffError(`container "${id}" has no monitor; its exit status is its parent's`, 'EINVAL');
+    try {
+      const { exitCode, signal } = JSON.parse(await readFile(rec.monitor.exitFile, 'utf8')) as ExitStatus;
+      return { exitCode, signal };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  private async status(rec: ContainerRecord): Promise<ContainerStatus> {
+    return computeStatus(rec, this.store.fifoPath(rec.id), async () =>
+      (await this.cgroup(rec).freezerState()) === 'frozen');
+  }
+
+  private cgroupMode?: CgroupMode;
+
+  private cgroup(rec: ContainerRecord): CgroupManager {
+    this.cgroupMode ??= detectCgroupMode();
+    return cgroupManager(rec.cgroupsPath, { mode: this.cgroupMode });
+  }
+
+  private locked<T>(id: string, fn: (rec: ContainerRecord) => Promise<T>): Promise<T> {
+    return withLock(this.store.lockPath(id), `container "${id}"`, async () => fn(await this.store.read(id)));
+  }
+
+  private async withErrorPrefix<T>(op: string, id: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof Error && !err.message.startsWith(`${op} ${id}: `)) {
+        err.message = `${op} ${id}: ${err.message}`;
+      }
+      throw err;
+    }
+  }
+}
+
+function mergeResources(old: LinuxResources, add: LinuxResources): LinuxResources {
+  const out: Record<string, unknown> = { ...old };
+  for (const [k, v] of Object.entries(add)) {
+    const prev = out[k];
+    out[k] = prev && typeof prev === 'object' && !Array.isArray(prev) && v && typeof v === 'object' && !Array.isArray(v)
+      ? { ...prev, ...v } : v;
+  }
+  return out as LinuxResources;
+}

@@ -1,0 +1,100 @@
+// skiff-runtime's command line as engines use it: runc's flags, output formats and exit codes.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { makeBundle } from '../helpers/bundle.js';
+
+const cli = fileURLToPath(new URL('../../src/cli/runtime/main.js', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'skiff-cli-'));
+const root = join(dir, 'state');
+
+/**
+ * Runs skiff-runtime with stdout and stderr in files, not pipes: a container made by `create` keeps the caller's
+ * stdio (as with runc), so a pipe would stay open as long as the container lives.
+ */
+function rt(...args: string[]) {
+  const out = join(dir, 'stdout'), err = join(dir, 'stderr');
+  const fds = [openSync(out, 'w'), openSync(err, 'w')];
+  const r = spawnSync(process.execPath, [cli, '--root', root, ...args], { stdio: ['ignore', fds[0], fds[1]] });
+  fds.forEach(closeSync);
+  return { code: r.status, out: readFileSync(out, 'utf8'), err: readFileSync(err, 'utf8') };
+}
+
+after(() => {
+  for (const id of rt('list', '-q').out.split('\n').filter(Boolean)) rt('delete', '-f', id);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('skiff-runtime CLI', () => {
+  test('spec writes runc\'s default config.json and refuses to overwrite it', () => {
+    const b = mkdtempSync(join(dir, 'spec-'));
+    assert.equal(rt('spec', '--bundle', b).code, 0);
+    const ours = JSON.parse(readFileSync(join(b, 'config.json'), 'utf8'));
+    const runcDir = mkdtempSync(join(dir, 'runc-spec-'));
+    spawnSync('runc', ['spec', '--bundle', runcDir]);
+    const theirs = JSON.parse(readFileSync(join(runcDir, 'config.json'), 'utf8'));
+    delete ours.ociVersion; delete theirs.ociVersion;
+    assert.deepEqual(ours, theirs);
+    const again = rt('spec', '--bundle', b);
+    assert.notEqual(again.code, 0);
+    assert.match(again.err, /exists/);
+  });
+
+  test('create, start, state, list, kill by name, delete', () => {
+    const b = makeBundle(dir, ['sleep', '1000']);
+    const pidFile = join(dir, 'pid');
+    assert.equal(rt('create', '--bundle', b.dir, '--pid-file', pidFile, 'c1').code, 0);
+    const state = JSON.parse(rt('state', 'c1').out);
+    assert.deepEqual(Object.keys(state).sort(), ['bundle', 'created', 'id', 'ociVersion', 'owner', 'pid', 'rootfs', 'status']);
+    assert.equal(state.status, 'created');
+    assert.equal(String(state.pid), readFileSync(pidFile, 'utf8'));
+    assert.equal(rt('start', 'c1').code, 0);
+    assert.equal(JSON.parse(rt('state', 'c1').out).status, 'running');
+    const list = JSON.parse(rt('list', '--format', 'json').out);
+    assert.equal(list[0].id, 'c1');
+    assert.match(rt('list').out, /^ID\s+PID\s+STATUS\s+BUNDLE\s+CREATED\s+OWNER\n/);
+    assert.equal(JSON.parse(rt('ps', '--format', 'json', 'c1').out).length, 1);
+    assert.equal(rt('kill', 'c1', 'KILL').code, 0);
+    for (let i = 0; i < 100 && JSON.parse(rt('state', 'c1').out).status !== 'stopped'; i++) spawnSync('sleep', ['0.02']);
+    assert.equal(JSON.parse(rt('state', 'c1').out).status, 'stopped');
+    assert.equal(rt('delete', 'c1').code, 0);
+    assert.ok(!existsSync(join(root, 'c1')));
+  });
+
+  test('run in the foreground exits with the container\'s status', () => {
+    const b = makeBundle(dir, ['sh', '-c', 'echo out; exit 3']);
+    const r = rt('run', '--bundle', b.dir, 'r1');
+    assert.equal(r.code, 3);
+    assert.equal(r.out, 'out\n');
+    assert.equal(rt('state', 'r1').code, 1, 'run removes the container unless --keep');
+  });
+
+  test('errors: one line naming the cause, non-zero exit, written to --log as JSON', () => {
+    const log = join(dir, 'log.json');
+    const r = rt('--log', log, '--log-format', 'json', 'state', 'nope');
+    assert.equal(r.code, 1);
+    assert.equal(r.err.trim().split('\n').length, 1);
+    assert.match(r.err, /container "nope" does not exist/);
+    const entry = JSON.parse(readFileSync(log, 'utf8').trim().split('\n').pop()!);
+    assert.equal(entry.level, 'error');
+    assert.match(entry.msg, /does not exist/);
+    assert.match(rt('kill', 'x', 'SIGNOPE').err, /unknown signal "SIGNOPE"/);
+    assert.match(rt('--systemd-cgroup', 'list').err, /systemd cgroup driver is not supported/);
+    assert.match(rt('create', '--bundle', join(dir, 'missing'), 'm1').err, /config\.json: no such file/);
+    assert.ok(!existsSync(join(root, 'm1')));
+  });
+
+  test('features describes this host', () => {
+    const f = JSON.parse(rt('features').out);
+    assert.ok(f.ociVersionMin && f.ociVersionMax);
+    assert.ok(f.linux.namespaces.includes('pid'));
+    assert.ok(f.linux.capabilities.includes('CAP_SYS_ADMIN'));
+    assert.equal(f.linux.apparmor.enabled, false);
+    assert.equal(f.linux.selinux.enabled, false);
+    assert.equal(f.linux.seccomp.enabled, true);
+  });
+});
