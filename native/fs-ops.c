@@ -73,9 +73,15 @@ int op_mount_in(const struct step *s)
     return r < 0 ? -e : 0;
 }
 
-/* mkdir -p with every component resolved in-root. */
-static int mkdir_in_root(const char *root, const char *path, mode_t mode)
+/*
+ * mkdir -p with every component resolved in-root. A dangling symlink on the way (an image may hold one) is followed
+ * the way the kernel would inside the root: its target, taken relative to the root or to the link's directory, is
+ * created instead, so the mount lands inside the rootfs and never beside it on the host.
+ */
+static int mkdir_in_root_depth(const char *root, const char *path, mode_t mode, int depth)
 {
+    if (depth > 40)
+        return -ELOOP;
     char *copy = strdup(path);
     if (!copy)
         return -ENOMEM;
@@ -103,6 +109,22 @@ static int mkdir_in_root(const char *root, const char *path, mode_t mode)
             }
             int r = mkdirat(pfd, name, mode);
             int e = errno;
+            if (r < 0 && e == EEXIST) {
+                char target[4096];
+                ssize_t n = readlinkat(pfd, name, target, sizeof target - 1);
+                if (n > 0) {
+                    target[n] = 0;
+                    close(pfd);
+                    char next[8192];
+                    const char *rest = saved ? copy + i + 1 : "";
+                    if (slash && slash != copy)
+                        *slash = 0;
+                    snprintf(next, sizeof next, "%s%s%s%s%s", target[0] == '/' ? "" : (slash && slash != copy ? copy : ""),
+                             target[0] == '/' ? "" : "/", target, rest[0] ? "/" : "", rest);
+                    free(copy);
+                    return mkdir_in_root_depth(root, next, mode, depth + 1);
+                }
+            }
             close(pfd);
             if (r < 0 && e != EEXIST) {
                 set_detail("mkdir %s", copy);
@@ -121,6 +143,11 @@ static int mkdir_in_root(const char *root, const char *path, mode_t mode)
     }
     free(copy);
     return 0;
+}
+
+static int mkdir_in_root(const char *root, const char *path, mode_t mode)
+{
+    return mkdir_in_root_depth(root, path, mode, 0);
 }
 
 int op_mkdir_in(const struct step *s)

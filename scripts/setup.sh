@@ -23,9 +23,7 @@ fi
 npm run -s build
 
 for cmd in skiff skiff-runtime; do
-  target="$PWD/dist/src/cli/${cmd#skiff-}/main.js"
-  [ "$cmd" = skiff ] && target="$PWD/dist/src/cli/skiff/main.js"
-  chmod +x "$target"
-  ln -sf "$target" "/usr/local/bin/$cmd"
+  chmod +x "dist/bin/$cmd.mjs"
+  ln -sf "$PWD/dist/bin/$cmd.mjs" "/usr/local/bin/$cmd"
 done
 echo "setup: done (skiff, skiff-runtime on PATH)" >&2

@@ -49,7 +49,8 @@ export class CgroupV1 implements CgroupManager {
   async create(resources?: LinuxResources): Promise<void> {
     const made: string[] = [];
     try {
-      for (const d of this.uniqueDirs()) await mkdirTracked(d, made);
+      // Hierarchies are independent, and a v1 mkdir costs about a millisecond each: make them side by side.
+      await Promise.all(this.uniqueDirs().map((d) => mkdirTracked(d, made)));
       // cpuset: a new cgroup starts with empty cpus and mems and accepts no task until they are set (cpusets(7)).
       for (const d of made.filter((m) => this.dirs.get('cpuset') && m.startsWith(this.mountOf('cpuset') + '/'))) {
         for (const f of ['cpuset.cpus', 'cpuset.mems']) {
@@ -68,7 +69,7 @@ export class CgroupV1 implements CgroupManager {
   }
 
   async addProcess(pid: number): Promise<void> {
-    for (const d of this.uniqueDirs()) await writeValue(join(d, 'cgroup.procs'), String(pid), 'cgroup.procs');
+    await Promise.all(this.uniqueDirs().map((d) => writeValue(join(d, 'cgroup.procs'), String(pid), 'cgroup.procs')));
   }
 
   update(resources: LinuxResources): Promise<void> {
@@ -282,9 +283,7 @@ export class CgroupV1 implements CgroupManager {
   }
 
   async destroy(): Promise<void> {
-    for (const [ctl, d] of this.dirs) {
-      await removeWithEmptyParents(d, this.mountOfUnchecked(ctl));
-    }
+    await Promise.all([...this.dirs].map(([ctl, d]) => removeWithEmptyParents(d, this.mountOfUnchecked(ctl))));
   }
 
   private mountOfUnchecked(controller: string): string {

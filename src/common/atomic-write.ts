@@ -3,13 +3,17 @@ import { dirname, basename, join } from 'node:path';
 
 let counter = 0;
 
-/** Writes a file so that a crash leaves either the old or the new content: temp file, fsync, rename. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+/**
+ * Writes a file so that a crash leaves either the old or the new content: temp file, fsync, rename.
+ * `durable: false` skips the fsync for state that does not outlive a reboot anyway (runtime state under /run):
+ * the rename alone already protects it from a process crash.
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644, durable = true): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${counter++}.tmp`);
   const fh = await open(tmp, 'w', mode);
   try {
     await fh.writeFile(data);
-    await fh.sync();
+    if (durable) await fh.sync();
   } catch (err) {
     await fh.close();
     await unlink(tmp).catch(() => {});

@@ -68,8 +68,9 @@ export class ContainerStore {
     }
   }
 
+  /** Runtime state is lost on reboot by design (as runc's), so it is written atomically but not fsynced. */
   async write(rec: ContainerRecord): Promise<void> {
-    await writeFileAtomic(join(this.dir(rec.id), 'state.json'), JSON.stringify(rec), 0o600);
+    await writeFileAtomic(join(this.dir(rec.id), 'state.json'), JSON.stringify(rec), 0o600, false);
   }
 
   async read(id: string): Promise<ContainerRecord> {

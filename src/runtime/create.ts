@@ -1,9 +1,7 @@
 // create: everything up to the container process waiting before exec (runtime-spec runtime.md "create").
 // Every step that makes something registers its undo, so a failure anywhere leaves nothing behind.
-import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { writeFileAtomic } from '../common/atomic-write.js';
 import { SkiffError } from '../common/errors.js';
 import { UndoStack } from '../common/undo.js';
@@ -75,7 +73,6 @@ export async function createContainer(
     undo.push('state directory', () => store.remove(id));
 
     const execFifo = mode.kind === 'create' ? store.fifoPath(id) : undefined;
-    if (execFifo) await mkfifo(execFifo, 0o622);
 
     const cgroup = cgroupManager(cgroupsPath, { mode: host.cgroupMode });
     const resources = spec.linux?.resources;
@@ -113,7 +110,6 @@ export async function createContainer(
         undo.push(`container process ${pid}`, () => killAndWait(pid, record.pidStartTime));
         await writeIdMaps(spec, pid);
         await cgroup.addProcess(pid);
-        await store.write(record);
         return processDocuments(spec, hookState('created'));
       },
       onSync: async (name) => {
@@ -161,11 +157,4 @@ export async function killAndWait(pid: number, startTime: string): Promise<void>
     return;
   }
   await waitProcessGone(pid, startTime, 10_000);
-}
-
-const execFileP = promisify(execFile);
-
-/** Node has no mkfifo(3); coreutils' mkfifo makes the exec fifo. */
-async function mkfifo(path: string, mode: number): Promise<void> {
-  await execFileP('mkfifo', ['-m', mode.toString(8), path]);
 }

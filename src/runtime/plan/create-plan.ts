@@ -53,6 +53,8 @@ export function buildCreatePlan(spec: Spec, host: HostFacts, opts: CreatePlanOpt
   const terminal = Boolean(proc.terminal);
 
   // ---- in the parent, before clone ----
+  // Node has no mkfifo(3); the helper makes the exec fifo (fifo(7)), which `start` opens to release the process.
+  if (opts.execFifo) steps.push(step('mkfifo', [opts.execFifo, 0o622], undefined, 'create the exec fifo'));
   steps.push(...joinSteps(spec));
   if (hasNew(spec, 'time')) {
     steps.push(step('unshare', [CLONE.NEWTIME], 'linux.namespaces', 'create the time namespace'));

@@ -1,0 +1,10 @@
+// A host description for unit tests: a cgroup v1 hybrid machine like the CI one, with every capability.
+import type { HostFacts } from '../../src/runtime/host-facts.js';
+
+export function fakeHost(over: Partial<HostFacts> = {}): HostFacts {
+  return {
+    cgroupMode: 'hybrid', capLastCap: 40, capEff: (1n << 41n) - 1n, apparmor: false, selinux: false,
+    timeNamespace: true, hardRlimits: { RLIMIT_NOFILE: 1048576 }, kernel: '6.1.0',
+    cgroupV1Hierarchies: ['cpu', 'memory', 'pids'], ...over,
+  };
+}
