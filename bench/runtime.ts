@@ -55,15 +55,17 @@ try {
   for (const n of RUNTIMES) inPrivateMountNs(['sh', '-c', `for i in $(seq 50); do ${rt(n)} create --bundle ${bundle} s$i </dev/null >/dev/null 2>&1; done`]);
   rows.push(['state (50 containers)', hyperfine('state', each((n) => `${rt(n)} state s25`))]);
   rows.push(['list (50 containers)', hyperfine('list', each((n) => `${rt(n)} list`))]);
-  for (const n of RUNTIMES) inPrivateMountNs(['sh', '-c', `for i in $(seq 50); do ${rt(n)} delete -f s$i; done`]);
+  for (const n of RUNTIMES) inPrivateMountNs(['sh', '-c', `for i in $(seq 50); do ${rt(n)} delete -f s$i 2>/dev/null; done`]);
   writeSpec(['/bin/true']);
 
   const peak = new Map<string, number>();
   for (const n of RUNTIMES) {
     const kib: number[] = [];
+    const out = join(work, `rss-${n}.txt`);
     for (let i = 0; i < 5; i++) {
-      const r = inPrivateMountNs(['/usr/bin/time', '-f', '%M', 'sh', '-c', `${rt(n)} run --bundle ${bundle} mem 2>&1 >/dev/null`]);
-      kib.push(Number(String(r.stdout).trim().split('\n').pop()));
+      // GNU time's %M is the largest resident set of the command and its children, in KiB.
+      inPrivateMountNs(['/usr/bin/time', '-o', out, '-f', '%M', ...rt(n).split(' '), 'run', '--bundle', bundle, 'mem']);
+      kib.push(Number(readFileSync(out, 'utf8').trim()));
     }
     peak.set(n, kib.sort((a, b) => a - b)[2]);
   }

@@ -1,0 +1,31 @@
+// The cgroup v2 driver on a real cgroup-v2-only kernel: one VM boot (test/vm/run-in-vm.sh) runs
+// test/vm/cgroups-v2-check.ts inside, which prints its findings as JSON.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const runInVm = fileURLToPath(new URL('../../../test/vm/run-in-vm.sh', import.meta.url));
+const check = fileURLToPath(new URL('../vm/cgroups-v2-check.js', import.meta.url));
+
+test('cgroup v2 driver and a container, inside a cgroup-v2-only VM', { timeout: 600_000 }, () => {
+  const r = spawnSync('bash', [runInVm, process.execPath, check], { encoding: 'utf8', env: { ...process.env, VMTEST_TIMEOUT: '500' } });
+  const line = r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
+  assert.ok(line, `no result from the VM (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
+  const res = JSON.parse(line!);
+  assert.equal(res.mode, 'v2');
+  assert.deepEqual(res.limits, { memory: String(32 << 20), swap: '0', pids: '16', cpu: '50000 100000', weight: '39' });
+  assert.equal(res.oom.signal === 'SIGKILL' || res.oom.status === 137, true, JSON.stringify(res.oom));
+  assert.ok(res.oom.kills >= 1);
+  assert.equal(res.pidsLimited, true);
+  assert.equal(res.frozen, 'frozen');
+  assert.equal(res.thawed, 'thawed');
+  assert.equal(res.pidsBeforeKill, 1);
+  assert.equal(res.updatedPids, '99');
+  assert.equal(res.statsHaveMemory, true);
+  assert.equal(res.destroyed, true);
+  assert.equal(res.container.exitCode, 137, res.container.out);
+  assert.equal(res.container.out.split('\n')[0], '20', 'the container sees its own pids.max through its cgroup namespace');
+  assert.ok(res.container.oomKills >= 1);
+  assert.equal(res.containerCgroupRemoved, true);
+});

@@ -1,0 +1,62 @@
+// Runs INSIDE the cgroup-v2-only VM (test/vm/run-in-vm.sh): exercises the v2 driver and a whole container on a
+// real unified hierarchy, and prints one JSON line of results for test/integration/cgroups-v2-vm.test.ts.
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CgroupV2 } from '../../src/cgroups/v2.js';
+import { detectHostFacts } from '../../src/runtime/host-facts.js';
+import { Runtime } from '../../src/runtime/runtime.js';
+import { makeBundle } from '../helpers/bundle.js';
+
+const results: Record<string, unknown> = {};
+const read = (cg: CgroupV2, f: string) => readFileSync(join(cg.dir, f), 'utf8').trim();
+
+/** A shell that moves itself into the cgroup first, then runs `script`. */
+function inCgroup(cg: CgroupV2, script: string) {
+  return spawnSync('sh', ['-c', `echo $$ > ${cg.dir}/cgroup.procs && ${script}`], { encoding: 'utf8' });
+}
+
+results.mode = (await detectHostFacts()).cgroupMode;
+
+const cg = new CgroupV2('/skiff/vmcheck');
+await cg.create({ memory: { limit: 32 << 20, swap: 32 << 20 }, pids: { limit: 16 }, cpu: { shares: 1024, quota: 50000, period: 100000 } });
+results.limits = { memory: read(cg, 'memory.max'), swap: read(cg, 'memory.swap.max'), pids: read(cg, 'pids.max'), cpu: read(cg, 'cpu.max'), weight: read(cg, 'cpu.weight') };
+
+const oom = inCgroup(cg, 'a=$(head -c 200000000 /dev/zero | tr "\\0" x)');
+results.oom = { status: oom.status, signal: oom.signal, kills: await cg.oomKillCount() };
+
+const fork = inCgroup(cg, 'for i in $(seq 40); do sleep 5 & done 2>&1; echo done');
+results.pidsLimited = /fork|Resource temporarily unavailable/i.test(fork.stdout + fork.stderr);
+await cg.killAll(9);
+
+const sleeper = spawn('sh', ['-c', `echo $$ > ${cg.dir}/cgroup.procs && exec sleep 100`]);
+await new Promise((r) => setTimeout(r, 200));
+await cg.freeze();
+results.frozen = await cg.freezerState();
+await cg.thaw();
+results.thawed = await cg.freezerState();
+results.pidsBeforeKill = (await cg.pids()).length;
+await cg.update({ pids: { limit: 99 } });
+results.updatedPids = read(cg, 'pids.max');
+const stats = await cg.stats();
+results.statsHaveMemory = stats.memory.usage.usage > 0;
+await cg.killAll(9);
+await new Promise((r) => sleeper.on('exit', r));
+await cg.destroy();
+results.destroyed = spawnSync('test', ['-e', cg.dir]).status !== 0;
+
+// A whole container through the runtime, with limits, on cgroup v2.
+const dir = mkdtempSync('/tmp/skiff-vm-');
+const rt = new Runtime({ root: join(dir, 'state'), warn: () => {} });
+const b = makeBundle(dir, ['sh', '-c', 'cat /sys/fs/cgroup/pids.max; a=$(head -c 200000000 /dev/zero | tr "\\0" x)'], (s) => {
+  s.linux!.resources = { pids: { limit: 20 }, memory: { limit: 32 << 20, swap: 32 << 20 } };
+  s.linux!.namespaces!.push({ type: 'cgroup' });
+});
+const fd = openSync(join(dir, 'out'), 'w');
+const run = await rt.run('vm1', { bundle: b.dir, stdio: ['ignore', fd, fd], keep: true });
+closeSync(fd);
+results.container = { exitCode: run.exitCode, out: readFileSync(join(dir, 'out'), 'utf8').trim(), oomKills: await (await rt.cgroupOf('vm1')).oomKillCount() };
+await rt.delete('vm1', { force: true });
+results.containerCgroupRemoved = spawnSync('test', ['-e', '/sys/fs/cgroup/skiff/vm1']).status !== 0;
+
+console.log(JSON.stringify(results));
