@@ -1,6 +1,6 @@
 // cgroup v2: one unified hierarchy (Documentation/admin-guide/cgroup-v2.rst). runc's fs2 driver is the reference
 // for converting v1-style resources (shares -> weight, blkio weight -> io.weight, swap semantics).
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SkiffError } from '../common/errors.js';
 import type { LinuxResources } from '../oci/runtime-spec.js';
@@ -177,7 +177,7 @@ export class CgroupV2 implements CgroupManager {
 
   async killAll(signal: number): Promise<void> {
     // cgroup.kill (Linux 5.14) kills every process at once, with no race against forks.
-    if (signal === 9 && (await readFile(this.file('cgroup.kill')).then(() => true, () => false))) {
+    if (signal === 9 && (await stat(this.file('cgroup.kill')).then(() => true, () => false))) {
       await writeValue(this.file('cgroup.kill'), '1', 'cgroup.kill');
       return;
     }

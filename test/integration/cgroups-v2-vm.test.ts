@@ -13,6 +13,7 @@ test('cgroup v2 driver and a container, inside a cgroup-v2-only VM', { timeout: 
   const line = r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
   assert.ok(line, `no result from the VM (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
   const res = JSON.parse(line!);
+  assert.equal(res.finished, true, `the check stopped early (exit ${r.status}): ${line}`);
   assert.equal(res.mode, 'v2');
   assert.deepEqual(res.limits, { memory: String(32 << 20), swap: '0', pids: '16', cpu: '50000 100000', weight: '39' });
   assert.equal(res.oom.signal === 'SIGKILL' || res.oom.status === 137, true, JSON.stringify(res.oom));

@@ -9,6 +9,8 @@ import { Runtime } from '../../src/runtime/runtime.js';
 import { makeBundle } from '../helpers/bundle.js';
 
 const results: Record<string, unknown> = {};
+// Print what we have even if a step never finishes (node exits 13 on an unsettled top-level await).
+process.on('exit', () => console.log(JSON.stringify(results)));
 const read = (cg: CgroupV2, f: string) => readFileSync(join(cg.dir, f), 'utf8').trim();
 
 /** A shell that moves itself into the cgroup first, then runs `script`. */
@@ -30,6 +32,7 @@ results.pidsLimited = /fork|Resource temporarily unavailable/i.test(fork.stdout 
 await cg.killAll(9);
 
 const sleeper = spawn('sh', ['-c', `echo $$ > ${cg.dir}/cgroup.procs && exec sleep 100`]);
+const sleeperExit = new Promise((r) => sleeper.on('exit', r));
 await new Promise((r) => setTimeout(r, 200));
 await cg.freeze();
 results.frozen = await cg.freezerState();
@@ -41,7 +44,7 @@ results.updatedPids = read(cg, 'pids.max');
 const stats = await cg.stats();
 results.statsHaveMemory = stats.memory.usage.usage > 0;
 await cg.killAll(9);
-await new Promise((r) => sleeper.on('exit', r));
+await sleeperExit;
 await cg.destroy();
 results.destroyed = spawnSync('test', ['-e', cg.dir]).status !== 0;
 
@@ -58,5 +61,4 @@ closeSync(fd);
 results.container = { exitCode: run.exitCode, out: readFileSync(join(dir, 'out'), 'utf8').trim(), oomKills: await (await rt.cgroupOf('vm1')).oomKillCount() };
 await rt.delete('vm1', { force: true });
 results.containerCgroupRemoved = spawnSync('test', ['-e', '/sys/fs/cgroup/skiff/vm1']).status !== 0;
-
-console.log(JSON.stringify(results));
+results.finished = true;

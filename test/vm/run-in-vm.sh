@@ -28,6 +28,7 @@
 set -euo pipefail
 
 VMTEST_DIR=${VMTEST_DIR:-/opt/vmtest}
+mkdir -p "$VMTEST_DIR"
 MEM=${VMTEST_MEM:-512}
 SMP=${VMTEST_SMP:-2}
 TIMEOUT=${VMTEST_TIMEOUT:-300}
