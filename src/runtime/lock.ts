@@ -26,7 +26,7 @@ async function acquire(lockPath: string, what: string, timeoutMs: number): Promi
       return;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') throw new SkiffError(`${what}: does not exist`, 'ENOENT');
+      if (code === 'ENOENT') throw new SkiffError(`${what} does not exist`, 'ENOENT');
       if (code !== 'EEXIST') throw err;
     }
     if (await isStale(lockPath)) {

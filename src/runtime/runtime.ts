@@ -125,34 +125,33 @@ export class Runtime {
   /** runc delete: remove everything create made; a running container needs `force` (then it is killed). */
   async delete(id: string, opts: { force?: boolean } = {}): Promise<void> {
     await this.withErrorPrefix('delete', id, async () => {
-      let rec: ContainerRecord;
       try {
-        rec = await this.store.read(id);
+        await this.locked(id, (rec) => this.deleteLocked(rec, Boolean(opts.force)));
       } catch (err) {
-        if (opts.force && (err as SkiffError).code === 'ENOENT') {
-          await this.store.remove(id); // a half-made directory from a killed create
-          return;
-        }
-        throw err;
+        // Like runc, --force succeeds for a container that is already gone (or was deleted meanwhile).
+        if (!(opts.force && (err as SkiffError).code === 'ENOENT')) throw err;
+        await this.store.remove(id); // a half-made directory from a killed create
       }
-      await this.locked(id, async () => {
-        const cgroup = this.cgroup(rec);
-        const status = await this.status(rec);
-        if ((status === 'running' || status === 'paused') && !opts.force) {
-          throw new SkiffError(`cannot delete a ${status} container without --force`, 'EBUSY');
-        }
-        if (status !== 'stopped') {
-          await cgroup.killAll(9);
-          await killAndWait(rec.pid, rec.pidStartTime);
-        }
-        if (!(await waitProcessGone(rec.pid, rec.pidStartTime, 10_000))) {
-          throw new SkiffError(`container process ${rec.pid} did not exit`, 'EBUSY');
-        }
-        await cgroup.destroy();
-        await runHooksLoggingFailures(rec.spec.hooks?.poststop, 'poststop', stateDocument(rec, 'stopped'), this.warn);
-      });
-      await this.store.remove(id);
     });
+  }
+
+  private async deleteLocked(rec: ContainerRecord, force: boolean): Promise<void> {
+    const cgroup = this.cgroup(rec);
+    const status = await this.status(rec);
+    if ((status === 'running' || status === 'paused') && !force) {
+      throw new SkiffError(`cannot delete a ${status} container without --force`, 'EBUSY');
+    }
+    if (status !== 'stopped') {
+      await cgroup.killAll(9);
+      await killAndWait(rec.pid, rec.pidStartTime);
+    }
+    if (!(await waitProcessGone(rec.pid, rec.pidStartTime, 10_000))) {
+      throw new SkiffError(`container process ${rec.pid} did not exit`, 'EBUSY');
+    }
+    await cgroup.destroy();
+    await runHooksLoggingFailures(rec.spec.hooks?.poststop, 'poststop', stateDocument(rec, 'stopped'), this.warn);
+    // Removed while we hold the lock: a delete waiting behind us then finds nothing, not half a container.
+    await this.store.remove(rec.id);
   }
 
   async exec(id: string, proc: Process, opts: ExecOptions = {}): Promise<ExecResult> {

@@ -65,6 +65,28 @@ describe('skiff-runtime CLI', () => {
     assert.ok(!existsSync(join(root, 'c1')));
   });
 
+  test('exec, update, events --stats, ps, pause and resume through the command line', () => {
+    const b = makeBundle(dir, ['sleep', '1000']);
+    assert.equal(rt('run', '--detach', '--bundle', b.dir, 'c2').code, 0);
+    const exec = rt('exec', '-e', 'FOO=bar', '--cwd', '/etc', 'c2', 'sh', '-c', 'echo $FOO $(pwd); exit 4');
+    assert.equal(exec.code, 4);
+    assert.equal(exec.out, 'bar /etc\n');
+    assert.equal(rt('update', '--memory', '64m', '--pids-limit', '30', 'c2').code, 0);
+    assert.equal(readFileSync('/sys/fs/cgroup/memory/skiff/c2/memory.limit_in_bytes', 'utf8').trim(), String(64 * 1024 * 1024));
+    assert.equal(readFileSync('/sys/fs/cgroup/pids/skiff/c2/pids.max', 'utf8').trim(), '30');
+    assert.match(rt('update', '--memory', 'lots', 'c2').err, /--memory: "lots" is not a size/);
+    const ev = JSON.parse(rt('events', '--stats', 'c2').out);
+    assert.equal(ev.type, 'stats');
+    assert.equal(ev.data.pids.current, 1);
+    assert.equal(ev.data.memory.usage.limit, 64 * 1024 * 1024);
+    assert.match(rt('ps', 'c2').out, /sleep 1000/);
+    assert.equal(rt('pause', 'c2').code, 0);
+    assert.equal(JSON.parse(rt('state', 'c2').out).status, 'paused');
+    assert.equal(rt('resume', 'c2').code, 0);
+    assert.equal(JSON.parse(rt('state', 'c2').out).status, 'running');
+    assert.equal(rt('delete', '--force', 'c2').code, 0);
+  });
+
   test('run in the foreground exits with the container\'s status', () => {
     const b = makeBundle(dir, ['sh', '-c', 'echo out; exit 3']);
     const r = rt('run', '--bundle', b.dir, 'r1');

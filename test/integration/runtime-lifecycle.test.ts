@@ -160,6 +160,28 @@ describe('runtime lifecycle', () => {
     assert.match(lines[4], /"status":"stopped"/);
   });
 
+  test('startContainer hooks run inside the container, before the process, with the state', async () => {
+    const r = await runCapture('t-start-hook', ['cat', '/dev/shm/hooked'], (s) => {
+      s.hooks = { startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'cat > /dev/shm/hooked'] }] };
+    });
+    assert.equal(r.exitCode, 0, r.out);
+    const state = JSON.parse(r.out);
+    assert.equal(state.id, 't-start-hook');
+    assert.ok(state.pid > 0);
+  });
+
+  test('concurrent commands on one container are serialized: one create wins, deletes do not trip', async () => {
+    const b = scratch.bundle(['sleep', '1000']);
+    const creates = await Promise.allSettled([1, 2, 3].map(() =>
+      scratch.runtime.create('t-race', { bundle: b.dir, stdio: ['ignore', 'ignore', 'ignore'] })));
+    assert.equal(creates.filter((c) => c.status === 'fulfilled').length, 1);
+    assert.ok(creates.filter((c) => c.status === 'rejected').every((c) => /already exists/.test(String((c as PromiseRejectedResult).reason))));
+    await Promise.all([scratch.runtime.kill('t-race', 'KILL'), scratch.runtime.pause('t-race').catch(() => {})]);
+    await Promise.all([1, 2].map(() => scratch.runtime.delete('t-race', { force: true })));
+    await assert.rejects(scratch.runtime.state('t-race'), /does not exist/);
+    assert.ok(!existsSync(cgroupDir('freezer', 't-race')));
+  });
+
   test('a failing hook fails create and leaves nothing', async () => {
     const b = scratch.bundle(['true'], (s) => { s.hooks = { createRuntime: [{ path: '/bin/false' }] }; });
     await assert.rejects(scratch.runtime.create('t-badhook', { bundle: b.dir }), /hooks\.createRuntime\[0\]/);
