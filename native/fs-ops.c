@@ -2,6 +2,7 @@
  * in the image (absolute, relative, or a chain of ..) never leads outside it. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/bpf.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -353,4 +354,65 @@ int op_mkfifo(const struct step *s)
         return -errno;
     /* mkfifo(3) applies the umask. */
     return chmod(s->argv[0], mode) < 0 ? -errno : 0;
+}
+
+/*
+ * bpf-devices: cgroup v2 has no devices.allow; access is decided by a BPF_PROG_TYPE_CGROUP_DEVICE program attached
+ * to the cgroup (the program itself is compiled by TypeScript from the config's rules). The attachment holds the
+ * program, so it outlives this process. args: cgroup-dir hex-instructions
+ */
+int op_bpf_devices(const struct step *s)
+{
+    size_t hex = s->lens[1];
+    if (hex == 0 || hex % 16) {
+        set_detail("program length %zu is not a whole number of instructions", hex / 2);
+        return -EINVAL;
+    }
+    size_t n = hex / 2;
+    unsigned char *insns = malloc(n);
+    if (!insns)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        unsigned v;
+        if (sscanf(s->argv[1] + 2 * i, "%2x", &v) != 1) {
+            free(insns);
+            return -EINVAL;
+        }
+        insns[i] = (unsigned char)v;
+    }
+    static char license[] = "Apache-2.0";
+    union bpf_attr load;
+    memset(&load, 0, sizeof load);
+    load.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+    load.insn_cnt = (__u32)(n / 8);
+    load.insns = (__u64)(unsigned long)insns;
+    load.license = (__u64)(unsigned long)license;
+    int prog = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &load, sizeof load);
+    int e = errno;
+    free(insns);
+    if (prog < 0) {
+        set_detail("load the device filter");
+        return -e;
+    }
+    int cg = open(s->argv[0], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (cg < 0) {
+        close(prog);
+        set_detail("open %s", s->argv[0]);
+        return -errno;
+    }
+    union bpf_attr attach;
+    memset(&attach, 0, sizeof attach);
+    attach.target_fd = (__u32)cg;
+    attach.attach_bpf_fd = (__u32)prog;
+    attach.attach_type = BPF_CGROUP_DEVICE;
+    attach.attach_flags = BPF_F_ALLOW_MULTI;
+    int r = (int)syscall(SYS_bpf, BPF_PROG_ATTACH, &attach, sizeof attach);
+    e = errno;
+    close(cg);
+    close(prog);
+    if (r < 0) {
+        set_detail("attach the device filter to %s", s->argv[0]);
+        return -e;
+    }
+    return 0;
 }

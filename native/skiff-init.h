@@ -53,6 +53,7 @@ int op_mask(const struct step *s);
 int op_readonly(const struct step *s);
 int op_write(const struct step *s);
 int op_mkfifo(const struct step *s);
+int op_bpf_devices(const struct step *s);
 
 /* process-ops.c: identity, privileges, limits, exec. */
 int op_user(const struct step *s);

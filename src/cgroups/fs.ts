@@ -84,3 +84,26 @@ export async function removeWithEmptyParents(leaf: string, stop: string): Promis
     }
   }
 }
+
+/** Calls `listener` whenever the OOM kill counter goes up, checking every 200 ms; returns the stop function. */
+export function pollOomKills(count: () => Promise<number>, listener: () => void): () => void {
+  let last = -1;
+  const timer = setInterval(() => {
+    void count().then((n) => {
+      if (last >= 0 && n > last) listener();
+      last = n;
+    }, () => {});
+  }, 200);
+  return () => clearInterval(timer);
+}
+
+/** Signals each pid; one that already exited is not an error. */
+export function signalEach(pids: number[], signal: number): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+}

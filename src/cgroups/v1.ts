@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SkiffError } from '../common/errors.js';
 import type { LinuxResources } from '../oci/runtime-spec.js';
-import { mkdirTracked, readKeyed, readNumber, readValue, removeWithEmptyParents, rmdirRetry, writeValue } from './fs.js';
+import { mkdirTracked, readKeyed, readNumber, readValue, pollOomKills, removeWithEmptyParents, rmdirRetry, signalEach, writeValue } from './fs.js';
 import type { BlkioEntry, CgroupManager, CgroupStats, MemoryEntry } from './types.js';
 
 /** controller name -> mount point, from /proc/self/mountinfo (cgroup v1 mounts only; named ones skipped). */
@@ -212,27 +212,14 @@ export class CgroupV1 implements CgroupManager {
 
   // v1 notifies OOM through cgroup.event_control with an eventfd, which Node cannot create; poll the counter.
   onOom(listener: () => void): () => void {
-    let last = -1;
-    const timer = setInterval(() => {
-      void this.oomKillCount().then((n) => {
-        if (last >= 0 && n > last) listener();
-        last = n;
-      }, () => {});
-    }, 200);
-    return () => clearInterval(timer);
+    return pollOomKills(() => this.oomKillCount(), listener);
   }
 
   async killAll(signal: number): Promise<void> {
     const hasFreezer = this.dirs.has('freezer');
     if (hasFreezer) await this.freeze();
     try {
-      for (const pid of await this.pids()) {
-        try {
-          process.kill(pid, signal);
-        } catch {
-          // already gone
-        }
-      }
+      signalEach(await this.pids(), signal);
     } finally {
       if (hasFreezer) await this.thaw();
     }

@@ -4,7 +4,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SkiffError } from '../common/errors.js';
 import type { LinuxResources } from '../oci/runtime-spec.js';
-import { mkdirTracked, readKeyed, readNumber, readValue, removeWithEmptyParents, rmdirRetry, writeValue } from './fs.js';
+import { mkdirTracked, readKeyed, readNumber, readValue, pollOomKills, removeWithEmptyParents, rmdirRetry, signalEach, writeValue } from './fs.js';
 import type { BlkioEntry, CgroupManager, CgroupStats } from './types.js';
 
 /** cpu.shares (2..262144) -> cpu.weight (1..10000), as runc converts. */
@@ -76,7 +76,8 @@ export class CgroupV2 implements CgroupManager {
   private async apply(r: LinuxResources): Promise<void> {
     const f = 'linux.resources';
     if (r.devices?.length) {
-      throw new SkiffError(`${f}.devices: device rules on cgroup v2 need an eBPF program, which skiff does not load yet`, 'ENOTSUP');
+      // create attaches them as a BPF program (bpf-devices in the launch plan); replacing it later is not done.
+      throw new SkiffError(`${f}.devices: changing the device rules of a container on cgroup v2 is not supported`, 'ENOTSUP');
     }
     if (r.memory) {
       const m = r.memory;
@@ -165,14 +166,7 @@ export class CgroupV2 implements CgroupManager {
 
   // memory.events changes raise a file-modified event, but fs.watch on cgroupfs is unreliable; poll the counter.
   onOom(listener: () => void): () => void {
-    let last = -1;
-    const timer = setInterval(() => {
-      void this.oomKillCount().then((n) => {
-        if (last >= 0 && n > last) listener();
-        last = n;
-      }, () => {});
-    }, 200);
-    return () => clearInterval(timer);
+    return pollOomKills(() => this.oomKillCount(), listener);
   }
 
   async killAll(signal: number): Promise<void> {
@@ -183,13 +177,7 @@ export class CgroupV2 implements CgroupManager {
     }
     await this.freeze();
     try {
-      for (const pid of await this.pids()) {
-        try {
-          process.kill(pid, signal);
-        } catch {
-          // already gone
-        }
-      }
+      signalEach(await this.pids(), signal);
     } finally {
       await this.thaw();
     }

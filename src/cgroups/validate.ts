@@ -75,8 +75,5 @@ export function validateResources(r: unknown, path: string, mode: CgroupMode): P
   if (r.unified !== undefined && isObj(r.unified) && Object.keys(r.unified).length && mode !== 'v2') {
     add(`${path}.unified`, 'this host uses cgroup v1; unified (v2) settings cannot apply');
   }
-  if (r.devices !== undefined && mode === 'v2' && Array.isArray(r.devices) && r.devices.length) {
-    add(`${path}.devices`, 'device rules on cgroup v2 need an eBPF program, which skiff does not load yet');
-  }
   return problems;
 }

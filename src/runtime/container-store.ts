@@ -2,7 +2,7 @@
 //   state.json   what create recorded (atomic writes)
 //   exec.fifo    exists from create until start
 //   lock         serializes commands on this container
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../common/atomic-write.js';
 import { SkiffError } from '../common/errors.js';
@@ -90,14 +90,25 @@ export class ContainerStore {
   async ids(): Promise<string[]> {
     try {
       const entries = await readdir(this.root, { withFileTypes: true });
-      return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+      return entries.filter((e) => e.isDirectory() && ID_PATTERN.test(e.name)).map((e) => e.name).sort();
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw err;
     }
   }
 
+  /**
+   * Renames the directory away first (atomic), so a command waiting for the lock finds the container gone at once
+   * instead of racing the recursive removal; the tombstone name holds a character ids cannot.
+   */
   async remove(id: string): Promise<void> {
-    await rm(this.dir(id), { recursive: true, force: true });
+    const tombstone = `${this.dir(id)}~deleted-${process.pid}-${Date.now()}`;
+    try {
+      await rename(this.dir(id), tombstone);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    await rm(tombstone, { recursive: true, force: true, maxRetries: 5 });
   }
 }

@@ -76,7 +76,9 @@ export async function createContainer(
 
     const cgroup = cgroupManager(cgroupsPath, { mode: host.cgroupMode });
     const resources = spec.linux?.resources;
-    await cgroup.create(resources && { ...resources, devices: containerDeviceRules(resources.devices, spec.linux?.devices) });
+    // On cgroup v2 device rules are a BPF program the plan attaches (bpf-devices); on v1 they are cgroup files.
+    const devices = host.cgroupMode === 'v2' ? undefined : containerDeviceRules(resources?.devices, spec.linux?.devices);
+    await cgroup.create(resources && { ...resources, devices });
     undo.push(`cgroup ${cgroupsPath}`, () => cgroup.destroy());
 
     const record: ContainerRecord = {

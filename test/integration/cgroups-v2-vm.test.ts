@@ -26,7 +26,10 @@ test('cgroup v2 driver and a container, inside a cgroup-v2-only VM', { timeout: 
   assert.equal(res.statsHaveMemory, true);
   assert.equal(res.destroyed, true);
   assert.equal(res.container.exitCode, 137, res.container.out);
-  assert.equal(res.container.out.split('\n')[0], '20', 'the container sees its own pids.max through its cgroup namespace');
+  const out = res.container.out.split('\n');
+  assert.equal(out[0], '20', 'the container sees its own pids.max through its cgroup namespace');
+  assert.equal(out[1].trim(), '3', '/dev/zero is allowed');
+  assert.match(out[2], /sdx: Operation not permitted/, 'a block device outside the rules is refused by the BPF filter');
   assert.ok(res.container.oomKills >= 1);
   assert.equal(res.containerCgroupRemoved, true);
 });

@@ -117,6 +117,15 @@ describe('runtime lifecycle', () => {
     }
   });
 
+  test('device rules: the usual nodes work, a device outside the rules is refused', async () => {
+    const r = await runCapture('t-dev', ['sh', '-c', 'head -c 3 /dev/zero | wc -c; mknod /dev/sdx b 8 0 && head -c 1 /dev/sdx'], (s) => {
+      for (const set of ['bounding', 'effective', 'permitted'] as const) s.process!.capabilities![set]!.push('CAP_MKNOD');
+    });
+    const lines = r.out.trim().split('\n');
+    assert.equal(lines[0].trim(), '3');
+    assert.match(lines[1], /sdx: Operation not permitted/);
+  });
+
   test('pids limit stops a fork bomb', async () => {
     const r = await runCapture('t-pids', ['sh', '-c', 'for i in $(seq 30); do sleep 2 & done; echo started'],
       (s) => { s.linux!.resources = { pids: { limit: 10 } }; });

@@ -51,8 +51,10 @@ results.destroyed = spawnSync('test', ['-e', cg.dir]).status !== 0;
 // A whole container through the runtime, with limits, on cgroup v2.
 const dir = mkdtempSync('/tmp/skiff-vm-');
 const rt = new Runtime({ root: join(dir, 'state'), warn: () => {} });
-const b = makeBundle(dir, ['sh', '-c', 'cat /sys/fs/cgroup/pids.max; a=$(head -c 200000000 /dev/zero | tr "\\0" x)'], (s) => {
-  s.linux!.resources = { pids: { limit: 20 }, memory: { limit: 32 << 20, swap: 32 << 20 } };
+const b = makeBundle(dir, ['sh', '-c', 'cat /sys/fs/cgroup/pids.max; head -c 3 /dev/zero | wc -c; mknod /dev/sdx b 8 0 && head -c 1 /dev/sdx; a=$(head -c 200000000 /dev/zero | tr "\\0" x)'], (s) => {
+  // The default spec's device rules (deny all, then the usual nodes), enforced by the BPF device filter.
+  s.linux!.resources = { ...s.linux!.resources, pids: { limit: 20 }, memory: { limit: 32 << 20, swap: 32 << 20 } };
+  for (const set of ['bounding', 'effective', 'permitted'] as const) s.process!.capabilities![set]!.push('CAP_MKNOD');
   s.linux!.namespaces!.push({ type: 'cgroup' });
 });
 const fd = openSync(join(dir, 'out'), 'w');

@@ -1,4 +1,6 @@
 // create: config.json -> the launch plan of the container's init (docs/launch-plan.md). Pure: no I/O.
+import { containerDeviceRules } from '../../cgroups/device-rules.js';
+import { deviceFilterProgram } from '../../cgroups/device-filter.js';
 import { MS } from '../../oci/mount-options.js';
 import type { Spec } from '../../oci/runtime-spec.js';
 import type { HostFacts } from '../host-facts.js';
@@ -55,6 +57,11 @@ export function buildCreatePlan(spec: Spec, host: HostFacts, opts: CreatePlanOpt
   // ---- in the parent, before clone ----
   // Node has no mkfifo(3); the helper makes the exec fifo (fifo(7)), which `start` opens to release the process.
   if (opts.execFifo) steps.push(step('mkfifo', [opts.execFifo, 0o622], undefined, 'create the exec fifo'));
+  const deviceRules = containerDeviceRules(spec.linux?.resources?.devices, spec.linux?.devices);
+  if (host.cgroupMode === 'v2' && deviceRules?.length) {
+    steps.push(step('bpf-devices', [`/sys/fs/cgroup${opts.cgroupsPath}`, deviceFilterProgram(deviceRules).toString('hex')],
+      'linux.resources.devices', 'attach the device filter'));
+  }
   steps.push(...joinSteps(spec));
   if (hasNew(spec, 'time')) {
     steps.push(step('unshare', [CLONE.NEWTIME], 'linux.namespaces', 'create the time namespace'));
