@@ -1,11 +1,10 @@
 // cgroup v1: one directory per hierarchy (cpu, cpuacct, cpuset, memory, devices, freezer, blkio, pids, ...), each
 // written by hand (Documentation/admin-guide/cgroup-v1/*). Limits follow runc's fs driver.
-import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SkiffError } from '../common/errors.js';
 import type { LinuxResources } from '../oci/runtime-spec.js';
-import { mkdirTracked, readKeyed, readNumber, readValue, pollOomKills, removeWithEmptyParents, rmdirRetry, signalEach, writeValue } from './fs.js';
+import { mkdirTracked, readKeyed, readText, readNumber, readValue, pollOomKills, removeWithEmptyParents, rmdirRetry, signalEach, writeValue } from './fs.js';
 import type { BlkioEntry, CgroupManager, CgroupStats, MemoryEntry } from './types.js';
 
 /** controller name -> mount point, from /proc/self/mountinfo (cgroup v1 mounts only; named ones skipped). */
@@ -49,8 +48,7 @@ export class CgroupV1 implements CgroupManager {
   async create(resources?: LinuxResources): Promise<void> {
     const made: string[] = [];
     try {
-      // Hierarchies are independent, and a v1 mkdir costs about a millisecond each: make them side by side.
-      await Promise.all(this.uniqueDirs().map((d) => mkdirTracked(d, made)));
+      for (const d of this.uniqueDirs()) await mkdirTracked(d, made);
       // cpuset: a new cgroup starts with empty cpus and mems and accepts no task until they are set (cpusets(7)).
       for (const d of made.filter((m) => this.dirs.get('cpuset') && m.startsWith(this.mountOf('cpuset') + '/'))) {
         for (const f of ['cpuset.cpus', 'cpuset.mems']) {
@@ -69,7 +67,7 @@ export class CgroupV1 implements CgroupManager {
   }
 
   async addProcess(pid: number): Promise<void> {
-    await Promise.all(this.uniqueDirs().map((d) => writeValue(join(d, 'cgroup.procs'), String(pid), 'cgroup.procs')));
+    for (const d of this.uniqueDirs()) await writeValue(join(d, 'cgroup.procs'), String(pid), 'cgroup.procs');
   }
 
   update(resources: LinuxResources): Promise<void> {
@@ -157,7 +155,7 @@ export class CgroupV1 implements CgroupManager {
     // With the BFQ scheduler the weight files carry a "bfq." prefix; CFQ is gone from modern kernels.
     const weightFile = async (name: string) => {
       const bfq = join(d, `blkio.bfq.${name}`);
-      return (await readFile(bfq).then(() => true, () => false)) ? bfq : join(d, `blkio.${name}`);
+      return existsSync(bfq) ? bfq : join(d, `blkio.${name}`);
     };
     if (b.weight !== undefined) await writeValue(await weightFile('weight'), String(b.weight), `${f}.weight`);
     if (b.leafWeight !== undefined) await writeValue(join(d, 'blkio.leaf_weight'), String(b.leafWeight), `${f}.leafWeight`);
@@ -199,7 +197,7 @@ export class CgroupV1 implements CgroupManager {
   async pids(): Promise<number[]> {
     const d = this.dirs.get('pids') ?? this.dirs.get('freezer') ?? this.uniqueDirs()[0];
     try {
-      return (await readFile(join(d, 'cgroup.procs'), 'utf8')).split('\n').filter(Boolean).map(Number);
+      return (await readText(join(d, 'cgroup.procs'))).split('\n').filter(Boolean).map(Number);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw err;
@@ -264,13 +262,13 @@ export class CgroupV1 implements CgroupManager {
   private async blkioEntries(file: string): Promise<BlkioEntry[]> {
     const d = this.dirs.get('blkio');
     if (!d) return [];
-    const text = await readFile(join(d, file), 'utf8').catch(() => '');
+    const text = await readText(join(d, file)).catch(() => '');
     return text.split('\n').map((l) => l.trim().split(/\s+/)).filter((p) => p.length === 3 && p[0].includes(':'))
       .map(([dev, op, v]) => ({ major: Number(dev.split(':')[0]), minor: Number(dev.split(':')[1]), op, value: Number(v) }));
   }
 
   async destroy(): Promise<void> {
-    await Promise.all([...this.dirs].map(([ctl, d]) => removeWithEmptyParents(d, this.mountOfUnchecked(ctl))));
+    for (const [ctl, d] of this.dirs) await removeWithEmptyParents(d, this.mountOfUnchecked(ctl));
   }
 
   private mountOfUnchecked(controller: string): string {

@@ -1,10 +1,10 @@
 // cgroup v2: one unified hierarchy (Documentation/admin-guide/cgroup-v2.rst). runc's fs2 driver is the reference
 // for converting v1-style resources (shares -> weight, blkio weight -> io.weight, swap semantics).
-import { readFile, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SkiffError } from '../common/errors.js';
 import type { LinuxResources } from '../oci/runtime-spec.js';
-import { mkdirTracked, readKeyed, readNumber, readValue, pollOomKills, removeWithEmptyParents, rmdirRetry, signalEach, writeValue } from './fs.js';
+import { mkdirTracked, readKeyed, readText, readNumber, readValue, pollOomKills, removeWithEmptyParents, rmdirRetry, signalEach, writeValue } from './fs.js';
 import type { BlkioEntry, CgroupManager, CgroupStats } from './types.js';
 
 /** cpu.shares (2..262144) -> cpu.weight (1..10000), as runc converts. */
@@ -153,7 +153,7 @@ export class CgroupV2 implements CgroupManager {
 
   async pids(): Promise<number[]> {
     try {
-      return (await readFile(this.file('cgroup.procs'), 'utf8')).split('\n').filter(Boolean).map(Number);
+      return (await readText(this.file('cgroup.procs'))).split('\n').filter(Boolean).map(Number);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw err;
@@ -171,7 +171,7 @@ export class CgroupV2 implements CgroupManager {
 
   async killAll(signal: number): Promise<void> {
     // cgroup.kill (Linux 5.14) kills every process at once, with no race against forks.
-    if (signal === 9 && (await stat(this.file('cgroup.kill')).then(() => true, () => false))) {
+    if (signal === 9 && existsSync(this.file('cgroup.kill'))) {
       await writeValue(this.file('cgroup.kill'), '1', 'cgroup.kill');
       return;
     }
@@ -206,7 +206,7 @@ export class CgroupV2 implements CgroupManager {
 
   private async ioStats(): Promise<CgroupStats['blkio']> {
     const bytes: BlkioEntry[] = [], ios: BlkioEntry[] = [];
-    for (const line of (await readFile(this.file('io.stat'), 'utf8').catch(() => '')).split('\n')) {
+    for (const line of (await readText(this.file('io.stat')).catch(() => '')).split('\n')) {
       const [dev, ...kv] = line.trim().split(/\s+/);
       if (!dev?.includes(':')) continue;
       const [major, minor] = dev.split(':').map(Number);

@@ -1,6 +1,7 @@
 // create: everything up to the container process waiting before exec (runtime-spec runtime.md "create").
 // Every step that makes something registers its undo, so a failure anywhere leaves nothing behind.
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../common/atomic-write.js';
 import { SkiffError } from '../common/errors.js';
@@ -148,8 +149,8 @@ async function writeIdMaps(spec: Spec, pid: number): Promise<void> {
   if (!userns || userns.path) return;
   const lines = (maps: { containerID: number; hostID: number; size: number }[] | undefined) =>
     (maps ?? []).map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
-  await writeFile(`/proc/${pid}/uid_map`, lines(spec.linux?.uidMappings));
-  await writeFile(`/proc/${pid}/gid_map`, lines(spec.linux?.gidMappings));
+  writeFileSync(`/proc/${pid}/uid_map`, lines(spec.linux?.uidMappings));
+  writeFileSync(`/proc/${pid}/gid_map`, lines(spec.linux?.gidMappings));
 }
 
 export async function killAndWait(pid: number, startTime: string): Promise<void> {
