@@ -55,6 +55,15 @@ int op_mount(const struct step *s)
 }
 
 /* mount(2) onto /proc/self/fd/N follows the magic link to the directory we opened safely inside the root. */
+int op_umount(const struct step *s)
+{
+    int err = 0;
+    int flags = (int)arg_u64(s, 1, &err);
+    if (err)
+        return err;
+    return umount2(s->argv[0], flags) < 0 ? -errno : 0;
+}
+
 int op_mount_in(const struct step *s)
 {
     int err = 0;

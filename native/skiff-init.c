@@ -305,7 +305,7 @@ static const struct op_def ops[] = {
     { "setns", 2, op_setns },           { "unshare", 1, op_unshare },
     { "write", 2, op_write },           { "monitor", 2, op_monitor },
     { "mkfifo", 2, op_mkfifo },         { "sync", 1, op_sync },
-    { "bpf-devices", 2, op_bpf_devices },
+    { "bpf-devices", 2, op_bpf_devices }, { "umount", 2, op_umount },
     { "setsid", 0, op_setsid },         { "hostname", 1, op_hostname },
     { "domainname", 1, op_domainname }, { "mount", 5, op_mount },
     { "mount-in", 6, op_mount_in },     { "mkdir-in", 3, op_mkdir_in },

@@ -42,6 +42,7 @@ long long arg_i64(const struct step *s, int i, int *err);
 
 /* fs-ops.c: mounts and files, paths resolved inside a root where the op says so. */
 int op_mount(const struct step *s);
+int op_umount(const struct step *s);
 int op_mount_in(const struct step *s);
 int op_mkdir_in(const struct step *s);
 int op_touch_in(const struct step *s);

@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { runCli } from '../common/run-cli.js';
 import { DEFAULT_ROOT, DEFAULT_STATE } from './context.js';
+import * as network from './network.js';
 
 const program = new Command('skiff')
   .description('run and manage containers, images and networks')
@@ -11,7 +12,7 @@ const program = new Command('skiff')
   .showHelpAfterError();
 
 // Command modules: each exports `register(program: Command): void`.
-const modules: { register(program: Command): void }[] = [];
+const modules: { register(program: Command): void }[] = [network];
 for (const m of modules) m.register(program);
 
 await runCli(program);

@@ -1,0 +1,141 @@
+// CNI networking with the real plugins (Debian's containernetworking-plugins) in network namespaces the test makes.
+// Traffic stays on loopback and inside those namespaces. Each test uses its own bridge and a 10.213.x.0/24 subnet.
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { get } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { NetnsStore } from '../../src/network/netns.js';
+import { Networks } from '../../src/network/networks.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'skiff-net-'));
+const root = join(dir, 'root');
+const netns = new NetnsStore(join(dir, 'netns'));
+const networks = new Networks({ root, extraConfDirs: [] });
+const bridges: string[] = [];
+const skiff = fileURLToPath(new URL('../../bin/skiff.mjs', import.meta.url));
+
+const inNs = (ns: string, ...cmd: string[]) => spawnSync('nsenter', [`--net=${netns.path(ns)}`, ...cmd], { encoding: 'utf8' });
+const veths = (bridge: string) => execFileSync('ip', ['-o', 'link', 'show', 'master', bridge], { encoding: 'utf8' }).split('\n').filter(Boolean).length;
+const ipamFiles = (net: string) => existsSync(join(root, 'cni/ipam', net)) ? readdirSync(join(root, 'cni/ipam', net)).filter((f) => /^\d/.test(f)) : [];
+const natRules = (needle: string) => execFileSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(needle)).length;
+
+async function network(n: number) {
+  const name = `sktest${n}`;
+  bridges.push(name);
+  return networks.create({ name, driver: 'bridge', subnet: `10.213.${n}.0/24`, device: name });
+}
+
+before(() => {
+  const used = execFileSync('ip', ['-4', '-o', 'addr'], { encoding: 'utf8' });
+  assert.ok(!used.includes('10.213.'), 'the test subnets 10.213.0.0/16 must be free on this host');
+});
+
+after(async () => {
+  for (const ns of await netns.list()) await netns.remove(ns).catch(() => {});
+  for (const b of bridges) spawnSync('ip', ['link', 'del', b]);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('CNI networking', () => {
+  test('two namespaces on one bridge reach each other', async () => {
+    await network(1);
+    for (const ns of ['a1', 'b1']) await netns.create(ns);
+    const ra = await networks.attach('sktest1', { containerId: 'a1', netns: netns.path('a1'), ifName: 'eth0' });
+    const rb = await networks.attach('sktest1', { containerId: 'b1', netns: netns.path('b1'), ifName: 'eth0' });
+    const ipB = rb.ips![0].address.split('/')[0];
+    assert.equal(ra.ips![0].gateway, '10.213.1.1');
+    const ping = inNs('a1', 'busybox', 'ping', '-c', '1', '-W', '2', ipB);
+    assert.equal(ping.status, 0, ping.stdout + ping.stderr);
+    assert.match(inNs('a1', 'ip', '-o', 'link', 'show', 'lo').stdout, /UP/, 'loopback is up');
+    for (const ns of ['a1', 'b1']) await networks.detach('sktest1', { containerId: ns, netns: netns.path(ns), ifName: 'eth0' });
+    assert.equal(veths('sktest1'), 0, 'DEL removed the veths');
+    assert.deepEqual(ipamFiles('sktest1'), [], 'DEL released the addresses');
+    assert.equal(natRules('a1'), 0, 'DEL removed the masquerade rules');
+  });
+
+  test('a TCP server inside is reached through a mapped port on 127.0.0.1, and DEL removes the mapping', async () => {
+    await network(2);
+    await netns.create('web2');
+    const www = join(dir, 'www');
+    mkdirSync(www);
+    writeFileSync(join(www, 'hello.txt'), 'hello from the namespace\n');
+    await networks.attach('sktest2', { containerId: 'web2', netns: netns.path('web2'), ifName: 'eth0', portMappings: [{ hostPort: 18082, containerPort: 8080, protocol: 'tcp' }] });
+    const httpd = spawn('nsenter', [`--net=${netns.path('web2')}`, 'busybox', 'httpd', '-f', '-p', '8080', '-h', www], { stdio: 'ignore' });
+    try {
+      let body = '';
+      for (let i = 0; i < 50 && !body; i++) {
+        body = await new Promise<string>((resolve) => {
+          get('http://127.0.0.1:18082/hello.txt', (res) => { let b = ''; res.on('data', (d) => { b += d; }); res.on('end', () => resolve(b)); })
+            .on('error', () => setTimeout(() => resolve(''), 100));
+        });
+      }
+      assert.equal(body, 'hello from the namespace\n');
+    } finally {
+      httpd.kill();
+    }
+    await networks.detach('sktest2', { containerId: 'web2', netns: netns.path('web2'), ifName: 'eth0' });
+    assert.equal(natRules('18082'), 0, 'the port mapping rules are gone');
+  });
+
+  test('200 ADD/DEL cycles leave no veth, address, rule or mount', async () => {
+    await network(3);
+    await netns.create('cyc3');
+    for (let i = 0; i < 200; i++) {
+      await networks.client.add(await networks.get('sktest3'), { containerId: `cyc${i}`, netns: netns.path('cyc3'), ifName: 'eth0' });
+      await networks.client.del(await networks.get('sktest3'), { containerId: `cyc${i}`, netns: netns.path('cyc3'), ifName: 'eth0' });
+    }
+    assert.equal(veths('sktest3'), 0);
+    assert.deepEqual(ipamFiles('sktest3'), []);
+    assert.equal(natRules('cyc'), 0);
+    await netns.remove('cyc3');
+    assert.ok(!execFileSync('cat', ['/proc/self/mountinfo'], { encoding: 'utf8' }).includes(netns.path('cyc3')), 'the pin is unmounted');
+  });
+
+  test('an ADD failing in the second plugin rolls back the first', async () => {
+    bridges.push('sktest4');
+    const confDir = join(root, 'cni', 'net.d');
+    writeFileSync(join(confDir, 'sktest4.conflist'), JSON.stringify({
+      cniVersion: '1.0.0', name: 'sktest4', plugins: [
+        { type: 'bridge', bridge: 'sktest4', isGateway: true, ipam: { type: 'host-local', ranges: [[{ subnet: '10.213.4.0/24' }]], dataDir: join(root, 'cni/ipam') } },
+        { type: 'tuning', sysctl: { 'net.ipv4.conf.eth0.no_such_setting': '1' } },
+      ],
+    }));
+    await netns.create('fail4');
+    await assert.rejects(networks.attach('sktest4', { containerId: 'fail4', netns: netns.path('fail4'), ifName: 'eth0' }), /CNI plugin tuning ADD failed/);
+    assert.equal(veths('sktest4'), 0, 'the bridge plugin\'s veth was removed');
+    assert.deepEqual(ipamFiles('sktest4'), [], 'its address was released');
+  });
+
+  test('a DEL from a new process works from the cached result', async () => {
+    await network(5);
+    await netns.create('cache5');
+    await networks.attach('sktest5', { containerId: 'cache5', netns: netns.path('cache5'), ifName: 'eth0' });
+    const r = spawnSync(process.execPath, [skiff, '--root', root, '--state', dir, 'network', 'detach', '--network', 'sktest5', 'cache5'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(veths('sktest5'), 0);
+    assert.ok(!existsSync(join(root, 'cni/cache/results/sktest5-cache5-eth0')));
+    // DEL again, and with the namespace gone: still fine.
+    await netns.remove('cache5');
+    await networks.detach('sktest5', { containerId: 'cache5', netns: netns.path('cache5'), ifName: 'eth0' });
+  });
+
+  test('a missing plugin or bad JSON gets one error naming the file and field', async () => {
+    const confDir = join(dir, 'bad');
+    mkdirSync(confDir);
+    writeFileSync(join(confDir, 'a.conflist'), '{"cniVersion": "1.0.0", "name": "x", "plugins": [{"type": "no-such-plugin"}]}');
+    const bad = new Networks({ root: join(dir, 'badroot'), extraConfDirs: [confDir] });
+    await netns.create('bad6');
+    await assert.rejects(bad.attach('x', { containerId: 'bad6', netns: netns.path('bad6'), ifName: 'eth0' }), /CNI plugin "no-such-plugin" not found/);
+    writeFileSync(join(confDir, 'b.conflist'), '{"cniVersion": "1.0.0", "name": ');
+    await assert.rejects(bad.list(), new RegExp(`${join(confDir, 'b.conflist')}: invalid JSON`));
+    writeFileSync(join(confDir, 'b.conflist'), '{"cniVersion": "9.9.9", "name": "y", "plugins": []}');
+    await assert.rejects(bad.list(), /b\.conflist: cniVersion: "9\.9\.9" is not one of .*; plugins: must list at least one plugin/);
+    const cli = spawnSync(process.execPath, [skiff, '--root', root, 'network', 'create', 'z', '--subnet', '10.213.300.0/24'], { encoding: 'utf8' });
+    assert.equal(cli.status, 1);
+    assert.match(cli.stderr, /--subnet: "10\.213\.300\.0\/24" is not an IPv4 subnet/);
+  });
+});
