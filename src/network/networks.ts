@@ -3,7 +3,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SkiffError } from '../common/errors.js';
-import { CniClient, type Attachment } from './cni/client.js';
+import { CniClient, type Attachment, type CniClientOptions } from './cni/client.js';
 import { findNetwork, loadNetworks, parseNetworkConfig, type NetworkConfigList } from './cni/config.js';
 import type { CniResult } from './cni/result.js';
 import { DEFAULT_PLUGIN_DIRS } from './cni/plugin-exec.js';
@@ -18,6 +18,8 @@ export interface NetworkOptions {
   /** Other config dirs searched after skiff's own (default /etc/cni/net.d). */
   extraConfDirs?: string[];
   pluginDirs?: string[];
+  /** Called after each plugin process with its wall time (see CniClientOptions). */
+  onPluginCall?: CniClientOptions['onPluginCall'];
 }
 
 export interface PortMapping {
@@ -54,7 +56,9 @@ export class Networks {
   constructor(private readonly opts: NetworkOptions) {
     this.confDir = join(opts.root, 'cni', 'net.d');
     this.ipamDir = join(opts.root, 'cni', 'ipam');
-    this.client = new CniClient({ pluginDirs: opts.pluginDirs ?? DEFAULT_PLUGIN_DIRS, cacheDir: join(opts.root, 'cni', 'cache') });
+    this.client = new CniClient({
+      pluginDirs: opts.pluginDirs ?? DEFAULT_PLUGIN_DIRS, cacheDir: join(opts.root, 'cni', 'cache'), onPluginCall: opts.onPluginCall,
+    });
   }
 
   private confDirs(): string[] {

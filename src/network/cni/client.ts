@@ -1,6 +1,7 @@
 // The CNI client: chains a network's plugins for ADD (each gets the previous result), runs DEL in reverse with the
 // cached result, CHECK and STATUS where the version has them. An ADD failing half way DELs what it added.
 import { existsSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { SkiffError } from '../../common/errors.js';
 import { ResultCache } from './cache.js';
 import type { NetworkConfigList, PluginConf } from './config.js';
@@ -23,6 +24,8 @@ export interface CniClientOptions {
   /** The result cache (under skiff's root). */
   cacheDir: string;
   timeoutMs?: number;
+  /** Called after each plugin process with its wall time (tracing, and the benchmark's client-overhead figure). */
+  onPluginCall?: (type: string, command: CniCommand, ms: number) => void;
 }
 
 const atLeast = (v: string, min: string) => {
@@ -54,10 +57,15 @@ export class CniClient {
 
   private async call(command: CniCommand, plugin: PluginConf, a: Attachment | undefined, conf: Record<string, unknown>) {
     const path = await findPlugin(plugin.type, this.pluginDirs);
-    return execPlugin(path, {
-      command, config: conf, containerId: a?.containerId, ifName: a?.ifName, args: a?.args,
-      netns: a && (command !== 'DEL' || existsSync(a.netns)) ? a.netns : undefined,
-    }, this.pluginDirs, this.opts.timeoutMs);
+    const t0 = performance.now();
+    try {
+      return await execPlugin(path, {
+        command, config: conf, containerId: a?.containerId, ifName: a?.ifName, args: a?.args,
+        netns: a && (command !== 'DEL' || existsSync(a.netns)) ? a.netns : undefined,
+      }, this.pluginDirs, this.opts.timeoutMs);
+    } finally {
+      this.opts.onPluginCall?.(plugin.type, command, performance.now() - t0);
+    }
   }
 
   async add(net: NetworkConfigList, a: Attachment): Promise<CniResult> {
@@ -120,6 +128,18 @@ export class CniClient {
   async status(net: NetworkConfigList): Promise<void> {
     if (!atLeast(net.cniVersion, '1.1.0')) return;
     for (const plugin of net.plugins) await this.call('STATUS', plugin, undefined, { ...plugin, name: net.name, cniVersion: net.cniVersion });
+  }
+
+  /**
+   * GC (1.1.0): each plugin releases whatever it holds for attachments not in `valid` (container id and
+   * interface pairs), e.g. addresses leaked by a crash between ADD and the cache write.
+   */
+  async gc(net: NetworkConfigList, valid: { containerId: string; ifName: string }[]): Promise<void> {
+    if (!atLeast(net.cniVersion, '1.1.0') || net.disableGC) return;
+    const attachments = valid.map((v) => ({ containerID: v.containerId, ifname: v.ifName }));
+    for (const plugin of net.plugins) {
+      await this.call('GC', plugin, undefined, { ...plugin, name: net.name, cniVersion: net.cniVersion, 'cni.dev/valid-attachments': attachments });
+    }
   }
 
   /** VERSION: the spec versions a plugin supports. */
