@@ -1,0 +1,78 @@
+// More of the runtime spec, observed from inside the container: sysctl, time namespace offsets, preserved fds,
+// oomScoreAdj, rlimits, I/O priority, scheduler, personality, umask, additional groups.
+import assert from 'node:assert/strict';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import type { Spec } from '../../src/oci/runtime-spec.js';
+import { Scratch } from '../helpers/bundle.js';
+
+let scratch: Scratch;
+before(() => { scratch = new Scratch(); });
+after(async () => { await scratch.cleanup(); });
+
+async function runCapture(id: string, script: string, edit?: (s: Spec) => void, extra: { preserveFds?: number } = {}) {
+  const b = scratch.bundle(['sh', '-c', script], edit);
+  const outPath = join(b.dir, 'out.txt');
+  const fd = openSync(outPath, 'w');
+  try {
+    const exit = await scratch.runtime.run(id, { bundle: b.dir, stdio: ['ignore', fd, fd], ...extra });
+    return { ...exit, lines: readFileSync(outPath, 'utf8').trim().split('\n').map((l) => l.trim()) };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+describe('runtime spec features', () => {
+  test('sysctl, oomScoreAdj, rlimits, umask, additional groups', async () => {
+    const r = await runCapture('f-proc', 'cat /proc/sys/kernel/msgmax /proc/sys/net/ipv4/ip_forward /proc/self/oom_score_adj; ulimit -s; umask; id -G', (s) => {
+      s.linux!.sysctl = { 'kernel.msgmax': '4096', 'net.ipv4.ip_forward': '1' };
+      s.process!.oomScoreAdj = 500;
+      s.process!.rlimits!.push({ type: 'RLIMIT_STACK', soft: 4096 * 1024, hard: 4096 * 1024 });
+      s.process!.user = { uid: 0, gid: 0, umask: 0o027, additionalGids: [10, 20] };
+    });
+    assert.equal(r.exitCode, 0, r.lines.join('\n'));
+    assert.deepEqual(r.lines, ['4096', '1', '500', '4096', '0027', '0 10 20']);
+  });
+
+  test('a time namespace with a monotonic offset', async () => {
+    const hostUptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+    const r = await runCapture('f-time', 'cut -d" " -f1 /proc/uptime', (s) => {
+      s.linux!.namespaces!.push({ type: 'time' });
+      s.linux!.timeOffsets = { boottime: { secs: 86400 * 365 } };
+    });
+    assert.equal(r.exitCode, 0, r.lines.join('\n'));
+    assert.ok(Number(r.lines[0]) > hostUptime + 86400 * 364, `uptime inside ${r.lines[0]} carries the offset`);
+  });
+
+  test('preserved fds reach the container with the same numbers (--preserve-fds)', () => {
+    const file = join(scratch.dir, 'preserved.txt');
+    writeFileSync(file, 'passed through fd 3\n');
+    const b = scratch.bundle(['sh', '-c', 'cat <&3; ls /proc/$$/fd | tr "\\n" " "']);
+    const fd = openSync(file, 'r');
+    try {
+      const cli = fileURLToPath(new URL('../../bin/skiff-runtime.mjs', import.meta.url));
+      const r = spawnSync(process.execPath, [cli, '--root', scratch.runtimeRoot, 'run', '--preserve-fds', '1', '--bundle', b.dir, 'f-fds'],
+        { stdio: ['ignore', 'pipe', 'pipe', fd], encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      assert.deepEqual(r.stdout.trim().split('\n').map((l) => l.trim()), ['passed through fd 3', '0 1 2 3']);
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  test('I/O priority, scheduler and personality', async () => {
+    const r = await runCapture('f-sched', 'grep -E "^(policy|prio) " /proc/$$/sched | tr -s " "; uname -m; ionice -p $$', (s) => {
+      s.process!.ioPriority = { class: 'IOPRIO_CLASS_IDLE', priority: 0 };
+      s.process!.scheduler = { policy: 'SCHED_BATCH', nice: 5 };
+      s.linux!.personality = { domain: 'LINUX32' };
+    });
+    assert.equal(r.exitCode, 0, r.lines.join('\n'));
+    assert.ok(r.lines.includes('policy : 3'), `SCHED_BATCH: ${r.lines.join('\n')}`);
+    assert.ok(r.lines.includes('prio : 125'), `nice 5: ${r.lines.join('\n')}`);
+    assert.ok(r.lines.includes('i686') || r.lines.includes('i386'), r.lines.join('\n'));
+    assert.ok(r.lines.some((l) => /idle/.test(l)), r.lines.join('\n'));
+  });
+});
