@@ -143,11 +143,12 @@ describe('create plan', () => {
     assert.equal(capset.args[3], 1n << 5n);
   });
 
-  test('exec joins every namespace of the container, the user namespace first', () => {
+  test('exec joins every namespace of the container, the user namespace first and the mount namespace last', () => {
     const s = spec((x) => { x.linux!.namespaces!.push({ type: 'user' }); });
     const steps = buildExecPlan(fakeHost(), { initPid: 42, process: s.process!, spec: s, parentMode: 'wait' });
     const setns = steps.filter((x) => x.op === 'setns').map((x) => x.args[0]);
     assert.equal(setns[0], '/proc/42/ns/user');
+    assert.equal(setns.at(-1), '/proc/42/ns/mnt');
     assert.deepEqual(new Set(setns), new Set(['/proc/42/ns/user', '/proc/42/ns/pid', '/proc/42/ns/net', '/proc/42/ns/ipc', '/proc/42/ns/uts', '/proc/42/ns/mnt']));
     assert.equal(steps.find((x) => x.op === 'clone')!.args[1], 'wait');
   });

@@ -28,10 +28,14 @@ export interface CreatePlanOptions {
   bindSourceKinds: BindSourceKinds;
 }
 
-/** setns(2): the user namespace first, so the others are joined with its privileges. */
+/**
+ * setns(2): the user namespace first, so the others are joined with its privileges; the mount namespace last, since
+ * joining it changes the root under which the remaining paths would be resolved.
+ */
 export function joinSteps(spec: Spec): Step[] {
+  const rank = (t: string) => (t === 'user' ? 0 : t === 'mount' ? 2 : 1);
   const joins = (spec.linux?.namespaces ?? []).map((n, i) => ({ ...n, i })).filter((n) => n.path);
-  joins.sort((a, b) => (a.type === 'user' ? -1 : b.type === 'user' ? 1 : 0));
+  joins.sort((a, b) => rank(a.type) - rank(b.type));
   return joins.map((n) => step('setns', [n.path!, NAMESPACE[n.type].flag], `linux.namespaces[${n.i}]`, `join ${n.type} namespace ${n.path}`));
 }
 

@@ -23,8 +23,9 @@ export function buildExecPlan(_host: HostFacts, opts: ExecPlanOptions): Step[] {
     steps.push(step('console-connect', [opts.consoleSocket], 'process.terminal', `connect to console socket ${opts.consoleSocket}`));
   }
   const types = (spec.linux?.namespaces ?? []).map((n) => n.type);
-  // setns(2): the user namespace first; the mount namespace changes our root and cwd to the container's.
-  const order = ['user', ...types.filter((t) => t !== 'user')].filter((t) => types.includes(t as never));
+  // setns(2): the user namespace first. The mount namespace last: joining it changes our root to the container's,
+  // where /proc is the container's own and /proc/<host pid>/ns/* no longer resolves.
+  const order = ['user', ...types.filter((t) => t !== 'user' && t !== 'mount'), 'mount'].filter((t) => types.includes(t as never));
   for (const t of order) {
     const ns = NAMESPACE[t];
     steps.push(step('setns', [`/proc/${opts.initPid}/ns/${ns.proc}`, ns.flag], 'linux.namespaces', `join the container's ${t} namespace`));
