@@ -74,6 +74,14 @@ describe('CNI networking', () => {
         });
       }
       assert.equal(body, 'hello from the namespace\n');
+      // And from another namespace on the network, through the host's address on the bridge.
+      await netns.create('cli2');
+      await networks.attach('sktest2', { containerId: 'cli2', netns: netns.path('cli2'), ifName: 'eth0' });
+      // (busybox-static's wget crashes here, so a raw HTTP/1.0 request through nc.)
+      const nc = spawnSync('nsenter', [`--net=${netns.path('cli2')}`, 'busybox', 'nc', '-w', '5', '10.213.2.1', '18082'],
+        { input: 'GET /hello.txt HTTP/1.0\r\n\r\n', encoding: 'utf8' });
+      assert.match(nc.stdout, /\r\n\r\nhello from the namespace\n$/, nc.stderr);
+      await networks.detach('sktest2', { containerId: 'cli2', netns: netns.path('cli2'), ifName: 'eth0' });
     } finally {
       httpd.kill();
     }
