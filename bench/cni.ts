@@ -13,8 +13,16 @@ const RUNS = Number(process.argv[2] ?? 30);
 const dir = mkdtempSync(join(tmpdir(), 'skiff-cni-bench-'));
 const netns = new NetnsStore(join(dir, 'netns'));
 let pluginMs = 0;
-// The client's timing hook sums the plugin processes' wall time.
-const networks = new Networks({ root: join(dir, 'root'), extraConfDirs: [], onPluginCall: (_t, _c, ms) => { pluginMs += ms; } });
+const perPlugin = new Map<string, number[]>();
+// The client's timing hook: the plugin processes' wall time, in total and per plugin and command.
+const networks = new Networks({
+  root: join(dir, 'root'), extraConfDirs: [],
+  onPluginCall: (type, command, ms) => {
+    pluginMs += ms;
+    const k = `${type} ${command}`;
+    perPlugin.set(k, [...(perPlugin.get(k) ?? []), ms]);
+  },
+});
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 if (execFileSync('ip', ['-4', '-o', 'addr'], { encoding: 'utf8' }).includes('10.214.')) throw new Error('10.214.0.0/16 is in use here');
@@ -35,6 +43,7 @@ try {
     return { cycle: median(cycle), overhead: median(overhead) };
   };
   const plain = await measure(false);
+  const breakdown = [...perPlugin].map(([k, v]) => `${k} ${median(v).toFixed(1)}`).join(', ');
   const mapped = await measure(true);
   const names = Array.from({ length: 20 }, (_, i) => `p${i}`);
   for (const n of names) await netns.create(n);
@@ -49,6 +58,7 @@ try {
   await Promise.all(names.map((n) => networks.detach('benchnet', att(n))));
   console.log(`ADD+DEL of loopback+bridge+host-local+portmap, one namespace, median of ${RUNS}: ${plain.cycle.toFixed(1)} ms;` +
     ` with one port mapping (iptables rules): ${mapped.cycle.toFixed(1)} ms (the issue quotes ~35 ms per pod for containerd's CNI path)`);
+  console.log(`per plugin call, median ms: ${breakdown}`);
   console.log(`client time on top of the plugin processes: ${plain.overhead.toFixed(2)} ms per plugin call, ` +
     `${mapped.overhead.toFixed(2)} ms with the mapping (target <= 2 ms)`);
   console.log(`20 namespaces attached one after another: ${seqAttach.toFixed(0)} ms; in parallel: ${parAttach.toFixed(0)} ms` +
