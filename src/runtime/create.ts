@@ -33,7 +33,7 @@ export interface CreateOptions {
 export type LaunchMode =
   | { kind: 'create' }                       // wait on the exec fifo for `start`; parent exits (runc create)
   | { kind: 'run' }                          // no fifo; parent waits and reports the exit status (runc run)
-  | { kind: 'monitor'; logPath: string; exitFile: string };  // detached parent writes the log and exit file
+  | { kind: 'monitor'; logPath: string; exitFile: string };  // as create, with a detached parent that writes the log and exit file
 
 export interface Created {
   record: ContainerRecord;
@@ -73,7 +73,8 @@ export async function createContainer(
     await store.claim(id);
     undo.push('state directory', () => store.remove(id));
 
-    const execFifo = mode.kind === 'create' ? store.fifoPath(id) : undefined;
+    // create and monitor wait for `start`; run starts at once.
+    const execFifo = mode.kind === 'run' ? undefined : store.fifoPath(id);
 
     const cgroup = cgroupManager(cgroupsPath, { mode: host.cgroupMode });
     const resources = spec.linux?.resources;
