@@ -40,5 +40,6 @@ export function makeBusyboxRootfs(dir: string, busybox = BUSYBOX_PATH): void {
   writeFileSync(join(dir, 'etc/hosts'), '127.0.0.1\tlocalhost\n::1\tlocalhost\n');
   writeFileSync(join(dir, 'etc/resolv.conf'), '');
   writeFileSync(join(dir, 'etc/hostname'), 'busybox\n');
-  if (!existsSync(join(dir, 'etc/mtab'))) symlinkSync('/proc/mounts', join(dir, 'etc/mtab'));
+  // Relative, so the layer holds no absolute symlink (the unpacker refuses those until it resolves them in-root).
+  if (!existsSync(join(dir, 'etc/mtab'))) symlinkSync('../proc/mounts', join(dir, 'etc/mtab'));
 }

@@ -3,16 +3,19 @@
 import { Command } from 'commander';
 import { runCli } from '../common/run-cli.js';
 import { DEFAULT_ROOT, DEFAULT_STATE } from './context.js';
+import * as images from './images.js';
 import * as network from './network.js';
+import * as run from './run.js';
 
 const program = new Command('skiff')
   .description('run and manage containers, images and networks')
   .option('--root <dir>', 'persistent data directory', DEFAULT_ROOT)
   .option('--state <dir>', 'runtime state directory', DEFAULT_STATE)
+  .enablePositionalOptions()
   .showHelpAfterError();
 
 // Command modules: each exports `register(program: Command): void`.
-const modules: { register(program: Command): void }[] = [network];
+const modules: { register(program: Command): void }[] = [run, images, network];
 for (const m of modules) m.register(program);
 
 await runCli(program);

@@ -1,0 +1,36 @@
+// An image from the local store, ready to run: its manifest, config and unpacked layers. The built-in default image
+// is made on first use; other images must be in the store (pulling from registries comes with the registry client).
+import { SkiffError } from '../common/errors.js';
+import { ContentStore, type Descriptor } from './content-store.js';
+import { buildDefaultImage, DEFAULT_IMAGE } from './default-image.js';
+import type { ImageConfig } from './container-config.js';
+import { ImageStore } from './image-store.js';
+import { MEDIA_TYPES } from './media-types.js';
+import { formatReference, parseReference } from './reference.js';
+import { Snapshots } from './snapshots.js';
+
+export interface LocalImage {
+  name: string;
+  config: ImageConfig & { rootfs: { diff_ids: string[] } };
+  /** Unpacked layer directories, bottom first. */
+  layers: string[];
+}
+
+export async function localImage(root: string, input: string): Promise<LocalImage> {
+  const name = formatReference(parseReference(input));
+  const images = new ImageStore(root);
+  const content = new ContentStore(root);
+  let rec = await images.get(name);
+  if (!rec && name === DEFAULT_IMAGE) {
+    await buildDefaultImage(root);
+    rec = await images.get(name);
+  }
+  if (!rec) throw new SkiffError(`image "${input}" (${name}) is not in the local store, and pulling from registries is not implemented yet`, 'ENOENT');
+  if (rec.target.mediaType !== MEDIA_TYPES.ociManifest && rec.target.mediaType !== MEDIA_TYPES.dockerManifest) {
+    throw new SkiffError(`image "${name}": ${rec.target.mediaType} is not a single-platform manifest`, 'ENOTSUP');
+  }
+  const manifest = await content.readJson<{ config: Descriptor; layers: Descriptor[] }>(rec.target.digest);
+  const config = await content.readJson<LocalImage['config']>(manifest.config.digest);
+  const layers = await new Snapshots(root, content).prepare(manifest.layers, config.rootfs.diff_ids);
+  return { name, config, layers };
+}

@@ -1,0 +1,47 @@
+// skiff run with the built-in default image: made locally on first use, an overlay rootfs, the image config and
+// the flags applied, the exit status passed on, nothing left behind.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const skiff = fileURLToPath(new URL('../../bin/skiff.mjs', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'skiff-run-'));
+const run = (...args: string[]) => {
+  const r = spawnSync(process.execPath, [skiff, '--root', join(dir, 'root'), '--state', join(dir, 'state'), ...args], { encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+};
+
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('skiff run', () => {
+  test('the default image runs with PID 1, its own hostname, and leaves nothing behind', () => {
+    const r = run('run', '--rm', '--name', 'r1', 'localhost/busybox:latest', 'sh', '-c', 'echo pid=$$ host=$(hostname); ls /sys/class/net');
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(r.out.trim().split('\n'), ['pid=1 host=r1', 'lo']);
+    assert.ok(!readFileSync('/proc/self/mountinfo', 'utf8').includes(dir), 'the overlay is unmounted');
+    assert.deepEqual(readdirSync(join(dir, 'state', 'containers')), []);
+    assert.deepEqual(readdirSync(join(dir, 'root', 'containers')), []);
+    assert.match(run('images').out, /localhost\/busybox:latest/);
+  });
+
+  test('env, workdir, user and entrypoint flags; the exit status comes back', () => {
+    const r = run('run', '--rm', '-e', 'FOO=bar', '-w', '/etc', '-u', 'daemon', 'localhost/busybox', 'sh', '-c', 'echo $FOO $(pwd) $(id -u):$(id -g); exit 7');
+    assert.equal(r.code, 7, r.err);
+    assert.equal(r.out.trim(), 'bar /etc 1:1');
+    const e = run('run', '--rm', '--entrypoint', 'echo', 'localhost/busybox', 'from', 'entrypoint');
+    assert.equal(e.out.trim(), 'from entrypoint');
+  });
+
+  test('bad input: one error line, non-zero exit', () => {
+    const missing = run('run', '--rm', 'no-such-image');
+    assert.equal(missing.code, 1);
+    assert.match(missing.err, /^skiff: image "no-such-image" \(docker\.io\/library\/no-such-image:latest\) is not in the local store/);
+    assert.match(run('run', 'localhost/busybox', 'true').err, /--rm is required for now/);
+    assert.match(run('run', '--rm', '-u', 'nobody-here', 'localhost/busybox', 'true').err, /user "nobody-here" is not in the image's \/etc\/passwd/);
+    assert.ok(!readFileSync('/proc/self/mountinfo', 'utf8').includes(dir), 'a failed run unmounts its overlay');
+  });
+});
