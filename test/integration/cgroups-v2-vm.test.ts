@@ -7,9 +7,12 @@ import { fileURLToPath } from 'node:url';
 
 const runInVm = fileURLToPath(new URL('../../../test/vm/run-in-vm.sh', import.meta.url));
 const check = fileURLToPath(new URL('../vm/cgroups-v2-check.js', import.meta.url));
+// The VM sees the host's / read-only but mounts fresh tmpfs on /tmp, /run and /var/tmp: a checkout under one of
+// those (CI may clone anywhere) is shared into the VM explicitly, at the same path.
+const checkout = fileURLToPath(new URL('../../..', import.meta.url));
 
 test('cgroup v2 driver and a container, inside a cgroup-v2-only VM', { timeout: 600_000 }, () => {
-  const r = spawnSync('bash', [runInVm, process.execPath, check], { encoding: 'utf8', env: { ...process.env, VMTEST_TIMEOUT: '500' } });
+  const r = spawnSync('bash', [runInVm, process.execPath, check], { encoding: 'utf8', env: { ...process.env, VMTEST_TIMEOUT: '500', VMTEST_RW_DIR: checkout } });
   const line = r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
   assert.ok(line, `no result from the VM (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
   const res = JSON.parse(line!);
