@@ -73,7 +73,7 @@ if [ ! -s "$VMLINUX" ] && [ "${VMTEST_PVH:-1}" = 1 ]; then
   fi
 fi
 [ -s "$VMLINUX" ] && [ "${VMTEST_PVH:-1}" = 1 ] && BOOTIMG=$VMLINUX || BOOTIMG=$KERNEL
-INIT_VERSION=3   # bump when the init below changes
+INIT_VERSION=4   # bump when the init below changes
 
 if [ ! -f "$INITRD" ] || [ "$(cat "$INITRD.version" 2>/dev/null)" != "$INIT_VERSION" ]; then
   log "building $INITRD"
@@ -105,10 +105,6 @@ mount -t overlay overlay -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work 
   || fail "mount overlay"
 mkdir -p /newroot/vmshare
 mount -t 9p -o $o9p,cache=none vmshare /newroot/vmshare || fail "mount vmshare"
-rwdir=$(cat /newroot/vmshare/rwdir 2>/dev/null)
-if [ -n "$rwdir" ]; then
-  mkdir -p "/newroot$rwdir" && mount -t 9p -o $o9p,cache=none rwdir "/newroot$rwdir" || fail "mount rwdir"
-fi
 # a clean pure-cgroup2 system view
 mount -t proc proc /newroot/proc
 mount -t sysfs sys /newroot/sys
@@ -118,6 +114,11 @@ mkdir -p /newroot/dev/pts /newroot/dev/shm
 mount -t devpts -o newinstance,ptmxmode=0666 devpts /newroot/dev/pts
 mount -t tmpfs tmpfs /newroot/dev/shm
 for d in tmp run var/tmp; do mount -t tmpfs -o mode=1777 tmpfs /newroot/$d; done
+# after the tmpfs mounts, so a shared directory under /tmp (a checkout there) is not hidden by them
+rwdir=$(cat /newroot/vmshare/rwdir 2>/dev/null)
+if [ -n "$rwdir" ]; then
+  mkdir -p "/newroot$rwdir" && mount -t 9p -o $o9p,cache=none rwdir "/newroot$rwdir" || fail "mount rwdir"
+fi
 umount /proc /sys /dev 2>/dev/null
 exec switch_root /newroot /bin/sh /vmshare/stage2
 EOF
