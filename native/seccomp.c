@@ -11,6 +11,7 @@
 
 static scmp_filter_ctx filter;
 static uint32_t default_action;
+static int listener = -1; /* connected by seccomp-connect while the host path is still reachable */
 
 int op_seccomp_init(const struct step *s)
 {
@@ -93,28 +94,40 @@ static int set_flag(const char *name)
     return -EOPNOTSUPP;
 }
 
+/* seccomp-connect path: the listener is a host path, so connect before pivot-root (or setns into the mount ns). */
+int op_seccomp_connect(const struct step *s)
+{
+    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    if (strlen(s->argv[0]) >= sizeof addr.sun_path)
+        return -ENAMETOOLONG;
+    strcpy(addr.sun_path, s->argv[0]);
+    int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (sock < 0)
+        return -errno;
+    if (connect(sock, (struct sockaddr *)&addr, sizeof addr) < 0) {
+        int e = errno;
+        close(sock);
+        set_detail("connect seccomp listener %s", s->argv[0]);
+        return -e;
+    }
+    listener = sock;
+    return 0;
+}
+
 static int send_listener(const char *path, const char *payload, size_t len)
 {
+    if (listener < 0) {
+        set_detail("no connection to the seccomp listener %s (seccomp-connect must come first)", path);
+        return -ENOTCONN;
+    }
     int nfd = seccomp_notify_fd(filter);
     if (nfd < 0) {
         set_detail("seccomp_notify_fd");
         return nfd;
     }
-    struct sockaddr_un addr = { .sun_family = AF_UNIX };
-    if (strlen(path) >= sizeof addr.sun_path)
-        return -ENAMETOOLONG;
-    strcpy(addr.sun_path, path);
-    int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (sock < 0)
-        return -errno;
-    int r = 0;
-    if (connect(sock, (struct sockaddr *)&addr, sizeof addr) < 0) {
-        set_detail("connect seccomp listener %s", path);
-        r = -errno;
-    } else {
-        r = send_fd(sock, nfd, payload, len);
-    }
-    close(sock);
+    int r = send_fd(listener, nfd, payload, len);
+    close(listener);
+    listener = -1;
     close(nfd);
     return r;
 }

@@ -96,5 +96,6 @@ int op_seccomp_init(const struct step *s);
 int op_seccomp_arch(const struct step *s);
 int op_seccomp_rule(const struct step *s);
 int op_seccomp_load(const struct step *s);
+int op_seccomp_connect(const struct step *s);
 
 #endif

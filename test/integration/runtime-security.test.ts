@@ -86,6 +86,32 @@ describe('runtime security', () => {
     assert.equal(r.exitCode, 128 + 31);
   });
 
+  test('seccomp: SCMP_ACT_NOTIFY sends the listener fd with the ContainerProcessState', async () => {
+    const sock = join(scratch.dir, 'seccomp.sock');
+    // Receive one message with SCM_RIGHTS, print the payload, answer nothing (the filter is never triggered).
+    const receiver = spawn('python3', ['-c', `
+import array, socket, sys
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1); print('ready', flush=True)
+c, _ = s.accept()
+msg, anc, _, _ = c.recvmsg(65536, socket.CMSG_LEN(4))
+print('fds', len(anc)); print(msg.decode())
+`, sock], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let text = '';
+    receiver.stdout!.setEncoding('utf8').on('data', (d: string) => { text += d; });
+    while (!text.includes('ready')) await new Promise((r) => setTimeout(r, 10));
+    const r = await runCapture('s-notify', ['true'], (s) => {
+      s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: sock, listenerMetadata: 'meta-x', syscalls: [{ names: ['mknodat'], action: 'SCMP_ACT_NOTIFY' }] };
+    });
+    await new Promise((res) => receiver.on('close', res));
+    assert.equal(r.exitCode, 0, r.out);
+    assert.match(text, /fds 1/);
+    const state = JSON.parse(text.split('\n').find((l) => l.startsWith('{'))!);
+    assert.deepEqual(state.fds, ['seccompFd']);
+    assert.equal(state.metadata, 'meta-x');
+    assert.equal(state.state.id, 's-notify');
+    assert.ok(state.pid > 0);
+  });
+
   test('terminal: the pty master arrives over the console socket (runc protocol)', async () => {
     const sock = join(scratch.dir, 'console.sock');
     // A tiny receiver: accept one connection, take the fd from SCM_RIGHTS, read the pty until the slave closes.

@@ -28,6 +28,12 @@ export interface CreatePlanOptions {
   bindSourceKinds: BindSourceKinds;
 }
 
+/** The seccomp listener is a host path: its connection is made while that path is still reachable. */
+export function listenerConnectSteps(spec: Spec): Step[] {
+  const path = spec.linux?.seccomp?.listenerPath;
+  return path ? [step('seccomp-connect', [path], 'linux.seccomp.listenerPath', `connect to seccomp listener ${path}`)] : [];
+}
+
 /**
  * setns(2): the user namespace first, so the others are joined with its privileges; the mount namespace last, since
  * joining it changes the root under which the remaining paths would be resolved.
@@ -101,6 +107,7 @@ export function buildCreatePlan(spec: Spec, host: HostFacts, opts: CreatePlanOpt
   }
   if (opts.execFifo) steps.push(step('exec-fifo', [opts.execFifo], undefined, 'open the exec fifo'));
   if (terminal) steps.push(step('console-connect', [opts.consoleSocket ?? ''], 'process.terminal', `connect to console socket ${opts.consoleSocket}`));
+  steps.push(...listenerConnectSteps(spec));
 
   if (newMountNs) {
     steps.push(opts.noPivot

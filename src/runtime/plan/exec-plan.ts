@@ -2,6 +2,7 @@
 import type { Process, Spec } from '../../oci/runtime-spec.js';
 import type { HostFacts } from '../host-facts.js';
 import { NAMESPACE } from './constants.js';
+import { listenerConnectSteps } from './create-plan.js';
 import { privilegeAndExecSteps, privilegedSetupSteps } from './process-steps.js';
 import { step, type Step } from './step.js';
 
@@ -22,6 +23,7 @@ export function buildExecPlan(_host: HostFacts, opts: ExecPlanOptions): Step[] {
   if (terminal && opts.consoleSocket) {
     steps.push(step('console-connect', [opts.consoleSocket], 'process.terminal', `connect to console socket ${opts.consoleSocket}`));
   }
+  steps.push(...listenerConnectSteps(spec));
   const types = (spec.linux?.namespaces ?? []).map((n) => n.type);
   // setns(2): the user namespace first. The mount namespace last: joining it changes our root to the container's,
   // where /proc is the container's own and /proc/<host pid>/ns/* no longer resolves.
