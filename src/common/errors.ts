@@ -21,15 +21,3 @@ export class ValidationError extends SkiffError {
     this.name = 'ValidationError';
   }
 }
-
-/** The text of a Node system error without the syscall noise: "no such file or directory". */
-export function errnoText(err: unknown): string {
-  if (err && typeof err === 'object' && 'code' in err) {
-    const e = err as NodeJS.ErrnoException;
-    if (e.code && e.message) {
-      const m = /^[A-Z0-9_]+: ([^,]+)/.exec(e.message);
-      if (m) return m[1];
-    }
-  }
-  return err instanceof Error ? err.message : String(err);
-}

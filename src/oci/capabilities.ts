@@ -21,8 +21,3 @@ export function capabilityMask(names: string[] | undefined): bigint {
   for (const n of names ?? []) mask |= 1n << BigInt(BITS.get(n)!);
   return mask;
 }
-
-/** Every capability bit the host kernel knows (0 .. cap_last_cap). */
-export function allCapabilitiesMask(capLastCap: number): bigint {
-  return (1n << BigInt(capLastCap + 1)) - 1n;
-}

@@ -18,7 +18,3 @@ function checkNumber(n: number, input: string): number {
   if (!Number.isInteger(n) || n < 0 || n > 64) throw new SkiffError(`invalid signal "${input}"`, 'EINVAL');
   return n;
 }
-
-export function signalName(n: number): string {
-  return Object.entries(byName).find(([, v]) => v === n)?.[0] ?? `signal ${n}`;
-}
