@@ -36,6 +36,16 @@ describe('skiff run', () => {
     assert.equal(e.out.trim(), 'from entrypoint');
   });
 
+  test('tag, image inspect, rmi', () => {
+    assert.equal(run('tag', 'localhost/busybox', 'localhost/other:1').code, 0);
+    const info = JSON.parse(run('image', 'inspect', 'localhost/other:1').out);
+    assert.equal(info[0].name, 'localhost/other:1');
+    assert.deepEqual(info[0].config.config.Cmd, ['sh']);
+    assert.equal(run('rmi', 'localhost/other:1').out, 'Untagged: localhost/other:1\n');
+    assert.match(run('rmi', 'localhost/other:1').err, /is not in the local store/);
+    assert.doesNotMatch(run('images', '-q').out, /other/);
+  });
+
   test('bad input: one error line, non-zero exit', () => {
     const missing = run('run', '--rm', 'no-such-image');
     assert.equal(missing.code, 1);

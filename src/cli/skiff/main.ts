@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { runCli } from '../common/run-cli.js';
 import { DEFAULT_ROOT, DEFAULT_STATE } from './context.js';
+import * as imageCommands from './image-commands.js';
 import * as images from './images.js';
 import * as loadSave from './load-save.js';
 import * as network from './network.js';
@@ -16,7 +17,7 @@ const program = new Command('skiff')
   .showHelpAfterError();
 
 // Command modules: each exports `register(program: Command): void`.
-const modules: { register(program: Command): void }[] = [run, images, loadSave, network];
+const modules: { register(program: Command): void }[] = [run, images, imageCommands, loadSave, network];
 for (const m of modules) m.register(program);
 
 await runCli(program);
