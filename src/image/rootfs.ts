@@ -1,7 +1,7 @@
 // A container's root filesystem: an overlay of the image's layer directories with the container's own upper and
 // work directories (overlayfs.rst). Node cannot mount, so the native helper runs a one-step plan.
-import { mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { launch } from '../runtime/native/launcher.js';
 import { step } from '../runtime/plan/step.js';
 
@@ -16,6 +16,8 @@ export interface PreparedRootfs {
 export async function prepareRootfs(layers: string[], dataDir: string, stateDir: string): Promise<PreparedRootfs> {
   const upper = join(dataDir, 'upper'), work = join(dataDir, 'work'), path = join(stateDir, 'rootfs');
   for (const d of [upper, work, path]) mkdirSync(d, { recursive: true });
+  // Garbage collection keeps the snapshots a container stands on (src/image/gc.ts reads this).
+  writeFileSync(join(dataDir, 'snapshots.json'), JSON.stringify(layers.map((l) => basename(dirname(l)))));
   // overlayfs lists lower directories top first.
   const data = `lowerdir=${[...layers].reverse().join(':')},upperdir=${upper},workdir=${work}`;
   const cleanup = () => {

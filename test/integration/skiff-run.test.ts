@@ -44,6 +44,11 @@ describe('skiff run', () => {
     assert.equal(run('rmi', 'localhost/other:1').out, 'Untagged: localhost/other:1\n');
     assert.match(run('rmi', 'localhost/other:1').err, /is not in the local store/);
     assert.doesNotMatch(run('images', '-q').out, /other/);
+    // The default image still holds every blob: nothing to collect. Once its name goes, everything does.
+    assert.equal(run('image', 'prune').out, 'Removed 0 blobs and 0 snapshots\n');
+    assert.equal(run('rmi', 'localhost/busybox').code, 0);
+    assert.deepEqual(readdirSync(join(dir, 'root', 'content', 'blobs', 'sha256')), []);
+    assert.deepEqual(readdirSync(join(dir, 'root', 'snapshots')), []);
   });
 
   test('bad input: one error line, non-zero exit', () => {

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { SkiffError } from '../../common/errors.js';
 import { ContentStore, type Descriptor } from '../../image/content-store.js';
+import { collectGarbage } from '../../image/gc.js';
 import { ImageStore } from '../../image/image-store.js';
 import { formatReference, parseReference } from '../../image/reference.js';
 import { contextOf } from './context.js';
@@ -21,8 +22,8 @@ export function register(program: Command): void {
       await new ImageStore(root).put(formatReference(parseReference(target)), rec.target);
     });
 
-  // Only the names go: blobs and snapshots stay until garbage collection, which is not implemented yet.
-  program.command('rmi').description('remove image names').argument('<image...>')
+  // Every name is checked before any goes; then what no name or container uses any more is collected.
+  program.command('rmi').description('remove images').argument('<image...>')
     .action(async (names: string[], _o: unknown, cmd: Command) => {
       const root = contextOf(cmd).root;
       const recs = await Promise.all(names.map((n) => record(root, n)));
@@ -30,9 +31,16 @@ export function register(program: Command): void {
         await new ImageStore(root).delete(r.name);
         process.stdout.write(`Untagged: ${r.name}\n`);
       }
+      await collectGarbage(root);
     });
 
-  program.command('image').description('image details').command('inspect').argument('<image...>')
+  const image = program.command('image').description('image details and maintenance');
+  image.command('prune').description('remove blobs and unpacked layers no image or container uses')
+    .action(async (_o: unknown, cmd: Command) => {
+      const r = await collectGarbage(contextOf(cmd).root);
+      process.stdout.write(`Removed ${r.blobs} blobs and ${r.snapshots} snapshots\n`);
+    });
+  image.command('inspect').argument('<image...>')
     .action(async (names: string[], _o: unknown, cmd: Command) => {
       const root = contextOf(cmd).root;
       const content = new ContentStore(root);
