@@ -42,6 +42,26 @@ int recv_fd(int sock)
     return fd;
 }
 
+int connect_unix(const char *path)
+{
+    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    if (strlen(path) >= sizeof addr.sun_path) {
+        set_detail("socket path %s is too long", path);
+        return -ENAMETOOLONG;
+    }
+    strcpy(addr.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
+        int e = errno;
+        close(fd);
+        set_detail("connect %s", path);
+        return -e;
+    }
+    return fd;
+}
+
 int op_console_connect(const struct step *s)
 {
     if (!s->argv[0][0]) {
@@ -52,21 +72,9 @@ int op_console_connect(const struct step *s)
         g.console_fd = g.proxy_fd[1];
         return 0;
     }
-    struct sockaddr_un addr = { .sun_family = AF_UNIX };
-    if (strlen(s->argv[0]) >= sizeof addr.sun_path) {
-        set_detail("console socket path too long");
-        return -ENAMETOOLONG;
-    }
-    strcpy(addr.sun_path, s->argv[0]);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int fd = connect_unix(s->argv[0]);
     if (fd < 0)
-        return -errno;
-    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
-        int e = errno;
-        close(fd);
-        set_detail("connect %s", s->argv[0]);
-        return -e;
-    }
+        return fd;
     g.console_fd = fd;
     return 0;
 }

@@ -3,8 +3,6 @@
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "skiff-init.h"
@@ -97,20 +95,10 @@ static int set_flag(const char *name)
 /* seccomp-connect path: the listener is a host path, so connect before pivot-root (or setns into the mount ns). */
 int op_seccomp_connect(const struct step *s)
 {
-    struct sockaddr_un addr = { .sun_family = AF_UNIX };
-    if (strlen(s->argv[0]) >= sizeof addr.sun_path)
-        return -ENAMETOOLONG;
-    strcpy(addr.sun_path, s->argv[0]);
-    int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (sock < 0)
-        return -errno;
-    if (connect(sock, (struct sockaddr *)&addr, sizeof addr) < 0) {
-        int e = errno;
-        close(sock);
-        set_detail("connect seccomp listener %s", s->argv[0]);
-        return -e;
-    }
-    listener = sock;
+    int fd = connect_unix(s->argv[0]);
+    if (fd < 0)
+        return fd;
+    listener = fd;
     return 0;
 }
 

@@ -82,6 +82,7 @@ void reset_signals(void);
 int op_console_connect(const struct step *s);
 int op_console(const struct step *s);
 int send_fd(int sock, int fd, const char *payload, size_t len);
+int connect_unix(const char *path); /* fd, or -errno with a detail */
 int recv_fd(int sock);
 
 /* parent.c: what the parent does after clone. */

@@ -83,10 +83,14 @@ export class Runtime {
     const created = await this.withErrorPrefix('run', id, async () =>
       createContainer(this.store, await this.host(), id, opts, { kind: 'run' }));
     const { record, launched } = created;
-    await runHooksLoggingFailures(record.spec.hooks?.poststart, 'poststart', stateDocument(record, 'running'), this.warn);
-    const exit = await launched.exit!;
-    if (!opts.keep) await this.delete(id, { force: true });
-    return { exitCode: exit.exitCode, signal: exit.signal };
+    try {
+      await runHooksLoggingFailures(record.spec.hooks?.poststart, 'poststart', stateDocument(record, 'running'), this.warn);
+      const exit = await launched.exit!;
+      return { exitCode: exit.exitCode, signal: exit.signal };
+    } finally {
+      // Also when waiting failed (the helper died): the container must not outlive `run` unless asked to.
+      if (!opts.keep) await this.delete(id, { force: true });
+    }
   }
 
   async state(id: string): Promise<State> {

@@ -11,6 +11,26 @@ let scratch: Scratch;
 before(() => { scratch = new Scratch(); });
 after(async () => { await scratch.cleanup(); });
 
+/**
+ * A tiny unix-socket receiver (python3): binds `sock`, accepts one connection, takes one fd with SCM_RIGHTS and
+ * runs `body` with `fd` and `msg` in scope; its stdout is returned when it exits.
+ */
+async function fdReceiver(sock: string, body: string): Promise<() => Promise<string>> {
+  const receiver = spawn('python3', ['-c', `
+import array, os, socket, sys
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1); print('ready', flush=True)
+c, _ = s.accept()
+msg, anc, _, _ = c.recvmsg(65536, socket.CMSG_LEN(4))
+fd = array.array('i', anc[0][2][:4])[0] if anc else -1
+${body}
+`, sock], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let text = '';
+  receiver.stdout!.setEncoding('utf8').on('data', (d: string) => { text += d; });
+  const closed = new Promise((r) => receiver.on('close', r));
+  while (!text.includes('ready')) await new Promise((r) => setTimeout(r, 10));
+  return async () => { await closed; return text; };
+}
+
 async function runCapture(id: string, args: string[], edit?: (s: Spec) => void) {
   const b = scratch.bundle(args, edit);
   const outPath = join(b.dir, 'out.txt');
@@ -88,21 +108,11 @@ describe('runtime security', () => {
 
   test('seccomp: SCMP_ACT_NOTIFY sends the listener fd with the ContainerProcessState', async () => {
     const sock = join(scratch.dir, 'seccomp.sock');
-    // Receive one message with SCM_RIGHTS, print the payload, answer nothing (the filter is never triggered).
-    const receiver = spawn('python3', ['-c', `
-import array, socket, sys
-s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1); print('ready', flush=True)
-c, _ = s.accept()
-msg, anc, _, _ = c.recvmsg(65536, socket.CMSG_LEN(4))
-print('fds', len(anc)); print(msg.decode())
-`, sock], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let text = '';
-    receiver.stdout!.setEncoding('utf8').on('data', (d: string) => { text += d; });
-    while (!text.includes('ready')) await new Promise((r) => setTimeout(r, 10));
+    const received = await fdReceiver(sock, "print('fds', 1 if fd >= 0 else 0); print(msg.decode())");
     const r = await runCapture('s-notify', ['true'], (s) => {
       s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: sock, listenerMetadata: 'meta-x', syscalls: [{ names: ['mknodat'], action: 'SCMP_ACT_NOTIFY' }] };
     });
-    await new Promise((res) => receiver.on('close', res));
+    const text = await received();
     assert.equal(r.exitCode, 0, r.out);
     assert.match(text, /fds 1/);
     const state = JSON.parse(text.split('\n').find((l) => l.startsWith('{'))!);
@@ -114,13 +124,8 @@ print('fds', len(anc)); print(msg.decode())
 
   test('terminal: the pty master arrives over the console socket (runc protocol)', async () => {
     const sock = join(scratch.dir, 'console.sock');
-    // A tiny receiver: accept one connection, take the fd from SCM_RIGHTS, read the pty until the slave closes.
-    const receiver = spawn('python3', ['-c', `
-import array, os, socket, sys
-s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1); print('ready', flush=True)
-c, _ = s.accept()
-msg, anc, _, _ = c.recvmsg(1024, socket.CMSG_LEN(4))
-fd = array.array('i', anc[0][2][:4])[0]
+    // Read the pty until the container's side closes, then print the pty name (the payload) and what came through.
+    const received = await fdReceiver(sock, `
 out = b''
 while True:
     try:
@@ -130,15 +135,11 @@ while True:
     if not d:
         break
     out += d
-print(msg.decode()); print(out.decode(errors='replace'))
-`, sock], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let text = '';
-    receiver.stdout!.setEncoding('utf8').on('data', (d: string) => { text += d; });
-    while (!text.includes('ready')) await new Promise((r) => setTimeout(r, 10));
+print(msg.decode()); print(out.decode(errors='replace'))`);
     const b = scratch.bundle(['sh', '-c', 'tty; echo hello-tty'], (s) => { s.process!.terminal = true; });
     await scratch.runtime.create('s-tty', { bundle: b.dir, consoleSocket: sock, stdio: ['ignore', 'ignore', 'ignore'] });
     await scratch.runtime.start('s-tty');
-    await new Promise((r) => receiver.on('close', r));
+    const text = await received();
     assert.match(text, /\/dev\/pts\/\d+/);
     assert.match(text, /hello-tty/);
     await scratch.runtime.delete('s-tty', { force: true });
