@@ -7,6 +7,7 @@ import * as imageCommands from './image-commands.js';
 import * as images from './images.js';
 import * as loadSave from './load-save.js';
 import * as network from './network.js';
+import * as pull from './pull.js';
 import * as run from './run.js';
 
 const program = new Command('skiff')
@@ -17,7 +18,7 @@ const program = new Command('skiff')
   .showHelpAfterError();
 
 // Command modules: each exports `register(program: Command): void`.
-const modules: { register(program: Command): void }[] = [run, images, imageCommands, loadSave, network];
+const modules: { register(program: Command): void }[] = [run, pull, images, imageCommands, loadSave, network];
 for (const m of modules) m.register(program);
 
 await runCli(program);

@@ -1,0 +1,88 @@
+// A registry client for pulling (distribution spec v2): manifests by tag or digest with the Accept list of OCI and
+// Docker types, blobs (redirects followed), the anonymous Bearer token flow from a WWW-Authenticate challenge.
+// localhost and 127.0.0.0/8 are spoken to over plain HTTP, as docker does; others over HTTPS.
+import { SkiffError } from '../../common/errors.js';
+import { MEDIA_TYPES } from '../media-types.js';
+import type { ImageReference } from '../reference.js';
+
+const MANIFEST_ACCEPT = [MEDIA_TYPES.ociIndex, MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerManifestList, MEDIA_TYPES.dockerManifest].join(', ');
+const TIMEOUT_MS = 60_000;
+
+function isLoopback(domain: string): boolean {
+  const host = domain.replace(/:\d+$/, '');
+  return host === 'localhost' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/** docker.io is served from registry-1.docker.io (its API host). */
+function apiHost(domain: string): string {
+  return domain === 'docker.io' ? 'registry-1.docker.io' : domain;
+}
+
+export class RegistryClient {
+  private token?: string;
+  private readonly base: string;
+
+  constructor(private readonly ref: ImageReference) {
+    this.base = `${isLoopback(ref.domain) ? 'http' : 'https'}://${apiHost(ref.domain)}/v2/${ref.path}`;
+  }
+
+  private async request(url: string, accept?: string): Promise<Response> {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const headers: Record<string, string> = {};
+      if (accept) headers.Accept = accept;
+      if (this.token) headers.Authorization = `Bearer ${this.token}`;
+      let res: Response;
+      try {
+        res = await fetch(url, { headers, signal: AbortSignal.timeout(TIMEOUT_MS) });
+      } catch (err) {
+        throw new SkiffError(`${this.ref.domain}: cannot reach the registry: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`, 'ECONNREFUSED');
+      }
+      if (res.status === 401 && attempt === 0 && (await this.authenticate(res))) continue;
+      return res;
+    }
+    throw new SkiffError(`${this.ref.domain}: authentication failed`, 'EACCES');
+  }
+
+  /** WWW-Authenticate: Bearer realm="...",service="...",scope="..." -> an anonymous token. */
+  private async authenticate(res: Response): Promise<boolean> {
+    const header = res.headers.get('www-authenticate') ?? '';
+    if (!/^Bearer /i.test(header)) return false;
+    const params = Object.fromEntries([...header.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    if (!params.realm) return false;
+    const url = new URL(params.realm);
+    if (params.service) url.searchParams.set('service', params.service);
+    url.searchParams.set('scope', params.scope ?? `repository:${this.ref.path}:pull`);
+    const tr = await fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS) });
+    if (!tr.ok) throw new SkiffError(`${this.ref.domain}: the token server refused: HTTP ${tr.status}`, 'EACCES');
+    const body = (await tr.json()) as { token?: string; access_token?: string };
+    this.token = body.token ?? body.access_token;
+    return Boolean(this.token);
+  }
+
+  private async fail(res: Response, what: string): Promise<never> {
+    let detail = '';
+    try {
+      const body = (await res.json()) as { errors?: { code: string; message: string }[] };
+      detail = body.errors?.map((e) => `${e.code}: ${e.message}`).join('; ') ?? '';
+    } catch {
+      // no JSON error body
+    }
+    const code = res.status === 404 ? 'ENOENT' : res.status === 401 || res.status === 403 ? 'EACCES' : 'EIO';
+    throw new SkiffError(`${this.ref.domain}/${this.ref.path}: ${what}: HTTP ${res.status}${detail ? ` (${detail})` : ''}`, code);
+  }
+
+  /** The manifest (or index) for a tag or digest: its bytes and media type. */
+  async manifest(reference: string): Promise<{ bytes: Buffer; mediaType: string }> {
+    const res = await this.request(`${this.base}/manifests/${reference}`, MANIFEST_ACCEPT);
+    if (!res.ok) await this.fail(res, `manifest ${reference}`);
+    const bytes = Buffer.from(await res.arrayBuffer());
+    const mediaType = (res.headers.get('content-type') ?? '').split(';')[0] || (JSON.parse(bytes.toString('utf8')) as { mediaType?: string }).mediaType || '';
+    return { bytes, mediaType };
+  }
+
+  async blob(digest: string): Promise<Buffer> {
+    const res = await this.request(`${this.base}/blobs/${digest}`);
+    if (!res.ok) await this.fail(res, `blob ${digest}`);
+    return Buffer.from(await res.arrayBuffer());
+  }
+}

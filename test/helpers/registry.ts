@@ -1,0 +1,48 @@
+// Debian's docker-registry on 127.0.0.1 and a free port, storage in a temp dir, for pull tests.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface TestRegistry {
+  /** host:port */
+  address: string;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startRegistry(): Promise<TestRegistry> {
+  const dir = mkdtempSync(join(tmpdir(), 'skiff-registry-'));
+  const port = await freePort();
+  writeFileSync(join(dir, 'config.yml'), [
+    'version: 0.1', 'log:', '  level: error', 'storage:', '  filesystem:', `    rootdirectory: ${dir}/data`,
+    'http:', `  addr: 127.0.0.1:${port}`,
+  ].join('\n') + '\n');
+  const proc: ChildProcess = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: 'ignore' });
+  const address = `127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    const ok = await fetch(`http://${address}/v2/`).then((r) => r.ok, () => false);
+    if (ok) break;
+    if (i === 99) throw new Error('docker-registry did not start');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    address,
+    async stop() {
+      proc.kill();
+      await new Promise((r) => proc.on('exit', r));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,53 @@
+// skiff pull from a real registry (Debian's docker-registry on 127.0.0.1): an image skopeo pushed is pulled,
+// verified, and runs; errors name the image and the registry's answer.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+
+const skiffBin = fileURLToPath(new URL('../../bin/skiff.mjs', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'skiff-pull-'));
+const skiff = (root: string, ...args: string[]) => {
+  const r = spawnSync(process.execPath, [skiffBin, '--root', join(dir, root), '--state', join(dir, `${root}-state`), ...args], { encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+};
+let registry: TestRegistry;
+
+before(async () => {
+  registry = await startRegistry();
+  assert.equal(skiff('src', 'run', '--rm', 'localhost/busybox', 'true').code, 0);
+  assert.equal(skiff('src', 'save', '-o', join(dir, 'bb.tar'), 'localhost/busybox').code, 0);
+  const push = spawnSync('skopeo', ['copy', '--dest-tls-verify=false', `oci-archive:${join(dir, 'bb.tar')}`, `docker://${registry.address}/skiff/bb:1`], { encoding: 'utf8' });
+  assert.equal(push.status, 0, push.stderr);
+});
+
+after(async () => {
+  await registry?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('skiff pull', () => {
+  test('an image pushed by skopeo is pulled and runs', () => {
+    const ref = `${registry.address}/skiff/bb:1`;
+    const p = skiff('dst', 'pull', ref);
+    assert.equal(p.code, 0, p.err);
+    assert.equal(p.out.trim(), ref);
+    const r = skiff('dst', 'run', '--rm', ref, 'echo', 'pulled and running');
+    assert.equal(r.out.trim(), 'pulled and running', r.err);
+    // Again: everything is already there, nothing is downloaded.
+    assert.doesNotMatch(skiff('dst', 'pull', ref).err, /downloading/);
+  });
+
+  test('errors name the image and what the registry said; nothing is stored', () => {
+    const missing = skiff('err', 'pull', `${registry.address}/skiff/bb:nope`);
+    assert.equal(missing.code, 1);
+    assert.match(missing.err, /skiff\/bb: manifest nope: HTTP 404 \(MANIFEST_UNKNOWN/);
+    assert.match(skiff('err', 'pull', '127.0.0.1:1/x:1').err, /127\.0\.0\.1:1: cannot reach the registry/);
+    assert.match(skiff('err', 'pull', 'Bad/Ref').err, /invalid image reference "Bad\/Ref"/);
+    assert.equal(skiff('err', 'images', '-q').out, '');
+  });
+});
