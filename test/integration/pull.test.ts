@@ -42,6 +42,20 @@ describe('skiff pull', () => {
     assert.doesNotMatch(skiff('dst', 'pull', ref).err, /downloading/);
   });
 
+  test('skiff push is read back by skopeo inspect and skopeo copy', () => {
+    const ref = `${registry.address}/skiff/pushed:2`;
+    assert.equal(skiff('src', 'tag', 'localhost/busybox', ref).code, 0);
+    const p = skiff('src', 'push', ref);
+    assert.equal(p.code, 0, p.err);
+    assert.match(p.out.trim(), new RegExp(`^${ref}@sha256:[a-f0-9]{64}$`));
+    const inspect = spawnSync('skopeo', ['inspect', '--tls-verify=false', `docker://${ref}`], { encoding: 'utf8' });
+    assert.equal(inspect.status, 0, inspect.stderr);
+    assert.equal(JSON.parse(inspect.stdout).Digest, p.out.trim().split('@')[1]);
+    const copy = spawnSync('skopeo', ['copy', '--src-tls-verify=false', `docker://${ref}`, `oci:${join(dir, 'copied')}:x`], { encoding: 'utf8' });
+    assert.equal(copy.status, 0, copy.stderr);
+    assert.match(skiff('src', 'push', ref).err, /already there/);
+  });
+
   test('errors name the image and what the registry said; nothing is stored', () => {
     const missing = skiff('err', 'pull', `${registry.address}/skiff/bb:nope`);
     assert.equal(missing.code, 1);

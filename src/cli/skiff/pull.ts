@@ -1,6 +1,7 @@
-// skiff pull [--platform os/arch[/variant]] [-q] IMAGE
+// skiff pull [--platform os/arch[/variant]] [-q] IMAGE, skiff push [-q] IMAGE
 import type { Command } from 'commander';
 import { parsePlatform, pull } from '../../image/pull.js';
+import { push } from '../../image/push.js';
 import { contextOf } from './context.js';
 
 export function register(program: Command): void {
@@ -13,5 +14,11 @@ export function register(program: Command): void {
         log: o.quiet ? undefined : (l) => process.stderr.write(l + '\n'),
       });
       process.stdout.write(name + '\n');
+    });
+  program.command('push').description('push an image to a registry').argument('<image>')
+    .option('-q, --quiet', 'print only the pushed reference')
+    .action(async (image: string, o: { quiet?: boolean }, cmd: Command) => {
+      const pushed = await push(contextOf(cmd).root, image, o.quiet ? undefined : (l) => process.stderr.write(l + '\n'));
+      process.stdout.write(pushed + '\n');
     });
 }

@@ -26,32 +26,33 @@ export class RegistryClient {
     this.base = `${isLoopback(ref.domain) ? 'http' : 'https'}://${apiHost(ref.domain)}/v2/${ref.path}`;
   }
 
-  private async request(url: string, accept?: string): Promise<Response> {
+  private async request(url: string, accept?: string, init: { method?: string; body?: Buffer; contentType?: string } = {}): Promise<Response> {
     for (let attempt = 0; attempt < 2; attempt++) {
       const headers: Record<string, string> = {};
       if (accept) headers.Accept = accept;
+      if (init.contentType) headers['Content-Type'] = init.contentType;
       if (this.token) headers.Authorization = `Bearer ${this.token}`;
       let res: Response;
       try {
-        res = await fetch(url, { headers, signal: AbortSignal.timeout(TIMEOUT_MS) });
+        res = await fetch(url, { method: init.method ?? 'GET', headers, body: init.body ? new Uint8Array(init.body) : undefined, signal: AbortSignal.timeout(TIMEOUT_MS) });
       } catch (err) {
         throw new SkiffError(`${this.ref.domain}: cannot reach the registry: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`, 'ECONNREFUSED');
       }
-      if (res.status === 401 && attempt === 0 && (await this.authenticate(res))) continue;
+      if (res.status === 401 && attempt === 0 && (await this.authenticate(res, init.method && init.method !== 'GET' && init.method !== 'HEAD' ? 'pull,push' : 'pull'))) continue;
       return res;
     }
     throw new SkiffError(`${this.ref.domain}: authentication failed`, 'EACCES');
   }
 
   /** WWW-Authenticate: Bearer realm="...",service="...",scope="..." -> an anonymous token. */
-  private async authenticate(res: Response): Promise<boolean> {
+  private async authenticate(res: Response, actions: string): Promise<boolean> {
     const header = res.headers.get('www-authenticate') ?? '';
     if (!/^Bearer /i.test(header)) return false;
     const params = Object.fromEntries([...header.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
     if (!params.realm) return false;
     const url = new URL(params.realm);
     if (params.service) url.searchParams.set('service', params.service);
-    url.searchParams.set('scope', params.scope ?? `repository:${this.ref.path}:pull`);
+    url.searchParams.set('scope', params.scope ?? `repository:${this.ref.path}:${actions}`);
     const tr = await fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS) });
     if (!tr.ok) throw new SkiffError(`${this.ref.domain}: the token server refused: HTTP ${tr.status}`, 'EACCES');
     const body = (await tr.json()) as { token?: string; access_token?: string };
@@ -78,6 +79,24 @@ export class RegistryClient {
     const bytes = Buffer.from(await res.arrayBuffer());
     const mediaType = (res.headers.get('content-type') ?? '').split(';')[0] || (JSON.parse(bytes.toString('utf8')) as { mediaType?: string }).mediaType || '';
     return { bytes, mediaType };
+  }
+
+  /** Pushes a blob unless the registry has it: POST an upload, then PUT it whole with its digest. */
+  async pushBlob(digest: string, data: Buffer): Promise<boolean> {
+    const head = await this.request(`${this.base}/blobs/${digest}`, undefined, { method: 'HEAD' });
+    if (head.ok) return false;
+    const start = await this.request(`${this.base}/blobs/uploads/`, undefined, { method: 'POST' });
+    if (start.status !== 202) await this.fail(start, `start upload of ${digest}`);
+    const location = new URL(start.headers.get('location') ?? '', `${this.base}/`);
+    location.searchParams.set('digest', digest);
+    const put = await this.request(location.toString(), undefined, { method: 'PUT', body: data, contentType: 'application/octet-stream' });
+    if (put.status !== 201) await this.fail(put, `upload of ${digest}`);
+    return true;
+  }
+
+  async pushManifest(reference: string, bytes: Buffer, mediaType: string): Promise<void> {
+    const res = await this.request(`${this.base}/manifests/${reference}`, undefined, { method: 'PUT', body: bytes, contentType: mediaType });
+    if (res.status !== 201) await this.fail(res, `manifest ${reference}`);
   }
 
   async blob(digest: string): Promise<Buffer> {
