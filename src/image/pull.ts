@@ -7,6 +7,7 @@ import { ImageStore } from './image-store.js';
 import { MEDIA_TYPES } from './media-types.js';
 import { formatReference, parseReference } from './reference.js';
 import { RegistryClient } from './registry/client.js';
+import { findCredentials } from './registry/credentials.js';
 
 export interface Platform { os: string; architecture: string; variant?: string }
 
@@ -22,10 +23,10 @@ export function parsePlatform(s: string): Platform {
   return { os, architecture, variant };
 }
 
-export async function pull(root: string, input: string, opts: { platform?: Platform; log?: (line: string) => void } = {}): Promise<string> {
+export async function pull(root: string, input: string, opts: { platform?: Platform; log?: (line: string) => void; authFile?: string } = {}): Promise<string> {
   const ref = parseReference(input);
   const name = formatReference(ref);
-  const client = new RegistryClient(ref);
+  const client = new RegistryClient(ref, findCredentials(ref.domain, opts.authFile));
   const content = new ContentStore(root);
   const platform = opts.platform ?? hostPlatform();
   const digestOf = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;

@@ -1,5 +1,5 @@
 // Debian's docker-registry on 127.0.0.1 and a free port, storage in a temp dir, for pull tests.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -22,17 +22,24 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startRegistry(): Promise<TestRegistry> {
+/** With `user`, the registry asks for HTTP Basic auth (bcrypt htpasswd from apache2-utils). */
+export async function startRegistry(user?: { name: string; password: string }): Promise<TestRegistry> {
   const dir = mkdtempSync(join(tmpdir(), 'skiff-registry-'));
   const port = await freePort();
+  const auth: string[] = [];
+  if (user) {
+    const line = execFileSync('htpasswd', ['-Bbn', user.name, user.password], { encoding: 'utf8' }).trim();
+    writeFileSync(join(dir, 'htpasswd'), line + '\n');
+    auth.push('auth:', '  htpasswd:', '    realm: skiff-test', `    path: ${dir}/htpasswd`);
+  }
   writeFileSync(join(dir, 'config.yml'), [
     'version: 0.1', 'log:', '  level: error', 'storage:', '  filesystem:', `    rootdirectory: ${dir}/data`,
-    'http:', `  addr: 127.0.0.1:${port}`,
+    'http:', `  addr: 127.0.0.1:${port}`, ...auth,
   ].join('\n') + '\n');
   const proc: ChildProcess = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: 'ignore' });
   const address = `127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
-    const ok = await fetch(`http://${address}/v2/`).then((r) => r.ok, () => false);
+    const ok = await fetch(`http://${address}/v2/`).then((r) => r.ok || r.status === 401, () => false);
     if (ok) break;
     if (i === 99) throw new Error('docker-registry did not start');
     await new Promise((r) => setTimeout(r, 50));

@@ -2,7 +2,7 @@
 // verified, and runs; errors name the image and the registry's answer.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -54,6 +54,28 @@ describe('skiff pull', () => {
     const copy = spawnSync('skopeo', ['copy', '--src-tls-verify=false', `docker://${ref}`, `oci:${join(dir, 'copied')}:x`], { encoding: 'utf8' });
     assert.equal(copy.status, 0, copy.stderr);
     assert.match(skiff('src', 'push', ref).err, /already there/);
+  });
+
+  test('a registry with Basic auth: refused without credentials, login checks them, pull works after', async () => {
+    const locked = await startRegistry({ name: 'skiffy', password: 's3cret' });
+    try {
+      const ref = `${locked.address}/private/bb:1`;
+      const push = spawnSync('skopeo', ['copy', '--dest-tls-verify=false', '--dest-creds', 'skiffy:s3cret', `oci-archive:${join(dir, 'bb.tar')}`, `docker://${ref}`], { encoding: 'utf8' });
+      assert.equal(push.status, 0, push.stderr);
+      const authfile = join(dir, 'auth.json');
+      const login = (password: string) => spawnSync(process.execPath, [skiffBin, 'login', '-u', 'skiffy', '--password-stdin', '--authfile', authfile, locked.address], { input: password + '\n', encoding: 'utf8' });
+      assert.match(skiff('auth', 'pull', '--authfile', authfile, ref).err, /HTTP 401/);
+      const wrong = login('nope');
+      assert.equal(wrong.status, 1);
+      assert.match(wrong.stderr, /login: HTTP 401/);
+      assert.equal(login('s3cret').stdout, 'Login Succeeded\n');
+      const p = skiff('auth', 'pull', '--authfile', authfile, ref);
+      assert.equal(p.code, 0, p.err);
+      assert.equal(spawnSync(process.execPath, [skiffBin, 'logout', '--authfile', authfile, locked.address]).status, 0);
+      assert.match(readFileSync(authfile, 'utf8'), /"auths": \{\}/);
+    } finally {
+      await locked.stop();
+    }
   });
 
   test('errors name the image and what the registry said; nothing is stored', () => {

@@ -4,6 +4,7 @@
 import { SkiffError } from '../../common/errors.js';
 import { MEDIA_TYPES } from '../media-types.js';
 import type { ImageReference } from '../reference.js';
+import type { Credentials } from './credentials.js';
 
 const MANIFEST_ACCEPT = [MEDIA_TYPES.ociIndex, MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerManifestList, MEDIA_TYPES.dockerManifest].join(', ');
 const TIMEOUT_MS = 60_000;
@@ -19,10 +20,10 @@ function apiHost(domain: string): string {
 }
 
 export class RegistryClient {
-  private token?: string;
+  private authorization?: string;
   private readonly base: string;
 
-  constructor(private readonly ref: ImageReference) {
+  constructor(private readonly ref: ImageReference, private readonly credentials?: Credentials) {
     this.base = `${isLoopback(ref.domain) ? 'http' : 'https'}://${apiHost(ref.domain)}/v2/${ref.path}`;
   }
 
@@ -31,7 +32,7 @@ export class RegistryClient {
       const headers: Record<string, string> = {};
       if (accept) headers.Accept = accept;
       if (init.contentType) headers['Content-Type'] = init.contentType;
-      if (this.token) headers.Authorization = `Bearer ${this.token}`;
+      if (this.authorization) headers.Authorization = this.authorization;
       let res: Response;
       try {
         res = await fetch(url, { method: init.method ?? 'GET', headers, body: init.body ? new Uint8Array(init.body) : undefined, signal: AbortSignal.timeout(TIMEOUT_MS) });
@@ -44,20 +45,30 @@ export class RegistryClient {
     throw new SkiffError(`${this.ref.domain}: authentication failed`, 'EACCES');
   }
 
-  /** WWW-Authenticate: Bearer realm="...",service="...",scope="..." -> an anonymous token. */
+  /**
+   * Answers a WWW-Authenticate challenge: Basic with the stored credentials, or Bearer: a token from the realm
+   * (realm, service, scope), asked for with the credentials when there are some, anonymously otherwise.
+   */
   private async authenticate(res: Response, actions: string): Promise<boolean> {
     const header = res.headers.get('www-authenticate') ?? '';
+    const basic = this.credentials && `Basic ${Buffer.from(`${this.credentials.username}:${this.credentials.password}`).toString('base64')}`;
+    if (/^Basic /i.test(header)) {
+      if (!basic || this.authorization === basic) return false;
+      this.authorization = basic;
+      return true;
+    }
     if (!/^Bearer /i.test(header)) return false;
     const params = Object.fromEntries([...header.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
     if (!params.realm) return false;
     const url = new URL(params.realm);
     if (params.service) url.searchParams.set('service', params.service);
     url.searchParams.set('scope', params.scope ?? `repository:${this.ref.path}:${actions}`);
-    const tr = await fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS) });
+    const tr = await fetch(url, { headers: basic ? { Authorization: basic } : {}, signal: AbortSignal.timeout(TIMEOUT_MS) });
     if (!tr.ok) throw new SkiffError(`${this.ref.domain}: the token server refused: HTTP ${tr.status}`, 'EACCES');
     const body = (await tr.json()) as { token?: string; access_token?: string };
-    this.token = body.token ?? body.access_token;
-    return Boolean(this.token);
+    const token = body.token ?? body.access_token;
+    if (token) this.authorization = `Bearer ${token}`;
+    return Boolean(token);
   }
 
   private async fail(res: Response, what: string): Promise<never> {
@@ -70,6 +81,12 @@ export class RegistryClient {
     }
     const code = res.status === 404 ? 'ENOENT' : res.status === 401 || res.status === 403 ? 'EACCES' : 'EIO';
     throw new SkiffError(`${this.ref.domain}/${this.ref.path}: ${what}: HTTP ${res.status}${detail ? ` (${detail})` : ''}`, code);
+  }
+
+  /** GET /v2/ (the API version check), authenticating as the registry asks: what `login` verifies. */
+  async ping(): Promise<void> {
+    const res = await this.request(`${this.base.slice(0, this.base.indexOf('/v2/') + 4)}`);
+    if (!res.ok) await this.fail(res, 'login');
   }
 
   /** The manifest (or index) for a tag or digest: its bytes and media type. */
