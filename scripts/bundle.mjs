@@ -11,6 +11,9 @@ for (const [entry, out] of [['dist/src/cli/runtime/main.js', 'dist/bin/skiff-run
     format: 'esm',
     target: 'node20',
     logLevel: 'warning',
+    // Less to parse at every start; identifiers are kept so stack traces (SKIFF_DEBUG=1) stay readable.
+    minifyWhitespace: true,
+    minifySyntax: true,
     // CommonJS dependencies (commander) call require(); an ES module bundle has to provide it.
     banner: { js: "import { createRequire as __skiffCreateRequire } from 'node:module'; const require = __skiffCreateRequire(import.meta.url);" },
   });

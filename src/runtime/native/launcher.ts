@@ -112,7 +112,7 @@ export function launch(opts: LaunchOptions): Promise<Launched> {
         case 'pid': {
           containerPid = Number(rest[0]);
           const docs = opts.onPid ? await opts.onPid(containerPid) : { state: '' };
-          chan.write(Buffer.concat([netstring(Buffer.from(docs.state, 'utf8')), netstring(Buffer.from(docs.processState ?? '', 'utf8'))]));
+          chan.write(netstring(docs.state) + netstring(docs.processState ?? ''));
           break;
         }
         case 'sync':
