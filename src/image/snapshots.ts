@@ -1,81 +1,116 @@
-// Unpacked layers, one directory per chain ID (image-spec config.md "Layer ChainID"), shared by every image and
-// container that has the same stack. A layer is unpacked into a temporary directory, its uncompressed digest
-// checked against the config's diff_ids, and renamed into place only when whole.
+// Unpacked layers, one directory per chain ID (image-spec config.md "Layer ChainID") under <root>/snapshots,
+// shared by every image and container that has the same stack. A layer is unpacked into a directory under
+// <root>/unpacking, its uncompressed digest checked against the config's diff_ids, and renamed into place only
+// when whole: a crash leaves no half layer where a reader looks. One unpack per chain ID runs at a time, across
+// processes (a lock file) and within one (a shared promise); whoever waited finds the result in place.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
-import * as tar from 'tar';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { SkiffError } from '../common/errors.js';
+import { withLock } from '../runtime/lock.js';
 import type { ContentStore, Descriptor } from './content-store.js';
-import { MEDIA_TYPES } from './media-types.js';
+import { compressionOf } from './unpack/decompress.js';
+import { unpackLayer } from './unpack/unpack-layer.js';
 
-const sha256 = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+const sha256 = (s: string) => `sha256:${createHash('sha256').update(s).digest('hex')}`;
 
+/** ChainID(L0) = DiffID(L0); ChainID(L0|...|Ln) = sha256(ChainID(L0|...|Ln-1) + " " + DiffID(Ln)). */
 export function chainIds(diffIds: string[]): string[] {
   const out: string[] = [];
   for (const d of diffIds) out.push(out.length ? sha256(`${out[out.length - 1]} ${d}`) : d);
   return out;
 }
 
-function decompress(desc: Descriptor, blob: Buffer): Buffer {
-  switch (desc.mediaType) {
-    case MEDIA_TYPES.ociLayer:
-      return blob;
-    case MEDIA_TYPES.ociLayerGzip:
-    case MEDIA_TYPES.dockerLayerGzip:
-      return gunzipSync(blob);
-    default:
-      throw new SkiffError(`layer ${desc.digest}: media type ${desc.mediaType} is not supported yet`, 'ENOTSUP');
-  }
+/** The snapshot's directory name: the chain ID with ':' made file-name friendly ("sha256-<hex>"). */
+export function snapshotName(chainId: string): string {
+  if (!/^sha256:[a-f0-9]{64}$/.test(chainId)) throw new SkiffError(`invalid chain ID "${chainId}"`, 'EINVAL');
+  return chainId.replace(':', '-');
 }
 
-export class Snapshots {
-  readonly dir: string;
+export function snapshotPath(root: string, chainId: string): string {
+  return join(root, 'snapshots', snapshotName(chainId), 'fs');
+}
 
-  constructor(root: string, private readonly content: ContentStore) {
-    this.dir = join(root, 'snapshots');
+/** The file in a container's data directory that names the snapshots its rootfs stands on. */
+export function snapshotsRecord(root: string, containerId: string): string {
+  return join(root, 'containers', containerId, 'snapshots.json');
+}
+
+/** Chain IDs of every snapshot a container's rootfs (or an image mount) uses: garbage collection keeps these. */
+export async function snapshotsInUse(root: string): Promise<Set<string>> {
+  const used = new Set<string>();
+  const dir = join(root, 'containers');
+  for (const id of existsSync(dir) ? readdirSync(dir) : []) {
+    const file = snapshotsRecord(root, id);
+    if (!existsSync(file)) continue;
+    for (const name of JSON.parse(readFileSync(file, 'utf8')) as string[]) used.add(name.replace('-', ':'));
   }
+  return used;
+}
+
+/** Removes one snapshot: renamed out of sight first, so it is never seen half deleted. */
+export async function removeSnapshot(root: string, chainId: string): Promise<void> {
+  const dir = join(root, 'snapshots', snapshotName(chainId));
+  if (!existsSync(dir)) return;
+  const staging = join(root, 'unpacking');
+  await mkdir(staging, { recursive: true });
+  const doomed = join(staging, `${snapshotName(chainId)}.removing-${process.pid}`);
+  await rename(dir, doomed);
+  await rm(doomed, { recursive: true, force: true });
+}
+
+const inFlight = new Map<string, Promise<void>>();
+
+export class Snapshots {
+  constructor(private readonly root: string, private readonly content: ContentStore) {}
 
   path(chainId: string): string {
-    return join(this.dir, chainId.replace(':', '-'), 'fs');
+    return snapshotPath(this.root, chainId);
   }
 
   /** Unpacks every layer not unpacked yet; returns the layer directories, bottom first. */
   async prepare(layers: Descriptor[], diffIds: string[]): Promise<string[]> {
-    if (layers.length !== diffIds.length) throw new SkiffError(`image has ${layers.length} layers but ${diffIds.length} diff_ids`, 'EINVAL');
+    if (layers.length !== diffIds.length) {
+      throw new SkiffError(`image has ${layers.length} layers but its config has ${diffIds.length} rootfs.diff_ids`, 'EINVAL');
+    }
     const chains = chainIds(diffIds);
     for (const [i, layer] of layers.entries()) {
-      if (!existsSync(this.path(chains[i]))) await this.unpack(layer, diffIds[i], chains[i]);
+      const what = `layer ${layer.digest} (rootfs.diff_ids[${i}])`;
+      if (existsSync(this.path(chains[i]))) continue;
+      const key = `${this.root}\0${chains[i]}`;
+      let job = inFlight.get(key);
+      if (!job) {
+        job = this.unpackOnce(layer, diffIds[i], chains[i], what).finally(() => inFlight.delete(key));
+        inFlight.set(key, job);
+      }
+      await job;
     }
     return chains.map((c) => this.path(c));
   }
 
-  private async unpack(layer: Descriptor, diffId: string, chainId: string): Promise<void> {
-    const data = decompress(layer, await this.content.read(layer.digest));
-    if (sha256(data) !== diffId) throw new SkiffError(`layer ${layer.digest}: uncompressed digest ${sha256(data)} is not the config's diff_id ${diffId}`, 'EINVAL');
-    const final = join(this.dir, chainId.replace(':', '-'));
-    const tmp = `${final}.tmp-${process.pid}`;
-    rmSync(tmp, { recursive: true, force: true });
-    mkdirSync(join(tmp, 'fs'), { recursive: true });
-    let whiteout: string | undefined;
-    try {
-      // node-tar refuses absolute paths and "..", and will not write through a symlink the layer planted. strict:
-      // every warning is an error, so an entry it would rewrite (an absolute symlink) stops the unpack instead.
-      tar.x({
-        cwd: join(tmp, 'fs'), sync: true, preserveOwner: true, preservePaths: false, unlink: true, strict: true,
-        filter: (path) => {
-          if (basename(path).startsWith('.wh.')) whiteout ??= path;
-          return !basename(path).startsWith('.wh.');
-        },
-      }).end(data);
-      if (whiteout) throw new SkiffError(`layer ${layer.digest}: whiteout ${whiteout}: layers that delete files are not supported yet`, 'ENOTSUP');
-      renameSync(tmp, final);
-    } catch (err) {
-      rmSync(tmp, { recursive: true, force: true });
-      // Another unpack of the same chain finished first: its result is as good as ours.
-      if (existsSync(this.path(chainId))) return;
-      throw err;
-    }
+  private async unpackOnce(layer: Descriptor, diffId: string, chainId: string, what: string): Promise<void> {
+    const compression = compressionOf(layer.mediaType, what);
+    const blob = this.content.path(layer.digest);
+    if (!existsSync(blob)) throw new SkiffError(`${what}: blob is not in the content store`, 'ENOENT');
+    const staging = join(this.root, 'unpacking');
+    await mkdir(staging, { recursive: true });
+    await mkdir(join(this.root, 'snapshots'), { recursive: true });
+    const name = snapshotName(chainId);
+    await withLock(join(staging, `${name}.lock`), `unpacking ${what}`, async () => {
+      const final = join(this.root, 'snapshots', name);
+      if (existsSync(final)) return;
+      // Holding the lock, any directory of this name is what a killed unpack left.
+      const tmp = join(staging, name);
+      await rm(tmp, { recursive: true, force: true });
+      await mkdir(join(tmp, 'fs'), { recursive: true, mode: 0o755 });
+      try {
+        await unpackLayer({ blob, compression, dest: join(tmp, 'fs'), diffId, what });
+        await rename(tmp, final);
+      } catch (err) {
+        await rm(tmp, { recursive: true, force: true });
+        throw err;
+      }
+    }, 30 * 60_000);
   }
 }

@@ -1,0 +1,66 @@
+// Path resolution confined to a root directory, the way openat2(RESOLVE_IN_ROOT) does it (openat2(2)): every
+// component is lstat'ed, a symlink is followed by splicing its target into the remaining path, an absolute target
+// restarts at the root and ".." never climbs above it. A layer or an image can therefore plant any symlink it
+// likes: what it names is always looked up inside the root, never on the host.
+import { lstatSync, mkdirSync, readlinkSync, type Stats } from 'node:fs';
+import { join } from 'node:path';
+import { SkiffError } from '../../common/errors.js';
+
+/** path_resolution(7): more than 40 symlinks in one lookup is ELOOP. */
+const MAX_SYMLINKS = 40;
+
+function lstatOrUndefined(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Resolves the directory `components` names inside `root` and returns its host path. With `create`, missing
+ * directories are made (mode 0755, owned by the caller); without it, a missing one is reported as undefined.
+ * `what` names the input for errors ("entry usr/lib/x").
+ */
+export function resolveDirInRoot(root: string, components: string[], what: string, create: boolean): string | undefined {
+  let resolved: string[] = [];
+  const pending = [...components];
+  let symlinks = 0;
+  while (pending.length) {
+    const c = pending.shift()!;
+    if (c === '' || c === '.') continue;
+    if (c === '..') {
+      resolved.pop();
+      continue;
+    }
+    const host = join(root, ...resolved, c);
+    const st = lstatOrUndefined(host);
+    if (!st) {
+      if (!create) return undefined;
+      mkdirSync(host, 0o755);
+      resolved.push(c);
+      continue;
+    }
+    if (st.isSymbolicLink()) {
+      if (++symlinks > MAX_SYMLINKS) throw new SkiffError(`${what}: too many levels of symbolic links`, 'ELOOP');
+      const target = readlinkSync(host);
+      if (target.startsWith('/')) resolved = [];
+      pending.unshift(...target.split('/'));
+      continue;
+    }
+    if (!st.isDirectory()) throw new SkiffError(`${what}: /${[...resolved, c].join('/')} is not a directory`, 'ENOTDIR');
+    resolved.push(c);
+  }
+  return join(root, ...resolved);
+}
+
+/** A file's host path inside `root` (its last component is not followed), or undefined if a parent is missing. */
+export function resolveFileInRoot(root: string, path: string, what: string): string | undefined {
+  const parts = path.split('/').filter((p) => p && p !== '.');
+  const name = parts.pop();
+  const dir = resolveDirInRoot(root, parts, what, false);
+  if (dir === undefined) return undefined;
+  if (name === undefined || name === '..') return dir;
+  return join(dir, name);
+}

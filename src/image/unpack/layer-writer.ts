@@ -1,0 +1,169 @@
+// Applies tar entries to one layer directory, as the image-spec's layer.md describes a changeset, in the form
+// overlayfs reads (Documentation/filesystems/overlayfs.rst): a whiteout `.wh.NAME` becomes a character device 0/0
+// named NAME, an opaque marker `.wh..wh..opq` becomes the xattr trusted.overlay.opaque=y on its directory.
+// Every parent directory is resolved inside the layer (in-root.ts), so no entry can write outside it.
+import {
+  chmodSync, closeSync, linkSync, lchownSync, lstatSync, lutimesSync, mkdirSync, openSync, rmSync, symlinkSync,
+  utimesSync, writeSync, type Stats,
+} from 'node:fs';
+import { join } from 'node:path';
+import { SkiffError } from '../../common/errors.js';
+import { entryComponents } from './entry-name.js';
+import { resolveDirInRoot } from './in-root.js';
+import { makeNode, setXattr, type NodeKind } from './special-files.js';
+import type { Xattrs } from './pax-xattrs.js';
+
+const WHITEOUT = '.wh.';
+const OPAQUE = '.wh..wh..opq';
+
+/** The fields of a tar entry the writer uses (node-tar's ReadEntry has them). */
+export interface LayerEntry {
+  path: string;
+  type: string;
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  mtime?: Date;
+  atime?: Date;
+  linkpath?: string;
+  devmaj?: number;
+  devmin?: number;
+}
+
+/** Receives a regular file's content in chunks, then `end()`. */
+export interface FileSink {
+  write(chunk: Buffer): void;
+  end(): void;
+}
+
+function lstatOrUndefined(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+export class LayerWriter {
+  /** Resolved parent directories by tar path; cleared whenever something that existed is removed. */
+  private parents = new Map<string, string>();
+  /** Directory times are set last: writing into a directory changes its mtime. */
+  private dirTimes: { path: string; atime: Date; mtime: Date }[] = [];
+
+  constructor(readonly dir: string) {}
+
+  private parentOf(parts: string[], what: string): string {
+    const key = parts.slice(0, -1).join('/');
+    let dir = this.parents.get(key);
+    if (dir === undefined) {
+      dir = resolveDirInRoot(this.dir, parts.slice(0, -1), what, true)!;
+      this.parents.set(key, dir);
+    }
+    return dir;
+  }
+
+  /** Makes room for a new `kind` at `path`: a directory stays for a directory, anything else is removed. */
+  private clear(path: string, keepDir: boolean): Stats | undefined {
+    const st = lstatOrUndefined(path);
+    if (!st || (keepDir && st.isDirectory())) return st;
+    rmSync(path, { recursive: true, force: true });
+    this.parents.clear();
+    return undefined;
+  }
+
+  /** Applies one entry; for a regular file returns the sink its content goes to. */
+  apply(entry: LayerEntry, xattrs: Xattrs): FileSink | undefined {
+    const what = `entry "${entry.path}"`;
+    const parts = entryComponents(entry.path, 'entry');
+    if (parts.length === 0) {
+      // "./": the layer root itself; only its metadata can change.
+      if (entry.type === 'Directory') this.finishMetadata(this.dir, entry, xattrs, what, true);
+      return undefined;
+    }
+    const name = parts[parts.length - 1];
+    const parent = this.parentOf(parts, what);
+    if (name === OPAQUE) {
+      setXattr(parent, 'trusted.overlay.opaque', Buffer.from('y'), what);
+      return undefined;
+    }
+    if (name.startsWith(`${WHITEOUT}${WHITEOUT}`)) return undefined; // other AUFS metadata (.wh..wh.plnk): nothing for overlay
+    if (name.startsWith(WHITEOUT)) {
+      const target = join(parent, name.slice(WHITEOUT.length));
+      // layer.md: a whiteout hides only what lower layers have; a path this layer itself holds stays.
+      if (!lstatOrUndefined(target)) makeNode(target, 'c', 0, 0, 0, what);
+      return undefined;
+    }
+    const path = join(parent, name);
+    switch (entry.type) {
+      case 'Directory':
+      case 'GNUDumpDir': {
+        if (!this.clear(path, true)) mkdirSync(path, 0o700);
+        this.finishMetadata(path, entry, xattrs, what, true);
+        return undefined;
+      }
+      case 'File':
+      case 'OldFile':
+      case 'ContiguousFile': {
+        this.clear(path, false);
+        const fd = openSync(path, 'wx', 0o600);
+        return {
+          write: (chunk) => {
+            for (let off = 0; off < chunk.length;) off += writeSync(fd, chunk, off);
+          },
+          end: () => {
+            closeSync(fd);
+            this.finishMetadata(path, entry, xattrs, what, false);
+          },
+        };
+      }
+      case 'SymbolicLink':
+        this.clear(path, false);
+        // The target is stored as written: only following it (in-root.ts) could lead anywhere, and that is confined.
+        symlinkSync(entry.linkpath!, path);
+        this.finishMetadata(path, entry, xattrs, what, false, true);
+        return undefined;
+      case 'Link': {
+        const targetParts = entryComponents(entry.linkpath!, `${what}: hard link target`);
+        if (targetParts.length === 0) throw new SkiffError(`${what}: hard link to the layer root`, 'EINVAL');
+        const targetDir = resolveDirInRoot(this.dir, targetParts.slice(0, -1), what, false);
+        const target = targetDir === undefined ? undefined : join(targetDir, targetParts[targetParts.length - 1]);
+        const st = target === undefined ? undefined : lstatOrUndefined(target);
+        if (!st) throw new SkiffError(`${what}: hard link target "${entry.linkpath}" is not in this layer`, 'EINVAL');
+        if (st.isDirectory()) throw new SkiffError(`${what}: hard link to directory "${entry.linkpath}"`, 'EINVAL');
+        if (target === path) return undefined;
+        this.clear(path, false);
+        linkSync(target!, path);
+        return undefined;
+      }
+      case 'CharacterDevice':
+      case 'BlockDevice':
+      case 'FIFO': {
+        this.clear(path, false);
+        const kind: NodeKind = entry.type === 'CharacterDevice' ? 'c' : entry.type === 'BlockDevice' ? 'b' : 'p';
+        makeNode(path, kind, 0o600, entry.devmaj ?? 0, entry.devmin ?? 0, what);
+        this.finishMetadata(path, entry, xattrs, what, false);
+        return undefined;
+      }
+      default:
+        throw new SkiffError(`${what}: entry type ${entry.type} is not supported in a layer`, 'ENOTSUP');
+    }
+  }
+
+  // chown(2) clears setuid/setgid bits and security.capability, so the order is: owner, mode, xattrs, times.
+  private finishMetadata(path: string, e: LayerEntry, xattrs: Xattrs, what: string, isDir: boolean, isLink = false): void {
+    lchownSync(path, e.uid ?? 0, e.gid ?? 0);
+    if (!isLink && e.mode !== undefined) chmodSync(path, e.mode & 0o7777);
+    for (const [name, value] of xattrs) setXattr(path, name, value, `${what}: xattr ${name}`);
+    const mtime = e.mtime ?? new Date(0);
+    const atime = e.atime ?? mtime;
+    if (isDir) this.dirTimes.push({ path, atime, mtime });
+    else if (isLink) lutimesSync(path, atime, mtime);
+    else utimesSync(path, atime, mtime);
+  }
+
+  /** Sets the directories' times, deepest first, once nothing more is written into them. */
+  finish(): void {
+    for (const d of this.dirTimes.reverse()) utimesSync(d.path, d.atime, d.mtime);
+  }
+}

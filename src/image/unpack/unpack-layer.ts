@@ -1,0 +1,111 @@
+// Unpacks one layer blob into a directory: decompress, hash the uncompressed tar (its digest must be the
+// config's diff_id), parse it with node-tar and apply each entry with LayerWriter.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { Transform, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Parser, type ReadEntry } from 'tar';
+import { SkiffError } from '../../common/errors.js';
+import { decompressor, type Compression } from './decompress.js';
+import { LayerWriter, type LayerEntry } from './layer-writer.js';
+import { XattrReader } from './pax-xattrs.js';
+
+export interface UnpackLayerOptions {
+  /** The compressed blob on disk. */
+  blob: string;
+  compression: Compression;
+  /** Empty directory the layer is written into. */
+  dest: string;
+  /** sha256:... the uncompressed tar must have (the config's rootfs.diff_ids entry). */
+  diffId?: string;
+  /** Names the layer in errors: "layer sha256:ab12... (rootfs.diff_ids[2])". */
+  what: string;
+}
+
+/** Returns the uncompressed digest. Throws an error naming the layer and the entry; `dest` is then half written. */
+export async function unpackLayer(o: UnpackLayerOptions): Promise<string> {
+  const hash = createHash('sha256');
+  const hasher = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hash.update(chunk);
+      cb(null, chunk);
+    },
+  });
+  const xattrs = new XattrReader();
+  const writer = new LayerWriter(o.dest);
+  let failure: Error | undefined;
+  // Not strict: node-tar then reports every problem (bad checksum, invalid entry) as a 'warn' event, and an
+  // unrecoverable one (truncated input) as 'error'; both fail the unpack here, naming the entry.
+  const parser = new Parser();
+  const fail = (err: unknown, entry?: string) => {
+    if (failure) return;
+    const msg = err instanceof Error ? err.message : String(err);
+    failure = new SkiffError(entry && !msg.includes(entry) ? `${o.what}: entry "${entry}": ${msg}` : `${o.what}: ${msg}`,
+      (err as SkiffError).code ?? 'EINVAL');
+    parser.abort(failure);
+  };
+  parser.on('entry', (entry: ReadEntry) => {
+    const attrs = xattrs.next();
+    if (failure) {
+      entry.resume();
+      return;
+    }
+    try {
+      const e: LayerEntry = {
+        path: entry.path, type: entry.type, mode: entry.mode, uid: entry.uid, gid: entry.gid, mtime: entry.mtime,
+        atime: entry.atime, linkpath: entry.linkpath, devmaj: entry.header.devmaj, devmin: entry.header.devmin,
+      };
+      const sink = writer.apply(e, attrs);
+      if (!sink) {
+        entry.resume();
+        return;
+      }
+      entry.on('data', (chunk: Buffer) => {
+        if (failure) return;
+        try {
+          sink.write(chunk);
+        } catch (err) {
+          fail(err, entry.path);
+        }
+      });
+      entry.on('end', () => {
+        if (failure) return;
+        try {
+          sink.end();
+        } catch (err) {
+          fail(err, entry.path);
+        }
+      });
+    } catch (err) {
+      fail(err, entry.path);
+      entry.resume();
+    }
+  });
+  parser.on('ignoredEntry', (entry: ReadEntry) => fail(new Error(`entry type ${entry.type} is not supported in a layer`), entry.path));
+  parser.on('warn', (_code: string, message: string | Error) => fail(message));
+  parser.on('error', (err: Error) => fail(err));
+  // node-tar's Parser handles each chunk synchronously, entries included, so a failure is known when write returns.
+  const toParser = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      parser.write(chunk);
+      cb(failure);
+    },
+    final(cb) {
+      parser.end();
+      cb(failure);
+    },
+  });
+  try {
+    await pipeline(createReadStream(o.blob), decompressor(o.compression, o.what), hasher, xattrs, toParser);
+  } catch (err) {
+    if (failure) throw failure;
+    throw new SkiffError(`${o.what}: corrupt or truncated: ${(err as Error).message}`, (err as SkiffError).code ?? 'EINVAL');
+  }
+  if (failure) throw failure;
+  writer.finish();
+  const digest = `sha256:${hash.digest('hex')}`;
+  if (o.diffId && digest !== o.diffId) {
+    throw new SkiffError(`${o.what}: uncompressed content has digest ${digest}, the image config says ${o.diffId}`, 'EINVAL');
+  }
+  return digest;
+}
