@@ -1,11 +1,12 @@
-// An image from the local store, ready to run: its manifest, config and unpacked layers. The built-in default image
-// is made on first use; other images must be in the store (pulling from registries comes with the registry client).
+// An image from the local store, ready to run: its manifest, config and unpacked layers. A missing image is
+// pulled when asked, except the built-in default image, which is made locally with no network.
 import { SkiffError } from '../common/errors.js';
 import { ContentStore, type Descriptor } from './content-store.js';
 import { buildDefaultImage, DEFAULT_IMAGE } from './default-image.js';
 import type { ImageConfig } from './container-config.js';
 import { ImageStore } from './image-store.js';
 import { MEDIA_TYPES } from './media-types.js';
+import { pull } from './pull.js';
 import { formatReference, parseReference } from './reference.js';
 import { Snapshots } from './snapshots.js';
 
@@ -16,7 +17,13 @@ export interface LocalImage {
   layers: string[];
 }
 
-export async function localImage(root: string, input: string): Promise<LocalImage> {
+export interface LocalImageOptions {
+  /** Pull the image if it is not in the store (skiff run); otherwise a missing image is an error. */
+  pull?: boolean;
+  log?: (line: string) => void;
+}
+
+export async function localImage(root: string, input: string, o: LocalImageOptions = {}): Promise<LocalImage> {
   const name = formatReference(parseReference(input));
   const images = new ImageStore(root);
   const content = new ContentStore(root);
@@ -24,13 +31,17 @@ export async function localImage(root: string, input: string): Promise<LocalImag
   if (!rec && name === DEFAULT_IMAGE) {
     await buildDefaultImage(root);
     rec = await images.get(name);
+  } else if (!rec && o.pull) {
+    await pull(root, input, { log: o.log });
+    rec = await images.get(name);
   }
-  if (!rec) throw new SkiffError(`image "${input}" (${name}) is not in the local store, and pulling from registries is not implemented yet`, 'ENOENT');
+  if (!rec) throw new SkiffError(`image "${input}" (${name}) is not in the local store`, 'ENOENT');
   if (rec.target.mediaType !== MEDIA_TYPES.ociManifest && rec.target.mediaType !== MEDIA_TYPES.dockerManifest) {
     throw new SkiffError(`image "${name}": ${rec.target.mediaType} is not a single-platform manifest`, 'ENOTSUP');
   }
   const manifest = await content.readJson<{ config: Descriptor; layers: Descriptor[] }>(rec.target.digest);
   const config = await content.readJson<LocalImage['config']>(manifest.config.digest);
+  if (!Array.isArray(config.rootfs?.diff_ids)) throw new SkiffError(`image "${name}": its config has no rootfs.diff_ids`, 'EINVAL');
   const layers = await new Snapshots(root, content).prepare(manifest.layers, config.rootfs.diff_ids);
   return { name, config, layers };
 }

@@ -1,40 +1,136 @@
-// A container's root filesystem: an overlay of the image's layer directories with the container's own upper and
-// work directories (overlayfs.rst). Node cannot mount, so the native helper runs a one-step plan.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+// A container's root filesystem under <root>/containers/<id>/: an overlay of the image's layer directories
+// (overlayfs.rst) with the container's own upper and work directories, or, where overlay cannot be mounted (an
+// upper directory on overlayfs itself, a kernel without it), a plain copy of the merged layers, said so on stderr.
+// Node cannot mount, so the native helper runs a short plan in our own mount namespace.
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative } from 'node:path';
+import { SkiffError } from '../common/errors.js';
+import { UndoStack } from '../common/undo.js';
 import { launch } from '../runtime/native/launcher.js';
-import { step } from '../runtime/plan/step.js';
+import { step, type Step } from '../runtime/plan/step.js';
+import { snapshotsRecord } from './snapshots.js';
+import { mergeLayers } from './unpack/merge-layers.js';
 
+const MS_RDONLY = 1;
+const MS_REMOUNT = 32;
+const MS_BIND = 4096;
 const MNT_DETACH = 2;
+
+export type RootfsMethod = 'overlay' | 'bind' | 'copy';
+
+export interface RootfsOptions {
+  /** No upper directory: the rootfs cannot be written (skiff image mount without --writable). */
+  readonly?: boolean;
+  /** Copy even where overlay would work (tests of the fallback). */
+  method?: RootfsMethod;
+  /** Where the fallback is announced (default stderr). */
+  log?: (line: string) => void;
+}
 
 export interface PreparedRootfs {
   path: string;
-  remove(): Promise<void>;
+  method: RootfsMethod;
+  /** Unmounts (if mounted) and removes the container's rootfs, upper and work directories. */
+  unmount(): Promise<void>;
 }
 
-/** Mounts the overlay at <stateDir>/rootfs with upper and work under <dataDir>; remove() undoes all of it. */
-export async function prepareRootfs(layers: string[], dataDir: string, stateDir: string): Promise<PreparedRootfs> {
-  const upper = join(dataDir, 'upper'), work = join(dataDir, 'work'), path = join(stateDir, 'rootfs');
-  for (const d of [upper, work, path]) mkdirSync(d, { recursive: true });
-  // Garbage collection keeps the snapshots a container stands on (src/image/gc.ts reads this).
-  writeFileSync(join(dataDir, 'snapshots.json'), JSON.stringify(layers.map((l) => basename(dirname(l)))));
-  // overlayfs lists lower directories top first.
-  const data = `lowerdir=${[...layers].reverse().join(':')},upperdir=${upper},workdir=${work}`;
-  const cleanup = () => {
-    rmSync(dataDir, { recursive: true, force: true });
-    rmSync(path, { recursive: true, force: true });
-  };
+interface RootfsRecord {
+  method: RootfsMethod;
+}
+
+export function containerDataDir(root: string, containerId: string): string {
+  return join(root, 'containers', containerId);
+}
+
+export function rootfsPath(root: string, containerId: string): string {
+  return join(containerDataDir(root, containerId), 'rootfs');
+}
+
+async function runPlan(steps: Step[], cwd?: string): Promise<void> {
+  await launch({ plan: [...steps, step('ready')], stdio: ['ignore', 'ignore', 'ignore'], cwd });
+}
+
+/** mount(2): a bind mount ignores MS_RDONLY; it takes effect on a remount of the bind (MS_REMOUNT|MS_BIND). */
+async function bindReadOnly(source: string, target: string): Promise<void> {
+  await runPlan([
+    step('mount', [source, target, '', MS_BIND, ''], undefined, `bind ${source} on ${target}`),
+    step('mount', ['', target, '', MS_BIND | MS_REMOUNT | MS_RDONLY, ''], undefined, `make ${target} read-only`),
+  ]);
+}
+
+/** overlayfs's mount data is at most one page; relative lower paths (resolved from the helper's cwd) keep it short. */
+function overlayData(layers: string[], upper?: { upper: string; work: string }): { data: string; cwd: string } {
+  const cwd = dirname(dirname(layers[0]));
+  const lower = [...layers].reverse().map((l) => (dirname(dirname(l)) === cwd ? relative(cwd, l) : l)).join(':');
+  return { data: upper ? `lowerdir=${lower},upperdir=${upper.upper},workdir=${upper.work}` : `lowerdir=${lower}`, cwd };
+}
+
+/** Makes the rootfs of `containerId` from `layers` (unpacked layer directories, bottom first). */
+export async function prepareRootfs(root: string, containerId: string, layers: string[], o: RootfsOptions = {}): Promise<PreparedRootfs> {
+  if (layers.length === 0) throw new SkiffError('the image has no layers', 'EINVAL');
+  const dir = containerDataDir(root, containerId);
+  if (existsSync(dir)) throw new SkiffError(`container "${containerId}" already has a root filesystem (${dir})`, 'EEXIST');
+  const path = rootfsPath(root, containerId);
+  const undo = new UndoStack();
   try {
-    await launch({ plan: [step('mount', ['overlay', path, 'overlay', 0, data], undefined, `mount the overlay rootfs on ${path}`), step('ready')], stdio: ['ignore', 'ignore', 'inherit'] });
+    mkdirSync(path, { recursive: true });
+    undo.push(`remove ${dir}`, () => rmSync(dir, { recursive: true, force: true }));
+    // Garbage collection keeps the snapshots a container stands on (snapshotsInUse reads this).
+    writeFileSync(snapshotsRecord(root, containerId), JSON.stringify(layers.map((l) => basename(dirname(l)))));
+    // overlayfs wants two lower directories when it has no upper one; one read-only layer is a read-only bind.
+    let method: RootfsMethod = o.method ?? (o.readonly && layers.length === 1 ? 'bind' : 'overlay');
+    if (method === 'bind') {
+      await bindReadOnly(layers[0], path);
+      undo.push(`unmount ${path}`, () => runPlan([step('umount', [path, MNT_DETACH])]));
+    }
+    if (method === 'overlay') {
+      const upper = o.readonly ? undefined : { upper: join(dir, 'upper'), work: join(dir, 'work') };
+      if (upper) for (const d of [upper.upper, upper.work]) mkdirSync(d);
+      const { data, cwd } = overlayData(layers, upper);
+      try {
+        await runPlan([step('mount', ['overlay', path, 'overlay', o.readonly ? MS_RDONLY : 0, data], undefined, `mount the overlay rootfs on ${path}`)], cwd);
+      } catch (err) {
+        (o.log ?? ((l) => process.stderr.write(`${l}\n`)))(
+          `skiff: overlay mount for ${containerId} failed (${(err as Error).message}); copying the image's layers instead`);
+        method = 'copy';
+        if (upper) for (const d of [upper.upper, upper.work]) rmSync(d, { recursive: true, force: true });
+      }
+    }
+    if (method === 'overlay') undo.push(`unmount ${path}`, () => runPlan([step('umount', [path, MNT_DETACH])]));
+    if (method === 'copy') {
+      await mergeLayers(layers, path);
+      if (o.readonly) {
+        await bindReadOnly(path, path);
+        undo.push(`unmount ${path}`, () => runPlan([step('umount', [path, MNT_DETACH])]));
+      }
+    }
+    const record: RootfsRecord = { method };
+    writeFileSync(join(dir, 'rootfs.json'), JSON.stringify(record));
+    undo.commit();
+    return { path, method, unmount: () => removeRootfs(root, containerId) };
   } catch (err) {
-    cleanup();
+    await undo.rollback();
     throw err;
   }
-  return {
-    path,
-    async remove() {
-      await launch({ plan: [step('umount', [path, MNT_DETACH], undefined, `unmount ${path}`), step('ready')], stdio: ['ignore', 'ignore', 'inherit'] });
-      cleanup();
-    },
-  };
+}
+
+function isMountPoint(path: string): boolean {
+  // proc(5) mountinfo field 5 is the mount point, with space, tab, newline and backslash octal-escaped.
+  const escaped = path.replace(/[ \t\n\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
+  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === escaped);
+}
+
+/** Unmounts and removes a container's rootfs and its upper, work and record files; absent is not an error. */
+export async function removeRootfs(root: string, containerId: string): Promise<void> {
+  const dir = containerDataDir(root, containerId);
+  const path = rootfsPath(root, containerId);
+  if (!existsSync(dir)) return;
+  if (isMountPoint(path)) await runPlan([step('umount', [path, MNT_DETACH], undefined, `unmount ${path}`)]);
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** How a prepared rootfs was made, or undefined if `containerId` has none. */
+export function rootfsMethod(root: string, containerId: string): RootfsMethod | undefined {
+  const file = join(containerDataDir(root, containerId), 'rootfs.json');
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as RootfsRecord).method : undefined;
 }

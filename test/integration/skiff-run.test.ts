@@ -2,11 +2,12 @@
 // the flags applied, the exit status passed on, nothing left behind.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { startRegistry } from '../helpers/registry.js';
 
 const skiff = fileURLToPath(new URL('../../bin/skiff.mjs', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'skiff-run-'));
@@ -36,6 +37,37 @@ describe('skiff run', () => {
     assert.equal(e.out.trim(), 'from entrypoint');
   });
 
+  test('a missing image is pulled from the registry, then run', async (t) => {
+    const registry = await startRegistry();
+    t.after(() => registry.stop());
+    const archive = join(dir, 'bb.tar');
+    assert.equal(run('save', '-o', archive, 'localhost/busybox').code, 0);
+    const copy = spawnSync('skopeo', ['copy', '--dest-tls-verify=false', `oci-archive:${archive}`, `docker://${registry.address}/pulled:1`], { encoding: 'utf8' });
+    assert.equal(copy.status, 0, copy.stderr);
+    const r = run('run', '--rm', `${registry.address}/pulled:1`, 'sh', '-c', 'echo $HOME; cat /etc/hostname');
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.out, '/root\nbusybox\n');
+    assert.match(run('images').out, /pulled/);
+    assert.equal(run('rmi', `${registry.address}/pulled:1`).code, 0);
+    rmSync(archive);
+  });
+
+  test('image mount (read-only, --writable) and unmount', () => {
+    const ro = run('image', 'mount', 'localhost/busybox');
+    assert.equal(ro.code, 0, ro.err);
+    const path = ro.out.trim();
+    assert.ok(readFileSync(join(path, 'etc/passwd'), 'utf8').startsWith('root:'));
+    assert.throws(() => writeFileSync(join(path, 'x'), ''), /EROFS/);
+    assert.equal(run('image', 'mount', 'localhost/busybox').out.trim(), path, 'mounting again gives the same path');
+    assert.equal(run('image', 'unmount', 'localhost/busybox').code, 0);
+    assert.ok(!readFileSync('/proc/self/mountinfo', 'utf8').includes(path));
+    assert.match(run('image', 'unmount', 'localhost/busybox').err, /^skiff: image "localhost\/busybox" is not mounted\n$/);
+    const rw = run('image', 'mount', '--writable', 'localhost/busybox').out.trim();
+    writeFileSync(join(rw, 'scratch'), 'x');
+    assert.equal(run('image', 'umount', 'localhost/busybox').code, 0);
+    assert.deepEqual(readdirSync(join(dir, 'root', 'containers')), []);
+  });
+
   test('tag, image inspect, rmi', () => {
     assert.equal(run('tag', 'localhost/busybox', 'localhost/other:1').code, 0);
     const info = JSON.parse(run('image', 'inspect', 'localhost/other:1').out);
@@ -52,11 +84,15 @@ describe('skiff run', () => {
   });
 
   test('bad input: one error line, non-zero exit', () => {
-    const missing = run('run', '--rm', 'no-such-image');
+    // A missing image is pulled; a registry that is not there is one clear error (port 9 on loopback: nothing listens).
+    const missing = run('run', '--rm', '127.0.0.1:9/no-such-image');
     assert.equal(missing.code, 1);
-    assert.match(missing.err, /^skiff: image "no-such-image" \(docker\.io\/library\/no-such-image:latest\) is not in the local store/);
+    assert.match(missing.err, /^skiff: 127\.0\.0\.1:9: cannot reach the registry/);
+    assert.equal(missing.err.trim().split('\n').length, 1);
+    assert.match(run('run', '--rm', '-t', 'localhost/busybox', 'true').err, /^skiff: -t: standard input is not a terminal\n$/);
+    assert.match(run('run', '--rm', '-w', 'etc', 'localhost/busybox', 'true').err, /^skiff: -w: "etc" is not an absolute path\n$/);
     assert.match(run('run', 'localhost/busybox', 'true').err, /--rm is required for now/);
-    assert.match(run('run', '--rm', '-u', 'nobody-here', 'localhost/busybox', 'true').err, /user "nobody-here" is not in the image's \/etc\/passwd/);
+    assert.match(run('run', '--rm', '-u', 'nobody-here', 'localhost/busybox', 'true').err, /^skiff: -u: user "nobody-here" is not in the image's \/etc\/passwd\n$/);
     assert.ok(!readFileSync('/proc/self/mountinfo', 'utf8').includes(dir), 'a failed run unmounts its overlay');
   });
 });

@@ -4,6 +4,8 @@ import { Command } from 'commander';
 import { runCli } from '../common/run-cli.js';
 import { DEFAULT_ROOT, DEFAULT_STATE } from './context.js';
 import * as imageCommands from './image-commands.js';
+import * as imageMount from './image-mount.js';
+import * as imageUnmount from './image-unmount.js';
 import * as images from './images.js';
 import * as loadSave from './load-save.js';
 import * as network from './network.js';
@@ -18,7 +20,7 @@ const program = new Command('skiff')
   .showHelpAfterError();
 
 // Command modules: each exports `register(program: Command): void`.
-const modules: { register(program: Command): void }[] = [run, pull, images, imageCommands, loadSave, network];
+const modules: { register(program: Command): void }[] = [run, pull, images, imageCommands, imageMount, imageUnmount, loadSave, network];
 for (const m of modules) m.register(program);
 
 await runCli(program);

@@ -24,6 +24,18 @@ function lstatOrUndefined(path: string): Stats | undefined {
  * `what` names the input for errors ("entry usr/lib/x").
  */
 export function resolveDirInRoot(root: string, components: string[], what: string, create: boolean): string | undefined {
+  return resolve(root, components, what, create, false);
+}
+
+/**
+ * The host path of what `path` names inside `root`, every symlink followed in-root, the last one included (so a
+ * reader can open it without following anything itself); undefined if it does not exist.
+ */
+export function resolvePathInRoot(root: string, path: string, what: string): string | undefined {
+  return resolve(root, path.split('/'), what, false, true);
+}
+
+function resolve(root: string, components: string[], what: string, create: boolean, lastMayBeFile: boolean): string | undefined {
   let resolved: string[] = [];
   const pending = [...components];
   let symlinks = 0;
@@ -49,18 +61,8 @@ export function resolveDirInRoot(root: string, components: string[], what: strin
       pending.unshift(...target.split('/'));
       continue;
     }
-    if (!st.isDirectory()) throw new SkiffError(`${what}: /${[...resolved, c].join('/')} is not a directory`, 'ENOTDIR');
+    if (!st.isDirectory() && !(lastMayBeFile && pending.length === 0)) throw new SkiffError(`${what}: /${[...resolved, c].join('/')} is not a directory`, 'ENOTDIR');
     resolved.push(c);
   }
   return join(root, ...resolved);
-}
-
-/** A file's host path inside `root` (its last component is not followed), or undefined if a parent is missing. */
-export function resolveFileInRoot(root: string, path: string, what: string): string | undefined {
-  const parts = path.split('/').filter((p) => p && p !== '.');
-  const name = parts.pop();
-  const dir = resolveDirInRoot(root, parts, what, false);
-  if (dir === undefined) return undefined;
-  if (name === undefined || name === '..') return dir;
-  return join(dir, name);
 }
