@@ -77,6 +77,7 @@ export function imageDefaults(image: ImageConfig): ImageDefaults {
   }
   for (const [i, e] of (c.Env ?? []).entries()) if (!e.includes('=') || e.startsWith('=')) problems.push({ path: `config.Env[${i}]`, message: `"${e}" is not KEY=VALUE` });
   if (problems.length) throw new ValidationError('image config', problems);
+  exposedPorts.sort((a, b) => a.port - b.port || a.protocol.localeCompare(b.protocol));
   return { exposedPorts, volumes, labels: { ...(c.Labels ?? {}) }, stopSignal };
 }
 
