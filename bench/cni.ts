@@ -35,7 +35,7 @@ try {
     for (let i = 0; i < RUNS + 3; i++) {
       pluginMs = 0;
       const t0 = performance.now();
-      await networks.attach('benchnet', { ...one, portMappings: ports ? [{ hostPort: 18500, containerPort: 80, protocol: 'tcp' }] : [] });
+      await networks.attach('benchnet', { ...one, runtimeConfig: ports ? { portMappings: [{ hostPort: 18500, containerPort: 80, protocol: 'tcp' }] } : undefined });
       await networks.detach('benchnet', one);
       const total = performance.now() - t0;
       if (i >= 3) { cycle.push(total); overhead.push((total - pluginMs) / 8); } // 8 plugin calls per cycle

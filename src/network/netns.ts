@@ -1,61 +1,101 @@
-// Network namespaces that outlive any process: the namespace's nsfs file bind-mounted onto a file under skiff's
-// state (ip-netns(8) does the same under /run/netns). Node cannot unshare (it is multithreaded), so the native
-// helper runs a three-step plan; removing is an unmount (and the namespace goes when nothing else holds it).
-import { mkdir, open, readdir, rm } from 'node:fs/promises';
-import { isAbsolute, join } from 'node:path';
+// Network namespaces that outlive any process: the namespace's nsfs file bind-mounted onto a file in a directory
+// under skiff's state (ip-netns(8) does the same under /run/netns). This is the one module that makes and removes
+// them. Node cannot unshare (it is multithreaded), so the native helper runs the steps.
 import { existsSync } from 'node:fs';
+import { mkdir, open, readdir, rm } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
 import { SkiffError } from '../common/errors.js';
 import { launch } from '../runtime/native/launcher.js';
-import { step } from '../runtime/plan/step.js';
+import { step, type Step } from '../runtime/plan/step.js';
+import { mountsAt } from './mountinfo.js';
 
 const CLONE_NEWNET = 0x40000000;
 const MS_BIND = 0x1000;
+const MS_REC = 0x4000;
+const MS_SHARED = 1 << 20;
 const MNT_DETACH = 2;
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
+const run = (plan: Step[]) => launch({ plan: [...plan, step('ready')], stdio: ['ignore', 'ignore', 'inherit'] });
+
 export class NetnsStore {
-  constructor(readonly dir: string) {}
+  readonly dir: string;
+
+  constructor(dir: string) {
+    this.dir = resolve(dir);
+  }
 
   path(name: string): string {
-    if (!NAME.test(name)) throw new SkiffError(`invalid network namespace name "${name}"`, 'EINVAL');
+    if (!NAME.test(name)) throw new SkiffError(`network namespace name "${name}": use letters, digits, _ . - (not starting with . or -)`, 'EINVAL');
     return join(this.dir, name);
   }
 
+  /**
+   * As ip-netns(8) does with /run/netns, the directory becomes a shared mount (bound onto itself first if it is
+   * not a mount point), so a pin copied into another mount namespace (a container's, made while it existed) is
+   * unmounted there too when we unmount it here (mount_namespaces(7), shared subtrees); otherwise the copy would
+   * keep the namespace alive.
+   */
+  private sharedDirSteps(): Step[] {
+    const top = mountsAt(this.dir).at(-1);
+    if (top?.shared) return [];
+    return [
+      ...(top ? [] : [step('mount', [this.dir, this.dir, '', MS_BIND | MS_REC, ''], undefined, `bind ${this.dir} onto itself`)]),
+      step('mount', ['', this.dir, '', MS_SHARED | MS_REC, ''], undefined, `make ${this.dir} a shared mount`),
+    ];
+  }
+
+  /** Creates the namespace NAME and returns the path of its pin. */
   async create(name: string): Promise<string> {
     const path = this.path(name);
     await mkdir(this.dir, { recursive: true, mode: 0o755 });
     try {
       await (await open(path, 'wx', 0o444)).close();
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new SkiffError(`network namespace "${name}" already exists`, 'EEXIST');
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new SkiffError(`network namespace "${name}" already exists (${path})`, 'EEXIST');
       throw err;
     }
     try {
-      await launch({
-        plan: [
-          step('unshare', [CLONE_NEWNET], undefined, 'create a network namespace'),
-          step('mount', ['/proc/self/ns/net', path, '', MS_BIND, ''], undefined, `pin the network namespace on ${path}`),
-          step('ready'),
-        ],
-        stdio: ['ignore', 'ignore', 'inherit'],
-      });
+      await run([
+        ...this.sharedDirSteps(),
+        step('unshare', [CLONE_NEWNET], undefined, 'create a network namespace'),
+        step('mount', ['/proc/self/ns/net', path, '', MS_BIND, ''], undefined, `pin the network namespace on ${path}`),
+      ]);
     } catch (err) {
       await rm(path, { force: true });
+      await this.dropDirMountIfEmpty();
       throw err;
     }
     return path;
   }
 
+  /** Unpins NAME (the namespace goes when no process is left in it) and removes its file. */
   async remove(name: string): Promise<void> {
     const path = this.path(name);
-    if (!existsSync(path)) throw new SkiffError(`network namespace "${name}" does not exist`, 'ENOENT');
-    await launch({ plan: [step('umount', [path, MNT_DETACH], undefined, `unpin ${path}`), step('ready')], stdio: ['ignore', 'ignore', 'inherit'] });
+    if (!existsSync(path)) throw new SkiffError(`network namespace "${name}" does not exist in ${this.dir}`, 'ENOENT');
+    // A file without a mount is what a crash between creating the file and pinning leaves: only unlink it.
+    if (mountsAt(path).length) await run(mountsAt(path).map(() => step('umount', [path, MNT_DETACH], undefined, `unpin ${path}`)));
     await rm(path, { force: true });
+    await this.dropDirMountIfEmpty();
+  }
+
+  /**
+   * The directory's bind mount onto itself goes with the last namespace, so an idle skiff leaves no mount. Only a
+   * bind of a subdirectory (root not "/") is taken down: a filesystem mounted there by someone else stays.
+   */
+  private async dropDirMountIfEmpty(): Promise<void> {
+    if ((await this.list()).length) return;
+    const ours = mountsAt(this.dir).filter((m) => m.root !== '/');
+    if (!ours.length || ours.length !== mountsAt(this.dir).length) return;
+    await run(ours.map(() => step('umount', [this.dir, 0], undefined, `unmount ${this.dir}`))).catch((err: SkiffError) => {
+      // Another skiff process pinned a namespace in the meantime: the directory is in use again.
+      if (err.code !== 'EBUSY') throw err;
+    });
   }
 
   async list(): Promise<string[]> {
     try {
-      return (await readdir(this.dir)).sort();
+      return (await readdir(this.dir)).filter((n) => NAME.test(n)).sort();
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw err;

@@ -1,14 +1,21 @@
-// skiff's networks: CNI configurations in skiff's own directory (plus the system's /etc/cni/net.d), the default
+// skiff's networks: CNI configurations in skiff's own directory (then the system's /etc/cni/net.d), the default
 // bridge network skiff0 written on first use, and attaching a network namespace to a network with the CNI client.
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../common/atomic-write.js';
 import { SkiffError } from '../common/errors.js';
-import { CniClient, type Attachment, type CniClientOptions } from './cni/client.js';
-import { findNetwork, loadNetworks, parseNetworkConfig, type NetworkConfigList } from './cni/config.js';
-import type { CniResult } from './cni/result.js';
+import type { CachedAttachment } from './cni/cache.js';
+import { CniClient, type Attachment, type CniClientOptions, type RuntimeConfig } from './cni/client.js';
+import { findNetwork, loadNetworks, NETWORK_NAME, parseNetworkConfig, type NetworkConfigList } from './cni/config.js';
 import { DEFAULT_PLUGIN_DIRS } from './cni/plugin-exec.js';
+import type { CniResult } from './cni/result.js';
+import { broadcast, contains, formatIPv4, formatSubnet, overlaps, parseIPv4, parseSubnet, type Subnet } from './ipv4.js';
 
 export const DEFAULT_NETWORK = 'skiff0';
+/** Podman uses 10.88.0.0/16; skiff's default network takes the next one. */
 export const DEFAULT_SUBNET = '10.89.0.0/16';
 export const SYSTEM_CONF_DIR = '/etc/cni/net.d';
 
@@ -18,34 +25,52 @@ export interface NetworkOptions {
   /** Other config dirs searched after skiff's own (default /etc/cni/net.d). */
   extraConfDirs?: string[];
   pluginDirs?: string[];
+  timeoutMs?: number;
+  /** Host fact: iptables' FORWARD policy is ACCEPT (detected when not given; see forwardPolicyAccepts). */
+  forwardAccepts?: boolean;
   /** Called after each plugin process with its wall time (see CniClientOptions). */
   onPluginCall?: CniClientOptions['onPluginCall'];
 }
 
-export interface PortMapping {
-  hostPort: number;
-  containerPort: number;
-  protocol: 'tcp' | 'udp';
-  hostIP?: string;
-}
+export type PortMapping = NonNullable<RuntimeConfig['portMappings']>[number];
 
 export interface CreateNetwork {
   name: string;
   driver: 'bridge' | 'macvlan' | 'ipvlan';
   subnet: string;
   gateway?: string;
-  /** Bridge name (bridge) or host interface (macvlan, ipvlan). */
+  /** Bridge name (bridge; default skiff-NAME) or host interface (macvlan, ipvlan; required). */
   device?: string;
 }
 
-/** "10.89.0.0/16" -> "10.89.0.1": the first host address, the usual gateway. */
-function firstHost(subnet: string): string {
-  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(subnet);
-  if (!m || m.slice(1, 5).some((o) => Number(o) > 255) || Number(m[5]) > 30) {
-    throw new SkiffError(`--subnet: "${subnet}" is not an IPv4 subnet like 10.89.0.0/16 (prefix at most /30)`, 'EINVAL');
+export interface NetworkInfo {
+  config: NetworkConfigList;
+  attachments: { containerId: string; ifName: string; netns: string; ips: string[] }[];
+}
+
+const IFNAME = /^[a-zA-Z0-9_.-]{1,15}$/;
+
+/**
+ * Whether the host forwards packets without rules of ours: iptables' FORWARD chain policy ACCEPT (a host with
+ * docker has DROP, and then the firewall plugin must add ACCEPT rules for the network's addresses).
+ */
+function forwardPolicyAccepts(): boolean {
+  const rules = execFileSync('iptables', ['-w', '-S', 'FORWARD'], { encoding: 'utf8' });
+  return /^-P FORWARD ACCEPT$/m.test(rules);
+}
+
+/** The host-local subnets a network hands out (ipam.ranges or the older ipam.subnet). */
+function subnetsOf(net: NetworkConfigList): Subnet[] {
+  const out: Subnet[] = [];
+  for (const p of net.plugins) {
+    const ipam = p.ipam as { ranges?: { subnet?: string }[][]; subnet?: string } | undefined;
+    const texts = [...(ipam?.ranges ?? []).flat().map((r) => r?.subnet), ipam?.subnet];
+    for (const t of texts) {
+      const s = typeof t === 'string' ? parseSubnet(t, true) : undefined;
+      if (s && typeof s !== 'string') out.push({ network: s.network & (s.prefix ? (0xffffffff << (32 - s.prefix)) >>> 0 : 0), prefix: s.prefix });
+    }
   }
-  const n = m.slice(1, 5).reduce((a, o) => a * 256 + Number(o), 0) + 1;
-  return [24, 16, 8, 0].map((s) => (n >>> s) & 255).join('.');
+  return out;
 }
 
 export class Networks {
@@ -57,7 +82,8 @@ export class Networks {
     this.confDir = join(opts.root, 'cni', 'net.d');
     this.ipamDir = join(opts.root, 'cni', 'ipam');
     this.client = new CniClient({
-      pluginDirs: opts.pluginDirs ?? DEFAULT_PLUGIN_DIRS, cacheDir: join(opts.root, 'cni', 'cache'), onPluginCall: opts.onPluginCall,
+      pluginDirs: opts.pluginDirs ?? DEFAULT_PLUGIN_DIRS, cacheDir: join(opts.root, 'cni', 'cache'),
+      timeoutMs: opts.timeoutMs, onPluginCall: opts.onPluginCall,
     });
   }
 
@@ -65,11 +91,14 @@ export class Networks {
     return [this.confDir, ...(this.opts.extraConfDirs ?? [SYSTEM_CONF_DIR])];
   }
 
-  async list(): Promise<NetworkConfigList[]> {
+  /** Every network, skiff's own first (a name defined twice: the first wins, as in libcni's file order). */
+  async list(): Promise<{ networks: NetworkConfigList[]; broken: SkiffError[] }> {
     const seen = new Set<string>();
-    const out: NetworkConfigList[] = [];
+    const out = { networks: [] as NetworkConfigList[], broken: [] as SkiffError[] };
     for (const dir of this.confDirs()) {
-      for (const n of await loadNetworks(dir)) if (!seen.has(n.name)) { seen.add(n.name); out.push(n); }
+      const loaded = await loadNetworks(dir);
+      out.broken.push(...loaded.broken);
+      for (const n of loaded.networks) if (!seen.has(n.name)) { seen.add(n.name); out.networks.push(n); }
     }
     return out;
   }
@@ -79,62 +108,144 @@ export class Networks {
     return findNetwork(this.confDirs(), name);
   }
 
+  async inspect(name: string): Promise<NetworkInfo> {
+    const config = await this.get(name);
+    const attachments = (await this.client.cache.list(name)).map((a: CachedAttachment) => ({
+      containerId: a.containerId, ifName: a.ifName, netns: a.netns, ips: (a.result.ips ?? []).map((ip) => ip.address),
+    }));
+    return { config, attachments };
+  }
+
   /** The bridge network skiff0, written the first time it is needed unless one is configured. */
   async ensureDefault(): Promise<void> {
-    if ((await this.list()).some((n) => n.name === DEFAULT_NETWORK)) return;
+    if ((await this.list()).networks.some((n) => n.name === DEFAULT_NETWORK)) return;
     await this.create({ name: DEFAULT_NETWORK, driver: 'bridge', subnet: DEFAULT_SUBNET, device: DEFAULT_NETWORK });
   }
 
-  /** Writes a conflist: the main plugin with host-local IPAM, then portmap for port mappings. */
+  /** Checks a new network against the flags' rules, the other networks' subnets and the host's addresses. */
+  private async validate(c: CreateNetwork): Promise<{ subnet: Subnet; gateway: string; device: string }> {
+    const problems: string[] = [];
+    if (!NETWORK_NAME.test(c.name)) problems.push(`name "${c.name}": use letters, digits, _ . - (not starting with . or -)`);
+    const parsed = parseSubnet(c.subnet);
+    if (typeof parsed === 'string') problems.push(`--subnet: ${parsed}`);
+    else if (parsed.prefix > 30) problems.push(`--subnet: /${parsed.prefix} leaves no room for a gateway and an address (at most /30)`);
+    const subnet = typeof parsed === 'string' ? undefined : parsed;
+    let gateway = '';
+    if (subnet) {
+      const gw = c.gateway === undefined ? subnet.network + 1 : parseIPv4(c.gateway);
+      if (gw === undefined) problems.push(`--gateway: "${c.gateway}" is not an IPv4 address`);
+      else if (!contains(subnet, gw) || gw === subnet.network || gw === broadcast(subnet)) problems.push(`--gateway: ${formatIPv4(gw)} is not a host address of ${c.subnet}`);
+      else gateway = formatIPv4(gw);
+    }
+    const device = c.device ?? (c.driver === 'bridge' ? `skiff-${c.name}`.slice(0, 15) : '');
+    if (c.driver === 'bridge' && !IFNAME.test(device)) problems.push(`--bridge: "${device}" is not an interface name (1-15 of letters, digits, _ . -)`);
+    if (c.driver !== 'bridge') {
+      if (!device) problems.push(`--parent: a ${c.driver} network needs the host interface it sits on`);
+      else if (!IFNAME.test(device) || !existsSync(`/sys/class/net/${device}`)) problems.push(`--parent: no host interface "${device}"`);
+    }
+    const { networks } = await this.list();
+    if (networks.some((n) => n.name === c.name)) problems.push(`name: network "${c.name}" already exists`);
+    if (subnet) {
+      for (const n of networks) {
+        const clash = subnetsOf(n).find((s) => overlaps(s, subnet));
+        if (clash) problems.push(`--subnet: ${c.subnet} overlaps network ${n.name}'s ${formatSubnet(clash)}`);
+      }
+      for (const [ifname, addrs] of Object.entries(networkInterfaces())) {
+        if (ifname === device && c.driver === 'bridge') continue; // a bridge left from an earlier network of this name
+        for (const a of addrs ?? []) {
+          const ours = a.family === 'IPv4' ? parseSubnet(a.cidr ?? '', true) : undefined;
+          if (ours && typeof ours !== 'string' && overlaps(ours, subnet)) problems.push(`--subnet: ${c.subnet} overlaps ${a.cidr} on host interface ${ifname}`);
+        }
+      }
+    }
+    if (problems.length) throw new SkiffError(`network create ${c.name}: ${problems.join('; ')}`, 'EINVAL');
+    return { subnet: subnet!, gateway, device };
+  }
+
+  /**
+   * Writes a conflist: the main plugin with host-local IPAM (static addresses and MACs on request), then portmap
+   * for port mappings, and firewall only where the host's FORWARD policy drops (it costs ~60 ms per ADD+DEL here).
+   */
   async create(c: CreateNetwork): Promise<NetworkConfigList> {
-    if ((await this.list()).some((n) => n.name === c.name)) throw new SkiffError(`network "${c.name}" already exists`, 'EEXIST');
-    const gateway = c.gateway ?? firstHost(c.subnet);
+    const { subnet, gateway, device } = await this.validate(c);
     const ipam = {
       type: 'host-local',
-      ranges: [[{ subnet: c.subnet, gateway }]],
+      ranges: [[{ subnet: formatSubnet(subnet), gateway }]],
       routes: [{ dst: '0.0.0.0/0' }],
       dataDir: this.ipamDir,
     };
-    let main: Record<string, unknown>;
-    if (c.driver === 'bridge') {
-      main = { type: 'bridge', bridge: c.device ?? `skiff-${c.name}`.slice(0, 15), isGateway: true, ipMasq: true, hairpinMode: true, ipam };
-    } else {
-      if (!c.device) throw new SkiffError(`--parent: a ${c.driver} network needs the host interface it sits on`, 'EINVAL');
-      main = { type: c.driver, master: c.device, ...(c.driver === 'macvlan' ? { mode: 'bridge' } : { mode: 'l2' }), ipam };
-    }
-    const list = { cniVersion: '1.0.0', name: c.name, plugins: [main, { type: 'portmap', capabilities: { portMappings: true }, snat: true }] };
+    const main = c.driver === 'bridge'
+      // ipMasq: traffic from the subnet leaving it is masqueraded (its source becomes the host's address).
+      ? { type: 'bridge', bridge: device, isGateway: true, ipMasq: true, hairpinMode: true, capabilities: { ips: true, mac: true }, ipam }
+      : c.driver === 'macvlan'
+        ? { type: 'macvlan', master: device, mode: 'bridge', capabilities: { ips: true, mac: true }, ipam }
+        : { type: 'ipvlan', master: device, mode: 'l2', capabilities: { ips: true }, ipam };
+    const list = {
+      cniVersion: '1.0.0', name: c.name,
+      plugins: [
+        main,
+        { type: 'portmap', capabilities: { portMappings: true }, snat: true },
+        ...((this.opts.forwardAccepts ?? forwardPolicyAccepts()) ? [] : [{ type: 'firewall' }]),
+      ],
+    };
     const file = join(this.confDir, `${c.name}.conflist`);
     const parsed = parseNetworkConfig(JSON.stringify(list), file);
     await mkdir(this.confDir, { recursive: true });
-    await writeFile(file, JSON.stringify(list, null, 2));
+    await writeFileAtomic(file, JSON.stringify(list, null, 2) + '\n');
     return parsed;
   }
 
-  /** Removes a network skiff created (the system's own configs are not ours to delete). */
+  /** Removes a network skiff created (the system's own configs are not ours to delete) that nothing is attached to. */
   async remove(name: string): Promise<void> {
     const net = await findNetwork(this.confDirs(), name);
-    if (!net.file.startsWith(this.confDir + '/')) throw new SkiffError(`network "${name}" is configured in ${net.file}, not by skiff`, 'EPERM');
+    if (!net.file.startsWith(this.confDir + '/')) throw new SkiffError(`network rm ${name}: it is configured in ${net.file}, not by skiff`, 'EPERM');
+    const attached = await this.client.cache.list(name);
+    if (attached.length) {
+      throw new SkiffError(`network rm ${name}: still attached to ${attached.map((a) => `${a.containerId}/${a.ifName}`).join(', ')} (detach first)`, 'EBUSY');
+    }
     await rm(net.file);
   }
 
   /** Attaches a network namespace: loopback up, then the network's plugins (ADD), cached for the DEL. */
-  async attach(name: string, a: Attachment & { portMappings?: PortMapping[] }): Promise<CniResult> {
+  async attach(name: string, a: Attachment): Promise<CniResult> {
     const net = await this.get(name);
-    await this.client.add(LOOPBACK, { ...a, ifName: 'lo' });
+    const undeclared = CniClient.undeclared(net, a.runtimeConfig);
+    if (undeclared.length) {
+      throw new SkiffError(`network ${name} (${net.file}): no plugin declares the capabilit${undeclared.length > 1 ? 'ies' : 'y'} ${undeclared.join(', ')}, so the value would be ignored`, 'EINVAL');
+    }
+    await this.client.add(LOOPBACK, { ...a, ifName: 'lo', runtimeConfig: undefined });
     try {
-      const capabilityArgs = { ...a.capabilityArgs, ...(a.portMappings?.length ? { portMappings: a.portMappings } : {}) };
-      return await this.client.add(net, { ...a, capabilityArgs });
+      return await this.client.add(net, a);
     } catch (err) {
-      await this.client.del(LOOPBACK, { ...a, ifName: 'lo' }).catch(() => {});
+      await this.client.del(LOOPBACK, { ...a, ifName: 'lo', runtimeConfig: undefined }).catch(() => {});
       throw err;
     }
   }
 
-  async detach(name: string, a: Attachment): Promise<void> {
-    const net = await this.get(name);
+  /** DEL, idempotent; when the network's file is gone, with the configuration cached at attach. */
+  async detach(name: string, a: Pick<Attachment, 'containerId' | 'netns' | 'ifName'>): Promise<void> {
+    let net: NetworkConfigList;
+    try {
+      net = await this.get(name);
+    } catch (err) {
+      const cached = await this.client.cachedConfig(name, a.containerId, a.ifName);
+      if (!cached) throw err;
+      net = cached;
+    }
     await this.client.del(net, a);
     await this.client.del(LOOPBACK, { ...a, ifName: 'lo' });
   }
+
+  /** CHECK: the attachment is still as its cached result says. */
+  async check(name: string, a: Pick<Attachment, 'containerId' | 'netns' | 'ifName'>): Promise<void> {
+    await this.client.check(await this.get(name), a);
+  }
+
+  /** GC: releases everything the network holds for attachments other than `valid`. */
+  async gc(name: string, valid: { containerId: string; ifName: string }[]): Promise<void> {
+    await this.client.gc(await this.get(name), valid);
+  }
 }
 
+/** Brings lo up in the namespace; cached like any network so its DEL runs with the same arguments. */
 const LOOPBACK: NetworkConfigList = { cniVersion: '1.0.0', name: 'skiff-loopback', plugins: [{ type: 'loopback' }], file: '(built in)' };

@@ -63,7 +63,7 @@ describe('CNI networking', () => {
     const www = join(dir, 'www');
     mkdirSync(www);
     writeFileSync(join(www, 'hello.txt'), 'hello from the namespace\n');
-    await networks.attach('sktest2', { containerId: 'web2', netns: netns.path('web2'), ifName: 'eth0', portMappings: [{ hostPort: 18082, containerPort: 8080, protocol: 'tcp' }] });
+    await networks.attach('sktest2', { containerId: 'web2', netns: netns.path('web2'), ifName: 'eth0', runtimeConfig: { portMappings: [{ hostPort: 18082, containerPort: 8080, protocol: 'tcp' }] } });
     const httpd = spawn('nsenter', [`--net=${netns.path('web2')}`, 'busybox', 'httpd', '-f', '-p', '8080', '-h', www], { stdio: 'ignore' });
     try {
       let body = '';
@@ -113,7 +113,7 @@ describe('CNI networking', () => {
       ],
     }));
     await netns.create('fail4');
-    await assert.rejects(networks.attach('sktest4', { containerId: 'fail4', netns: netns.path('fail4'), ifName: 'eth0' }), /CNI plugin tuning ADD failed/);
+    await assert.rejects(networks.attach('sktest4', { containerId: 'fail4', netns: netns.path('fail4'), ifName: 'eth0' }), /^SkiffError: network sktest4 \(.*sktest4\.conflist\): plugins\[1\] \(tuning\) ADD failed: .*no_such_setting/);
     assert.equal(veths('sktest4'), 0, 'the bridge plugin\'s veth was removed');
     assert.deepEqual(ipamFiles('sktest4'), [], 'its address was released');
   });
@@ -134,16 +134,21 @@ describe('CNI networking', () => {
   test('a missing plugin or bad JSON gets one error naming the file and field', async () => {
     const confDir = join(dir, 'bad');
     mkdirSync(confDir);
-    writeFileSync(join(confDir, 'a.conflist'), '{"cniVersion": "1.0.0", "name": "x", "plugins": [{"type": "no-such-plugin"}]}');
+    const a = join(confDir, 'a.conflist'), b = join(confDir, 'b.conflist');
+    writeFileSync(a, '{"cniVersion": "1.0.0", "name": "x", "plugins": [{"type": "bridge"}, {"type": "no-such-plugin"}]}');
     const bad = new Networks({ root: join(dir, 'badroot'), extraConfDirs: [confDir] });
     await netns.create('bad6');
-    await assert.rejects(bad.attach('x', { containerId: 'bad6', netns: netns.path('bad6'), ifName: 'eth0' }), /CNI plugin "no-such-plugin" not found/);
-    writeFileSync(join(confDir, 'b.conflist'), '{"cniVersion": "1.0.0", "name": ');
-    await assert.rejects(bad.list(), new RegExp(`${join(confDir, 'b.conflist')}: invalid JSON`));
-    writeFileSync(join(confDir, 'b.conflist'), '{"cniVersion": "9.9.9", "name": "y", "plugins": []}');
-    await assert.rejects(bad.list(), /b\.conflist: cniVersion: "9\.9\.9" is not one of .*; plugins: must list at least one plugin/);
+    await assert.rejects(bad.attach('x', { containerId: 'bad6', netns: netns.path('bad6'), ifName: 'eth0' }),
+      { message: `${a}: plugins[1].type: CNI plugin "no-such-plugin" not found in /usr/lib/cni:/opt/cni/bin` });
+    assert.deepEqual(await bad.client.cache.list(), [], 'the loopback ADD before it was undone');
+    writeFileSync(b, '{"cniVersion": "1.0.0", "name": ');
+    await assert.rejects(bad.get('y'), new RegExp(`^SkiffError: network "y": not found; ${b}: invalid JSON`));
+    assert.equal((await bad.list()).broken.length, 1);
+    writeFileSync(b, '{"cniVersion": "9.9.9", "name": "y", "plugins": []}');
+    await assert.rejects(bad.get('y'), /b\.conflist: cniVersion: "9\.9\.9" is not one of .*; plugins: must list at least one plugin$/);
     const cli = spawnSync(process.execPath, [skiff, '--root', root, 'network', 'create', 'z', '--subnet', '10.213.300.0/24'], { encoding: 'utf8' });
     assert.equal(cli.status, 1);
+    assert.equal(cli.stderr.trimEnd().split('\n').length, 1, cli.stderr);
     assert.match(cli.stderr, /--subnet: "10\.213\.300\.0\/24" is not an IPv4 subnet/);
   });
 });

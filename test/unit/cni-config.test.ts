@@ -16,7 +16,7 @@ test('every problem of a config is named with the file', () => {
 });
 
 test('results convert between 0.4.0 and 1.0.0', () => {
-  const old = { cniVersion: '0.4.0', ips: [{ version: '4', address: '10.0.0.2/24', interface: 0 }], interfaces: [{ name: 'eth0' }] };
+  const old = { cniVersion: '0.4.0', ips: [{ version: '4' as const, address: '10.0.0.2/24', interface: 0 }], interfaces: [{ name: 'eth0' }] };
   const v1 = convertResult(old, '1.0.0');
   assert.deepEqual(v1.ips, [{ address: '10.0.0.2/24', interface: 0 }]);
   assert.equal(v1.cniVersion, '1.0.0');

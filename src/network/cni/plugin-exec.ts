@@ -1,4 +1,4 @@
-// Runs one CNI plugin as the spec says (SPEC.md "Execution protocol"): parameters in CNI_* environment
+// Runs one CNI plugin as the spec says (SPEC.md "Section 2: Execution Protocol"): parameters in CNI_* environment
 // variables, the network configuration on stdin, the result or an error {code, msg, details} on stdout.
 import { spawn } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
@@ -15,11 +15,25 @@ export interface PluginCall {
   containerId?: string;
   netns?: string;
   ifName?: string;
-  /** CNI_ARGS: key=value pairs (K8S_POD_NAME, IgnoreUnknown, ...). */
-  args?: Record<string, string>;
+  /** CNI_ARGS, in order: key=value pairs joined with ';' (IgnoreUnknown, K8S_POD_NAME, ...). */
+  args?: [string, string][];
   /** The configuration the plugin reads on stdin. */
   config: Record<string, unknown>;
 }
+
+/** SPEC.md "Error": the well-known codes (0-99 are reserved for the spec). */
+const ERROR_CODES: Record<number, string> = {
+  1: 'incompatible CNI version',
+  2: 'unsupported field in network configuration',
+  3: 'container unknown or does not exist',
+  4: 'invalid necessary environment variables',
+  5: 'I/O failure',
+  6: 'failed to decode content',
+  7: 'invalid network config',
+  11: 'try again later',
+  50: 'the plugin is not available',
+  51: 'the plugin is not available, and existing containers may have limited connectivity',
+};
 
 export async function findPlugin(type: string, dirs: string[]): Promise<string> {
   for (const dir of dirs) {
@@ -30,9 +44,19 @@ export async function findPlugin(type: string, dirs: string[]): Promise<string> 
 }
 
 export class CniPluginError extends SkiffError {
-  constructor(message: string, readonly cniCode: number, readonly details?: string) {
+  constructor(message: string, readonly cniCode: number | undefined, readonly details?: string) {
     super(message, 'ECNI');
   }
+}
+
+/** The plugin's error as one line: "msg (details) [code 7: invalid network config]", or its last stderr line. */
+function describeError(parsed: Record<string, unknown> | null, stderr: string, exit: number | null): CniPluginError {
+  const e = (parsed ?? {}) as { code?: unknown; msg?: unknown; details?: unknown };
+  const code = typeof e.code === 'number' ? e.code : undefined;
+  const msg = typeof e.msg === 'string' && e.msg ? e.msg : stderr.trim().split('\n').pop() || `exit status ${exit}`;
+  const details = typeof e.details === 'string' && e.details ? e.details : undefined;
+  const codeText = code === undefined ? '' : ` [code ${code}${ERROR_CODES[code] ? `: ${ERROR_CODES[code]}` : ''}]`;
+  return new CniPluginError(`${msg}${details ? ` (${details})` : ''}${codeText}`.replace(/\s*\n\s*/g, ' '), code, details);
 }
 
 /** Runs the plugin and returns its parsed stdout (null when it printed nothing, as DEL may). */
@@ -40,12 +64,13 @@ export async function execPlugin(path: string, call: PluginCall, dirs: string[],
   const env: Record<string, string> = {
     CNI_COMMAND: call.command,
     CNI_PATH: dirs.join(':'),
+    // Plugins run iptables, ip and tc; they find them on PATH.
     PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
   };
   if (call.containerId !== undefined) env.CNI_CONTAINERID = call.containerId;
   if (call.netns !== undefined) env.CNI_NETNS = call.netns;
   if (call.ifName !== undefined) env.CNI_IFNAME = call.ifName;
-  if (call.args && Object.keys(call.args).length) env.CNI_ARGS = Object.entries(call.args).map(([k, v]) => `${k}=${v}`).join(';');
+  if (call.args?.length) env.CNI_ARGS = call.args.map(([k, v]) => `${k}=${v}`).join(';');
   const child = spawn(path, [], { env, stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '', err = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
@@ -58,20 +83,15 @@ export async function execPlugin(path: string, call: PluginCall, dirs: string[],
     child.on('error', reject);
     child.on('close', resolve);
   }).finally(() => clearTimeout(timer));
-  const type = String(call.config.type ?? path);
-  if (timedOut) throw new SkiffError(`CNI plugin ${type} ${call.command}: timed out after ${timeoutMs / 1000}s`, 'ETIMEDOUT');
+  if (timedOut) throw new CniPluginError(`no answer after ${timeoutMs / 1000}s (killed)`, undefined);
   let parsed: Record<string, unknown> | null = null;
   if (out.trim()) {
     try {
       parsed = JSON.parse(out);
     } catch {
-      throw new SkiffError(`CNI plugin ${type} ${call.command}: printed something that is not JSON: ${out.slice(0, 200)}`, 'EPROTO');
+      throw new CniPluginError(`printed something that is not JSON: ${out.slice(0, 200).replace(/\s+/g, ' ')}`, undefined);
     }
   }
-  if (code !== 0) {
-    const e = (parsed ?? {}) as { code?: number; msg?: string; details?: string };
-    const why = e.msg ? `${e.msg}${e.details ? ` (${e.details})` : ''}` : (err.trim().split('\n').pop() || `exit status ${code}`);
-    throw new CniPluginError(`CNI plugin ${type} ${call.command} failed${e.code !== undefined ? ` (code ${e.code})` : ''}: ${why}`, e.code ?? 999, e.details);
-  }
+  if (code !== 0) throw describeError(parsed, err, code);
   return parsed;
 }
