@@ -7,10 +7,11 @@ import * as imageCommands from './image-commands.js';
 import * as imageMount from './image-mount.js';
 import * as imageUnmount from './image-unmount.js';
 import * as images from './images.js';
-import * as loadSave from './load-save.js';
+import * as load from './load.js';
 import * as network from './network.js';
 import * as pull from './pull.js';
 import * as run from './run.js';
+import * as save from './save.js';
 
 const program = new Command('skiff')
   .description('run and manage containers, images and networks')
@@ -20,7 +21,7 @@ const program = new Command('skiff')
   .showHelpAfterError();
 
 // Command modules: each exports `register(program: Command): void`.
-const modules: { register(program: Command): void }[] = [run, pull, images, imageCommands, imageMount, imageUnmount, loadSave, network];
+const modules: { register(program: Command): void }[] = [run, pull, images, imageCommands, imageMount, imageUnmount, load, save, network];
 for (const m of modules) m.register(program);
 
 await runCli(program);

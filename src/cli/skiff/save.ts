@@ -1,0 +1,15 @@
+// skiff save -o FILE [--format oci-archive|docker-archive] IMAGE.
+import type { Command } from 'commander';
+import { saveArchive, type ArchiveFormat } from '../../image/archive/save.js';
+import { contextOf } from './context.js';
+
+export function register(program: Command): void {
+  program.command('save')
+    .description('save an image to an oci-archive or a docker-archive')
+    .requiredOption('-o, --output <file>', 'archive to write')
+    .option('--format <format>', 'oci-archive or docker-archive', 'oci-archive')
+    .argument('<image>')
+    .action(async (image: string, o: { output: string; format: string }, cmd: Command) => {
+      await saveArchive(contextOf(cmd).root, image, o.output, o.format as ArchiveFormat);
+    });
+}
