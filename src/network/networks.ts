@@ -163,7 +163,7 @@ export class Networks {
   }
 
   /**
-   * Writes a conflist: the main plugin with host-local IPAM (static addresses and MACs on request), then portmap
+   * Writes a conflist: the main plugin with host-local IPAM (static addresses on request), then portmap
    * for port mappings, and firewall only where the host's FORWARD policy drops (it costs ~60 ms per ADD+DEL here).
    */
   async create(c: CreateNetwork): Promise<NetworkConfigList> {
@@ -176,7 +176,8 @@ export class Networks {
     };
     const main = c.driver === 'bridge'
       // ipMasq: traffic from the subnet leaving it is masqueraded (its source becomes the host's address).
-      ? { type: 'bridge', bridge: device, isGateway: true, ipMasq: true, hairpinMode: true, capabilities: { ips: true, mac: true }, ipam }
+      // (Debian's bridge plugin, 1.1.1, ignores runtimeConfig.mac, so the bridge does not declare mac.)
+      ? { type: 'bridge', bridge: device, isGateway: true, ipMasq: true, hairpinMode: true, capabilities: { ips: true }, ipam }
       : c.driver === 'macvlan'
         ? { type: 'macvlan', master: device, mode: 'bridge', capabilities: { ips: true, mac: true }, ipam }
         : { type: 'ipvlan', master: device, mode: 'l2', capabilities: { ips: true }, ipam };
@@ -206,18 +207,26 @@ export class Networks {
     await rm(net.file);
   }
 
-  /** Attaches a network namespace: loopback up, then the network's plugins (ADD), cached for the DEL. */
+  /**
+   * Attaches a network namespace: loopback up (once per container, however many networks it joins), then the
+   * network's plugins (ADD), cached for the DEL.
+   */
   async attach(name: string, a: Attachment): Promise<CniResult> {
     const net = await this.get(name);
     const undeclared = CniClient.undeclared(net, a.runtimeConfig);
     if (undeclared.length) {
       throw new SkiffError(`network ${name} (${net.file}): no plugin declares the capabilit${undeclared.length > 1 ? 'ies' : 'y'} ${undeclared.join(', ')}, so the value would be ignored`, 'EINVAL');
     }
-    await this.client.add(LOOPBACK, { ...a, ifName: 'lo', runtimeConfig: undefined });
+    if (await this.client.cache.get(net.name, a.containerId, a.ifName)) {
+      throw new SkiffError(`network ${net.name}: ${a.containerId} is already attached as ${a.ifName} (detach it first)`, 'EEXIST');
+    }
+    const lo = { containerId: a.containerId, netns: a.netns, ifName: 'lo' };
+    const addedLoopback = !(await this.client.cache.get(LOOPBACK.name, a.containerId, 'lo'));
+    if (addedLoopback) await this.client.add(LOOPBACK, lo);
     try {
       return await this.client.add(net, a);
     } catch (err) {
-      await this.client.del(LOOPBACK, { ...a, ifName: 'lo', runtimeConfig: undefined }).catch(() => {});
+      if (addedLoopback) await this.client.del(LOOPBACK, lo).catch(() => {});
       throw err;
     }
   }
@@ -233,7 +242,8 @@ export class Networks {
       net = cached;
     }
     await this.client.del(net, a);
-    await this.client.del(LOOPBACK, { ...a, ifName: 'lo' });
+    const others = (await this.client.cache.list()).filter((c) => c.containerId === a.containerId && c.networkName !== LOOPBACK.name);
+    if (!others.length) await this.client.del(LOOPBACK, { containerId: a.containerId, netns: a.netns, ifName: 'lo' });
   }
 
   /** CHECK: the attachment is still as its cached result says. */

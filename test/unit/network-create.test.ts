@@ -19,7 +19,7 @@ test('skiff0 is written on first use: bridge, host-local on 10.89.0.0/16, masque
     cniVersion: '1.0.0', name: 'skiff0',
     plugins: [
       {
-        type: 'bridge', bridge: 'skiff0', isGateway: true, ipMasq: true, hairpinMode: true, capabilities: { ips: true, mac: true },
+        type: 'bridge', bridge: 'skiff0', isGateway: true, ipMasq: true, hairpinMode: true, capabilities: { ips: true },
         ipam: { type: 'host-local', ranges: [[{ subnet: '10.89.0.0/16', gateway: '10.89.0.1' }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: join(root, 'cni/ipam') },
       },
       { type: 'portmap', capabilities: { portMappings: true }, snat: true },
