@@ -37,6 +37,7 @@ before(() => {
 after(async () => {
   for (const ns of await netns.list()) await netns.remove(ns).catch(() => {});
   for (const b of bridges) spawnSync('ip', ['link', 'del', b]);
+  spawnSync('ip', ['link', 'del', 'sktdummy7']);
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -150,5 +151,29 @@ describe('CNI networking', () => {
     assert.equal(cli.status, 1);
     assert.equal(cli.stderr.trimEnd().split('\n').length, 1, cli.stderr);
     assert.match(cli.stderr, /--subnet: "10\.213\.300\.0\/24" is not an IPv4 subnet/);
+  });
+
+  test('a macvlan network over a veth parent: two namespaces reach each other; one namespace on two networks', async () => {
+    // A veth pair as the parent (this kernel has no dummy driver): nothing it carries leaves the host.
+    execFileSync('ip', ['link', 'add', 'sktdummy7', 'type', 'veth', 'peer', 'name', 'sktdummy7p']);
+    for (const l of ['sktdummy7', 'sktdummy7p']) execFileSync('ip', ['link', 'set', l, 'up']);
+    await networks.create({ name: 'sktest7', driver: 'macvlan', subnet: '10.213.7.0/24', device: 'sktdummy7' });
+    await network(8);
+    for (const ns of ['mva', 'mvb']) await netns.create(ns);
+    const at = (ns: string, ifName = 'eth0') => ({ containerId: ns, netns: netns.path(ns), ifName });
+    await networks.attach('sktest7', at('mva'));
+    const rb = await networks.attach('sktest7', at('mvb'));
+    const ping = inNs('mva', 'busybox', 'ping', '-c', '1', '-W', '2', rb.ips![0].address.split('/')[0]);
+    assert.equal(ping.status, 0, ping.stdout + ping.stderr);
+    // mva joins the bridge network too, as eth1; leaving one network keeps the other and lo.
+    const r8 = await networks.attach('sktest8', at('mva', 'eth1'));
+    assert.match(r8.ips![0].address, /^10\.213\.8\./);
+    await networks.detach('sktest7', at('mva'));
+    assert.match(inNs('mva', 'ip', '-o', 'link').stdout, /lo: <LOOPBACK,UP.*eth1@/s);
+    assert.doesNotMatch(inNs('mva', 'ip', '-o', 'link').stdout, /eth0@/);
+    await networks.detach('sktest8', at('mva', 'eth1'));
+    await networks.detach('sktest7', at('mvb'));
+    assert.deepEqual(await networks.client.cache.list(), [], 'no attachment left in the cache, loopback included');
+    assert.deepEqual(ipamFiles('sktest7'), []);
   });
 });
