@@ -61,16 +61,11 @@ function forwardPolicyAccepts(): boolean {
 
 /** The host-local subnets a network hands out (ipam.ranges or the older ipam.subnet). */
 function subnetsOf(net: NetworkConfigList): Subnet[] {
-  const out: Subnet[] = [];
-  for (const p of net.plugins) {
-    const ipam = p.ipam as { ranges?: { subnet?: string }[][]; subnet?: string } | undefined;
-    const texts = [...(ipam?.ranges ?? []).flat().map((r) => r?.subnet), ipam?.subnet];
-    for (const t of texts) {
-      const s = typeof t === 'string' ? parseSubnet(t, true) : undefined;
-      if (s && typeof s !== 'string') out.push({ network: s.network & (s.prefix ? (0xffffffff << (32 - s.prefix)) >>> 0 : 0), prefix: s.prefix });
-    }
-  }
-  return out;
+  const texts = net.plugins.flatMap((p) => {
+    const ipam = p.ipam as { ranges?: { subnet?: unknown }[][]; subnet?: unknown } | undefined;
+    return [...(Array.isArray(ipam?.ranges) ? ipam.ranges.flat().map((r) => r?.subnet) : []), ipam?.subnet];
+  });
+  return texts.map((t) => (typeof t === 'string' ? parseSubnet(t, true) : undefined)).filter((s): s is Subnet => typeof s === 'object');
 }
 
 export class Networks {

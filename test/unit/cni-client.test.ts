@@ -120,6 +120,15 @@ test('results are converted to the network\'s version between plugins', async ()
   assert.deepEqual(r031, { cniVersion: '0.3.1', ips: [{ version: '6', address: 'fd00::2/64' }] });
 });
 
+test('DEL on a 0.3.1 network gets no prevResult (it came with 0.4.0)', async () => {
+  const { client } = setup();
+  const network = net('0.3.1', [{ type: 'first' }]);
+  await client().add(network, attachment);
+  const mark = fake.calls().length;
+  await client().del(network, attachment);
+  assert.equal(since(mark)[0].stdin.prevResult, undefined);
+});
+
 test('CHECK passes the cached result (0.4.0 and later only)', async () => {
   const { client } = setup();
   const network = net('0.4.0', [{ type: 'first' }]);

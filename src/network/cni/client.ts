@@ -145,8 +145,12 @@ export class CniClient {
     }
   }
 
-  /** DEL on the first `count` plugins, last first; every plugin runs even when one before it fails. */
-  private async delPlugins(net: NetworkConfigList, a: CallArgs, prev: CniResult | undefined, count: number): Promise<void> {
+  /**
+   * DEL on the first `count` plugins, last first; every plugin runs even when one before it fails. prevResult on
+   * DEL came with 0.4.0 (libcni passes none to older networks either).
+   */
+  private async delPlugins(net: NetworkConfigList, a: CallArgs, result: CniResult | undefined, count: number): Promise<void> {
+    const prev = compareVersions(net.cniVersion, '0.4.0') >= 0 ? result : undefined;
     const errors: string[] = [];
     for (let i = count - 1; i >= 0; i--) {
       try {
