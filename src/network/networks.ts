@@ -113,8 +113,14 @@ export class Networks {
 
   /** The bridge network skiff0, written the first time it is needed unless one is configured. */
   async ensureDefault(): Promise<void> {
-    if ((await this.list()).networks.some((n) => n.name === DEFAULT_NETWORK)) return;
-    await this.create({ name: DEFAULT_NETWORK, driver: 'bridge', subnet: DEFAULT_SUBNET, device: DEFAULT_NETWORK });
+    const exists = async () => (await this.list()).networks.some((n) => n.name === DEFAULT_NETWORK);
+    if (await exists()) return;
+    try {
+      await this.create({ name: DEFAULT_NETWORK, driver: 'bridge', subnet: DEFAULT_SUBNET, device: DEFAULT_NETWORK });
+    } catch (err) {
+      // Another skiff process wrote it first (the file is written atomically, so it is whole).
+      if (!(await exists())) throw err;
+    }
   }
 
   /** Checks a new network against the flags' rules, the other networks' subnets and the host's addresses. */
