@@ -146,6 +146,11 @@ export class Networks {
     }
     const { networks } = await this.list();
     if (networks.some((n) => n.name === c.name)) problems.push(`name: network "${c.name}" already exists`);
+    if (c.driver === 'bridge' && IFNAME.test(device)) {
+      const sharing = networks.find((n) => n.plugins.some((p) => p.type === 'bridge' && p.bridge === device));
+      if (sharing) problems.push(`--bridge: ${device} is the bridge of network ${sharing.name}`);
+      else if (existsSync(`/sys/class/net/${device}`) && !existsSync(`/sys/class/net/${device}/bridge`)) problems.push(`--bridge: host interface ${device} exists and is not a bridge`);
+    }
     if (subnet) {
       for (const n of networks) {
         const clash = subnetsOf(n).find((s) => overlaps(s, subnet));

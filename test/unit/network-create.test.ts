@@ -47,6 +47,8 @@ test('network create names every problem in one line', async () => {
   await assert.rejects(networks.create({ name: 'n3', driver: 'bridge', subnet: '127.0.0.0/16' }), /--subnet: 127\.0\.0\.0\/16 overlaps 127\.0\.0\.1\/8 on host interface lo/);
   await assert.rejects(networks.create({ name: 'n4', driver: 'bridge', subnet: '10.213.63.0/31' }), /--subnet: \/31 leaves no room/);
   await assert.rejects(networks.create({ name: 'skiff0', driver: 'bridge', subnet: '10.213.64.0/24' }), /name: network "skiff0" already exists/);
+  await assert.rejects(networks.create({ name: 'n5', driver: 'bridge', subnet: '10.213.68.0/24', device: 'skiff0' }), /--bridge: skiff0 is the bridge of network skiff0/);
+  await assert.rejects(networks.create({ name: 'n6', driver: 'bridge', subnet: '10.213.69.0/24', device: 'lo' }), /--bridge: host interface lo exists and is not a bridge/);
   await assert.rejects(networks.create({ name: 'mv', driver: 'macvlan', subnet: '10.213.65.0/24' }), /--parent: a macvlan network needs the host interface it sits on/);
   await assert.rejects(networks.create({ name: 'mv', driver: 'ipvlan', subnet: '10.213.65.0/24', device: 'nosuchif0' }), /--parent: no host interface "nosuchif0"/);
   assert.deepEqual((await networks.list()).networks.map((n) => n.name), ['skiff0'], 'nothing written');
