@@ -16,9 +16,12 @@ const ALWAYS_ALLOWED: LinuxDeviceCgroup[] = [
   { allow: true, type: 'c', major: 136, minor: -1, access: 'rwm' }, // /dev/pts/*
 ];
 
-export function containerDeviceRules(rules: LinuxDeviceCgroup[] | undefined, devices: LinuxDevice[] | undefined): LinuxDeviceCgroup[] | undefined {
-  if (!rules?.length) return rules;
+/**
+ * The device rules to enforce. Enforcement starts from deny-all (runc's device emulator starts from an empty allow
+ * list), so a config without rules still gets the default nodes and those it lists in linux.devices.
+ */
+export function containerDeviceRules(rules: LinuxDeviceCgroup[] | undefined, devices: LinuxDevice[] | undefined): LinuxDeviceCgroup[] {
   const listed = (devices ?? []).filter((d) => d.type === 'c' || d.type === 'b' || d.type === 'u')
     .map((d): LinuxDeviceCgroup => ({ allow: true, type: d.type === 'b' ? 'b' : 'c', major: d.major, minor: d.minor, access: 'rwm' }));
-  return [...rules, ...ALWAYS_ALLOWED, ...listed];
+  return [...(rules ?? []), ...ALWAYS_ALLOWED, ...listed];
 }

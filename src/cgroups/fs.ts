@@ -2,8 +2,9 @@
 // cgroupfs is in-kernel memory: a read, write, mkdir or rmdir takes tens of microseconds, far less than a trip
 // through libuv's thread pool (~0.3 ms each here), so these use the synchronous calls behind async signatures.
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { SkiffError } from '../common/errors.js';
+import { ownedParents } from './paths.js';
 
 export async function readValue(path: string): Promise<string> {
   return readFileSync(path, 'utf8').trim();
@@ -47,19 +48,29 @@ export async function writeValue(path: string, value: string, field: string): Pr
   }
 }
 
-/** mkdir -p that reports which directories it made, so a failure can remove exactly those. */
+/**
+ * mkdir -p that records the directories it made, so a failure can remove exactly those. A parent that another
+ * container's destroy removes between our check and our mkdir (ENOENT) is made again.
+ */
 export async function mkdirTracked(dir: string, made: string[]): Promise<void> {
-  const missing: string[] = [];
-  for (let d = dir; d !== '/' ; d = dirname(d)) {
-    if (existsSync(d)) break;
-    missing.unshift(d);
-  }
-  for (const d of missing) {
+  for (let attempt = 0; ; attempt++) {
+    const missing: string[] = [];
+    for (let d = dir; d !== '/'; d = dirname(d)) {
+      if (existsSync(d)) break;
+      missing.unshift(d);
+    }
     try {
-      mkdirSync(d);
-      made.push(d);
+      for (const d of missing) {
+        try {
+          mkdirSync(d);
+          made.push(d);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        }
+      }
+      return;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 10) throw err;
     }
   }
 }
@@ -79,14 +90,14 @@ export async function rmdirRetry(dir: string): Promise<void> {
   }
 }
 
-/** Removes `leaf`, then each parent up to (not including) `stop` while it is empty. */
-export async function removeWithEmptyParents(leaf: string, stop: string): Promise<void> {
-  await rmdirRetry(leaf);
-  for (let d = dirname(leaf); d.startsWith(stop + '/') && d !== stop; d = dirname(d)) {
+/** Removes the cgroup at `path` under the hierarchy mounted at `mount`, then the empty parents skiff owns. */
+export async function removeCgroupDir(mount: string, path: string): Promise<void> {
+  await rmdirRetry(join(mount, path));
+  for (const parent of ownedParents(path)) {
     try {
-      rmdirSync(d);
-    } catch {
-      return; // not empty (other containers) or busy: it stays
+      rmdirSync(join(mount, parent));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return; // not empty (other containers) or busy: it stays
     }
   }
 }

@@ -1,29 +1,15 @@
-// Picks the cgroup driver for this host and resolves a container's cgroups path.
-import { SkiffError } from '../common/errors.js';
+// Picks the cgroup driver for this host's cgroup mode.
 import type { CgroupManager, CgroupMode } from './types.js';
+import { v1Layout } from './layout.js';
 import { CgroupV1 } from './v1.js';
 import { CgroupV2 } from './v2.js';
 
-export type { CgroupManager, CgroupMode, CgroupStats } from './types.js';
+export type { BlkioEntry, CgroupManager, CgroupMode, CgroupStats, HugetlbEntry, MemoryEntry } from './types.js';
+export { detectCgroupSupport, type CgroupSupport } from './layout.js';
+export { resolveCgroupsPath, SKIFF_CGROUP_PARENT } from './paths.js';
+export { validateResources } from './validate.js';
 
-/** The parent of every cgroup skiff makes when config.json does not name an absolute path. */
-export const SKIFF_CGROUP_PARENT = '/skiff';
-
+/** The manager of the cgroup at `path` (a resolved cgroupsPath such as /skiff/c1) under the hierarchies at `root`. */
 export function cgroupManager(path: string, facts: { mode: CgroupMode }, root = '/sys/fs/cgroup'): CgroupManager {
-  return facts.mode === 'v2' ? new CgroupV2(path, root) : new CgroupV1(path);
-}
-
-/**
- * linux.cgroupsPath: absolute paths are used as given (relative to each hierarchy's root, as runc does);
- * relative ones and the default go under /skiff. The systemd "slice:prefix:name" form needs a systemd driver.
- */
-export function resolveCgroupsPath(cgroupsPath: string | undefined, id: string): string {
-  if (!cgroupsPath) return `${SKIFF_CGROUP_PARENT}/${id}`;
-  if (/^[^/:]*:[^:]*:[^:]*$/.test(cgroupsPath)) {
-    throw new SkiffError(`linux.cgroupsPath "${cgroupsPath}": systemd cgroup paths need --systemd-cgroup, which skiff does not support`, 'ENOTSUP');
-  }
-  const clean = cgroupsPath.split('/').filter((p) => p && p !== '.');
-  if (clean.includes('..')) throw new SkiffError(`linux.cgroupsPath "${cgroupsPath}": ".." is not allowed`, 'EINVAL');
-  if (clean.length === 0) throw new SkiffError(`linux.cgroupsPath "${cgroupsPath}": the root cgroup cannot hold a container`, 'EINVAL');
-  return cgroupsPath.startsWith('/') ? `/${clean.join('/')}` : `${SKIFF_CGROUP_PARENT}/${clean.join('/')}`;
+  return facts.mode === 'v2' ? new CgroupV2(path, root) : new CgroupV1(path, v1Layout(facts.mode, root));
 }

@@ -1,38 +1,36 @@
 // cgroup v1: one directory per hierarchy (cpu, cpuacct, cpuset, memory, devices, freezer, blkio, pids, ...), each
 // written by hand (Documentation/admin-guide/cgroup-v1/*). Limits follow runc's fs driver.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { SkiffError } from '../common/errors.js';
+import { SkiffError, ValidationError } from '../common/errors.js';
 import type { LinuxResources } from '../oci/runtime-spec.js';
-import { mkdirTracked, readKeyed, readText, readNumber, readValue, pollOomKills, removeWithEmptyParents, rmdirRetry, signalEach, writeValue } from './fs.js';
-import type { BlkioEntry, CgroupManager, CgroupStats, MemoryEntry } from './types.js';
+import { pidsMaxValue } from './convert.js';
+import { mkdirTracked, readKeyed, readText, readNumber, readValue, pollOomKills, removeCgroupDir, rmdirRetry, signalEach, writeValue } from './fs.js';
+import { detectCgroupSupport, type CgroupSupport, type V1Layout } from './layout.js';
+import type { BlkioEntry, CgroupManager, CgroupStats, HugetlbEntry, MemoryEntry } from './types.js';
+import { validateResources } from './validate.js';
 
-/** controller name -> mount point, from /proc/self/mountinfo (cgroup v1 mounts only; named ones skipped). */
-export function v1Hierarchies(mountinfo = readFileSync('/proc/self/mountinfo', 'utf8')): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const line of mountinfo.split('\n')) {
-    const [pre, post] = line.split(' - ');
-    if (!post) continue;
-    const [fstype, , superOpts] = post.split(' ');
-    if (fstype !== 'cgroup') continue;
-    const mountPoint = pre.split(' ')[4];
-    for (const opt of superOpts.split(',')) {
-      if (['rw', 'ro'].includes(opt) || opt.startsWith('name=') || opt.includes('=')) continue;
-      out.set(opt, mountPoint);
-    }
-  }
-  return out;
-}
+export { v1Hierarchies } from './layout.js';
 
-const U64_MAX = 2n ** 64n - 1n;
+/** The v1 memory controller reports "unlimited" as the largest page-aligned signed 64-bit number. */
+const UNLIMITED_FLOOR = 2n ** 62n;
 const limitValue = (n: number) => (n < 0 ? '-1' : String(n));
+const F = 'linux.resources';
 
 export class CgroupV1 implements CgroupManager {
   readonly version = 1;
+  /** controller -> this cgroup's directory in that controller's hierarchy. */
   private readonly dirs: Map<string, string>;
+  /** On a hybrid host, this cgroup on the cgroup2 mount, for the controllers only it has (hugetlb). */
+  private readonly unifiedDir?: string;
+  private readonly unifiedOnly: string[];
+  private support?: CgroupSupport;
 
-  constructor(readonly path: string, hierarchies = v1Hierarchies()) {
-    this.dirs = new Map([...hierarchies].map(([ctl, mnt]) => [ctl, join(mnt, path)]));
+  constructor(readonly path: string, private readonly layout: V1Layout, support?: CgroupSupport) {
+    this.dirs = new Map([...layout.hierarchies].map(([ctl, mnt]) => [ctl, join(mnt, path)]));
+    this.unifiedOnly = layout.unifiedControllers.filter((c) => !layout.hierarchies.has(c));
+    if (layout.unified && this.unifiedOnly.length) this.unifiedDir = join(layout.unified, path);
+    this.support = support;
   }
 
   private dir(controller: string): string {
@@ -41,131 +39,176 @@ export class CgroupV1 implements CgroupManager {
     return d;
   }
 
-  private uniqueDirs(): string[] {
-    return [...new Set(this.dirs.values())];
+  private mounts(): string[] {
+    return [...new Set(this.layout.hierarchies.values())];
+  }
+
+  private hostSupport(): CgroupSupport {
+    this.support ??= detectCgroupSupport(this.layout.unified ? 'hybrid' : 'v1', undefined, this.layout);
+    return this.support;
+  }
+
+  /** Refuses, before anything is written, what this host's hierarchies cannot do. */
+  private check(resources: LinuxResources): void {
+    const problems = validateResources(resources, F, this.hostSupport().mode, this.hostSupport());
+    if (problems.length) throw new ValidationError(`cgroup ${this.path}`, problems);
   }
 
   async create(resources?: LinuxResources): Promise<void> {
+    if (resources) this.check(resources);
     const made: string[] = [];
     try {
-      for (const d of this.uniqueDirs()) await mkdirTracked(d, made);
-      // cpuset: a new cgroup starts with empty cpus and mems and accepts no task until they are set (cpusets(7)).
-      for (const d of made.filter((m) => this.dirs.get('cpuset') && m.startsWith(this.mountOf('cpuset') + '/'))) {
+      for (const mnt of this.mounts()) await mkdirTracked(join(mnt, this.path), made);
+      const cpusetMount = this.layout.hierarchies.get('cpuset');
+      // cpusets(7): a new cpuset starts with empty cpus and mems and accepts no task until both are set, so each
+      // directory we made (parents first) inherits its parent's.
+      for (const d of made.filter((m) => cpusetMount && m.startsWith(cpusetMount + '/'))) {
         for (const f of ['cpuset.cpus', 'cpuset.mems']) {
-          if ((await readValue(join(d, f))) === '') await writeValue(join(d, f), await readValue(join(d, '..', f)), 'linux.resources.cpu');
+          if ((await readValue(join(d, f))) === '') await writeValue(join(d, f), await readValue(join(d, '..', f)), `cgroup ${f}`);
         }
       }
-      if (resources) await this.apply(resources);
+      if (this.unifiedDir) await this.createUnified(made);
+      if (resources) await this.apply(resources, true);
     } catch (err) {
       for (const d of made.reverse()) await rmdirRetry(d).catch(() => {});
       throw err;
     }
   }
 
-  private mountOf(controller: string): string {
-    return this.dir(controller).slice(0, -this.path.length);
+  /**
+   * cgroup-v2.rst "Enabling and Disabling": a controller's files appear in a cgroup only when every ancestor lists it
+   * in cgroup.subtree_control. On a hybrid host that includes the cgroup2 root, where skiff enables hugetlb (and
+   * leaves it enabled: other cgroups may rely on it by then).
+   */
+  private async createUnified(made: string[]): Promise<void> {
+    const unified = this.layout.unified!;
+    await mkdirTracked(this.unifiedDir!, made);
+    const parts = this.path.split('/').filter(Boolean);
+    for (let i = 0, d = unified; i < parts.length; d = join(d, parts[i]), i++) {
+      const control = join(d, 'cgroup.subtree_control');
+      const enabled = (await readValue(control)).split(/\s+/);
+      const wanted = this.unifiedOnly.filter((c) => !enabled.includes(c));
+      if (wanted.length) await writeValue(control, wanted.map((c) => `+${c}`).join(' '), `cgroup ${control}`);
+    }
   }
 
   async addProcess(pid: number): Promise<void> {
-    for (const d of this.uniqueDirs()) await writeValue(join(d, 'cgroup.procs'), String(pid), 'cgroup.procs');
+    for (const mnt of this.mounts()) await writeValue(join(mnt, this.path, 'cgroup.procs'), String(pid), 'cgroup.procs');
+    if (this.unifiedDir && existsSync(this.unifiedDir)) await writeValue(join(this.unifiedDir, 'cgroup.procs'), String(pid), 'cgroup.procs');
   }
 
-  update(resources: LinuxResources): Promise<void> {
-    return this.apply(resources);
+  async update(resources: LinuxResources): Promise<void> {
+    this.check(resources);
+    await this.apply(resources, false);
   }
 
-  private async apply(r: LinuxResources): Promise<void> {
-    if (r.devices) {
-      const d = this.dir('devices');
-      for (const [i, rule] of r.devices.entries()) {
-        const type = rule.type ?? 'a';
-        const node = type === 'a' ? 'a' : `${type} ${rule.major == null || rule.major < 0 ? '*' : rule.major}:${rule.minor == null || rule.minor < 0 ? '*' : rule.minor} ${rule.access ?? 'rwm'}`;
-        await writeValue(join(d, rule.allow ? 'devices.allow' : 'devices.deny'), node, `linux.resources.devices[${i}]`);
-      }
-    }
+  private async apply(r: LinuxResources, creating: boolean): Promise<void> {
+    if (r.devices) await this.applyDevices(r.devices, creating);
     if (r.memory) await this.applyMemory(r.memory);
-    if (r.cpu) {
-      const c = r.cpu, f = 'linux.resources.cpu';
-      if (c.shares !== undefined) await writeValue(join(this.dir('cpu'), 'cpu.shares'), String(c.shares), `${f}.shares`);
-      // The kernel checks quota against the current period: set the period first.
-      if (c.period !== undefined) await writeValue(join(this.dir('cpu'), 'cpu.cfs_period_us'), String(c.period), `${f}.period`);
-      if (c.quota !== undefined) await writeValue(join(this.dir('cpu'), 'cpu.cfs_quota_us'), String(c.quota), `${f}.quota`);
-      if (c.burst !== undefined) await writeValue(join(this.dir('cpu'), 'cpu.cfs_burst_us'), String(c.burst), `${f}.burst`);
-      if (c.realtimePeriod !== undefined) await writeValue(join(this.dir('cpu'), 'cpu.rt_period_us'), String(c.realtimePeriod), `${f}.realtimePeriod`);
-      if (c.realtimeRuntime !== undefined) await writeValue(join(this.dir('cpu'), 'cpu.rt_runtime_us'), String(c.realtimeRuntime), `${f}.realtimeRuntime`);
-      if (c.idle !== undefined) await writeValue(join(this.dir('cpu'), 'cpu.idle'), String(c.idle), `${f}.idle`);
-      if (c.cpus) await writeValue(join(this.dir('cpuset'), 'cpuset.cpus'), c.cpus, `${f}.cpus`);
-      if (c.mems) await writeValue(join(this.dir('cpuset'), 'cpuset.mems'), c.mems, `${f}.mems`);
-    }
-    if (r.pids) {
-      await writeValue(join(this.dir('pids'), 'pids.max'), r.pids.limit > 0 ? String(r.pids.limit) : 'max', 'linux.resources.pids.limit');
-    }
+    if (r.cpu) await this.applyCpu(r.cpu);
+    if (r.pids) await writeValue(join(this.dir('pids'), 'pids.max'), pidsMaxValue(r.pids.limit), `${F}.pids.limit`);
     if (r.blockIO) await this.applyBlkio(r.blockIO);
-    if (r.hugepageLimits?.length) {
-      for (const [i, h] of r.hugepageLimits.entries()) {
-        await writeValue(join(this.dir('hugetlb'), `hugetlb.${h.pageSize}.limit_in_bytes`), String(h.limit), `linux.resources.hugepageLimits[${i}]`);
-      }
+    for (const [i, h] of (r.hugepageLimits ?? []).entries()) {
+      const file = this.dirs.has('hugetlb') ? join(this.dir('hugetlb'), `hugetlb.${h.pageSize}.limit_in_bytes`) : this.unifiedFile(`hugetlb.${h.pageSize}.max`);
+      await writeValue(file, String(h.limit), `${F}.hugepageLimits[${i}]`);
     }
     if (r.network?.classID !== undefined) {
-      await writeValue(join(this.dir('net_cls'), 'net_cls.classid'), String(r.network.classID), 'linux.resources.network.classID');
+      await writeValue(join(this.dir('net_cls'), 'net_cls.classid'), String(r.network.classID), `${F}.network.classID`);
     }
     for (const [i, p] of (r.network?.priorities ?? []).entries()) {
-      await writeValue(join(this.dir('net_prio'), 'net_prio.ifpriomap'), `${p.name} ${p.priority}`, `linux.resources.network.priorities[${i}]`);
+      await writeValue(join(this.dir('net_prio'), 'net_prio.ifpriomap'), `${p.name} ${p.priority}`, `${F}.network.priorities[${i}]`);
     }
     for (const [dev, l] of Object.entries(r.rdma ?? {})) {
       const parts = [l.hcaHandles !== undefined ? `hca_handle=${l.hcaHandles}` : '', l.hcaObjects !== undefined ? `hca_object=${l.hcaObjects}` : ''].filter(Boolean);
-      await writeValue(join(this.dir('rdma'), 'rdma.max'), `${dev} ${parts.join(' ')}`, `linux.resources.rdma["${dev}"]`);
+      await writeValue(join(this.dir('rdma'), 'rdma.max'), `${dev} ${parts.join(' ')}`, `${F}.rdma["${dev}"]`);
     }
-    if (r.unified && Object.keys(r.unified).length) {
-      throw new SkiffError('linux.resources.unified: this host uses cgroup v1; unified (v2) settings cannot apply', 'ENOTSUP');
+  }
+
+  private unifiedFile(name: string): string {
+    if (!this.unifiedDir) throw new SkiffError(`the hugetlb cgroup controller is not available on this host`, 'ENOTSUP');
+    return join(this.unifiedDir, name);
+  }
+
+  /**
+   * devices.allow/deny take one rule per write, applied in order. A new cgroup inherits its parent's list (usually
+   * everything), so create starts from deny-all, as runc's device emulator does: only the rules given are allowed.
+   */
+  private async applyDevices(rules: NonNullable<LinuxResources['devices']>, creating: boolean): Promise<void> {
+    const d = this.dir('devices');
+    if (creating) await writeValue(join(d, 'devices.deny'), 'a', `${F}.devices`);
+    for (const [i, rule] of rules.entries()) {
+      const type = rule.type ?? 'a';
+      const num = (n: number | null | undefined) => (n == null || n < 0 ? '*' : String(n));
+      const entry = type === 'a' ? 'a' : `${type} ${num(rule.major)}:${num(rule.minor)} ${rule.access ?? 'rwm'}`;
+      await writeValue(join(d, rule.allow ? 'devices.allow' : 'devices.deny'), entry, `${F}.devices[${i}]`);
     }
   }
 
   private async applyMemory(m: NonNullable<LinuxResources['memory']>): Promise<void> {
-    const d = this.dir('memory'), f = 'linux.resources.memory';
+    const d = this.dir('memory'), f = `${F}.memory`;
+    const support = this.hostSupport();
     if (m.useHierarchy !== undefined) await writeValue(join(d, 'memory.use_hierarchy'), m.useHierarchy ? '1' : '0', `${f}.useHierarchy`);
-    if (m.checkBeforeUpdate && m.limit !== undefined && m.limit >= 0) {
+    // As runc, 0 means "not set" for both; -1 memory with swap unset lifts the swap limit too.
+    const limit = m.limit || undefined;
+    let swap = m.swap || undefined;
+    if (limit === -1 && swap === undefined && support.swapAccounting) swap = -1;
+    if (swap === -1 && !support.swapAccounting) swap = undefined; // no swap accounting: memory+swap is already unlimited
+    if (m.checkBeforeUpdate && limit !== undefined && limit > 0) {
       const usage = await readNumber(join(d, 'memory.usage_in_bytes'));
-      if (usage > m.limit) throw new SkiffError(`${f}.limit: ${m.limit} is below the current usage ${usage}`, 'EBUSY');
+      if (usage > limit) throw new SkiffError(`${f}.limit: ${limit} is below the current usage ${usage}`, 'EBUSY');
     }
-    const limit = join(d, 'memory.limit_in_bytes'), memsw = join(d, 'memory.memsw.limit_in_bytes');
-    if (m.limit !== undefined && m.swap !== undefined) {
-      // memsw (memory+swap) must stay >= the memory limit at every moment, so the order depends on the direction.
-      try {
-        await writeValue(memsw, limitValue(m.swap), `${f}.swap`);
-        await writeValue(limit, limitValue(m.limit), `${f}.limit`);
-      } catch {
-        await writeValue(limit, limitValue(m.limit), `${f}.limit`);
-        await writeValue(memsw, limitValue(m.swap), `${f}.swap`);
-      }
-    } else if (m.limit !== undefined) {
-      await writeValue(limit, limitValue(m.limit), `${f}.limit`);
-    } else if (m.swap !== undefined) {
-      await writeValue(memsw, limitValue(m.swap), `${f}.swap`);
+    const writeLimit = () => writeValue(join(d, 'memory.limit_in_bytes'), limitValue(limit!), `${f}.limit`);
+    const writeSwap = () => writeValue(join(d, 'memory.memsw.limit_in_bytes'), limitValue(swap!), `${f}.swap`);
+    // The kernel keeps memory.limit <= memory.memsw.limit at every write: raising both needs memsw first,
+    // lowering them needs the memory limit first (runc's setMemoryAndSwap).
+    const current = await readValue(join(d, 'memory.limit_in_bytes'));
+    if (limit !== undefined && swap !== undefined && (swap === -1 || BigInt(current) < BigInt(swap))) {
+      await writeSwap();
+      await writeLimit();
+    } else {
+      if (limit !== undefined) await writeLimit();
+      if (swap !== undefined) await writeSwap();
     }
     if (m.reservation !== undefined) await writeValue(join(d, 'memory.soft_limit_in_bytes'), limitValue(m.reservation), `${f}.reservation`);
-    if (m.kernel !== undefined) await writeValue(join(d, 'memory.kmem.limit_in_bytes'), limitValue(m.kernel), `${f}.kernel`);
+    if (m.kernel !== undefined && m.kernel !== -1) await writeValue(join(d, 'memory.kmem.limit_in_bytes'), limitValue(m.kernel), `${f}.kernel`);
     if (m.kernelTCP !== undefined) await writeValue(join(d, 'memory.kmem.tcp.limit_in_bytes'), limitValue(m.kernelTCP), `${f}.kernelTCP`);
     if (m.swappiness !== undefined) await writeValue(join(d, 'memory.swappiness'), String(m.swappiness), `${f}.swappiness`);
     if (m.disableOOMKiller !== undefined) await writeValue(join(d, 'memory.oom_control'), m.disableOOMKiller ? '1' : '0', `${f}.disableOOMKiller`);
   }
 
+  private async applyCpu(c: NonNullable<LinuxResources['cpu']>): Promise<void> {
+    const f = `${F}.cpu`;
+    const file = (name: string) => join(this.dir('cpu'), name);
+    if (c.shares) await writeValue(file('cpu.shares'), String(c.shares), `${f}.shares`);
+    // sched-bwc.rst: the quota is checked against the period in force, so the period goes first.
+    if (c.period) await writeValue(file('cpu.cfs_period_us'), String(c.period), `${f}.period`);
+    if (c.quota) await writeValue(file('cpu.cfs_quota_us'), String(c.quota < 0 ? -1 : c.quota), `${f}.quota`);
+    if (c.burst !== undefined) await writeValue(file('cpu.cfs_burst_us'), String(c.burst), `${f}.burst`);
+    // sched-rt-group.rst: a group's runtime must fit its period, so the period goes first.
+    if (c.realtimePeriod) await writeValue(file('cpu.rt_period_us'), String(c.realtimePeriod), `${f}.realtimePeriod`);
+    if (c.realtimeRuntime !== undefined) await writeValue(file('cpu.rt_runtime_us'), String(c.realtimeRuntime), `${f}.realtimeRuntime`);
+    if (c.idle !== undefined) await writeValue(file('cpu.idle'), String(c.idle), `${f}.idle`);
+    if (c.cpus) await writeValue(join(this.dir('cpuset'), 'cpuset.cpus'), c.cpus, `${f}.cpus`);
+    if (c.mems) await writeValue(join(this.dir('cpuset'), 'cpuset.mems'), c.mems, `${f}.mems`);
+  }
+
   private async applyBlkio(b: NonNullable<LinuxResources['blockIO']>): Promise<void> {
-    const d = this.dir('blkio'), f = 'linux.resources.blockIO';
-    // With the BFQ scheduler the weight files carry a "bfq." prefix; CFQ is gone from modern kernels.
-    const weightFile = async (name: string) => {
+    const d = this.dir('blkio'), f = `${F}.blockIO`;
+    // With the BFQ scheduler the weight files carry a "bfq." prefix; CFQ (plain blkio.weight) left Linux in 5.0.
+    const weightFile = (name: string) => {
       const bfq = join(d, `blkio.bfq.${name}`);
       return existsSync(bfq) ? bfq : join(d, `blkio.${name}`);
     };
-    if (b.weight !== undefined) await writeValue(await weightFile('weight'), String(b.weight), `${f}.weight`);
-    if (b.leafWeight !== undefined) await writeValue(join(d, 'blkio.leaf_weight'), String(b.leafWeight), `${f}.leafWeight`);
+    if (b.weight) await writeValue(weightFile('weight'), String(b.weight), `${f}.weight`);
+    if (b.leafWeight) await writeValue(join(d, 'blkio.leaf_weight'), String(b.leafWeight), `${f}.leafWeight`);
     for (const [i, w] of (b.weightDevice ?? []).entries()) {
-      if (w.weight !== undefined) await writeValue(await weightFile('weight_device'), `${w.major}:${w.minor} ${w.weight}`, `${f}.weightDevice[${i}]`);
-      if (w.leafWeight !== undefined) await writeValue(join(d, 'blkio.leaf_weight_device'), `${w.major}:${w.minor} ${w.leafWeight}`, `${f}.weightDevice[${i}]`);
+      if (w.weight !== undefined) await writeValue(weightFile('weight_device'), `${w.major}:${w.minor} ${w.weight}`, `${f}.weightDevice[${i}].weight`);
+      if (w.leafWeight !== undefined) await writeValue(join(d, 'blkio.leaf_weight_device'), `${w.major}:${w.minor} ${w.leafWeight}`, `${f}.weightDevice[${i}].leafWeight`);
     }
     const throttles = [['throttleReadBpsDevice', 'read_bps_device'], ['throttleWriteBpsDevice', 'write_bps_device'],
       ['throttleReadIOPSDevice', 'read_iops_device'], ['throttleWriteIOPSDevice', 'write_iops_device']] as const;
     for (const [key, file] of throttles) {
+      // blkio-controller.rst: a rate of 0 removes the device's limit.
       for (const [i, t] of (b[key] ?? []).entries()) {
         await writeValue(join(d, `blkio.throttle.${file}`), `${t.major}:${t.minor} ${t.rate}`, `${f}.${key}[${i}]`);
       }
@@ -174,16 +217,21 @@ export class CgroupV1 implements CgroupManager {
 
   async freeze(): Promise<void> {
     const state = join(this.dir('freezer'), 'freezer.state');
-    await writeValue(state, 'FROZEN', 'freezer');
-    // FREEZING until every task has stopped; then FROZEN.
+    await writeValue(state, 'FROZEN', 'freezer.state');
+    // freezer-subsystem.rst: the state reads FREEZING until every task has stopped; writing FROZEN again retries
+    // the tasks that were busy (in a vfork, for example).
     for (let i = 0; i < 1000 && (await readValue(state)) !== 'FROZEN'; i++) {
       await new Promise((r) => setTimeout(r, 1));
-      if (i % 50 === 49) await writeValue(state, 'FROZEN', 'freezer');
+      if (i % 50 === 49) await writeValue(state, 'FROZEN', 'freezer.state');
+    }
+    if ((await readValue(state)) !== 'FROZEN') {
+      await this.thaw();
+      throw new SkiffError(`cgroup ${this.path}: its processes did not freeze within a second`, 'EBUSY');
     }
   }
 
   async thaw(): Promise<void> {
-    await writeValue(join(this.dir('freezer'), 'freezer.state'), 'THAWED', 'freezer');
+    await writeValue(join(this.dir('freezer'), 'freezer.state'), 'THAWED', 'freezer.state');
   }
 
   async freezerState(): Promise<'frozen' | 'thawed'> {
@@ -195,7 +243,7 @@ export class CgroupV1 implements CgroupManager {
   }
 
   async pids(): Promise<number[]> {
-    const d = this.dirs.get('pids') ?? this.dirs.get('freezer') ?? this.uniqueDirs()[0];
+    const d = this.dirs.get('pids') ?? this.dirs.get('freezer') ?? join(this.mounts()[0], this.path);
     try {
       return (await readText(join(d, 'cgroup.procs'))).split('\n').filter(Boolean).map(Number);
     } catch (err) {
@@ -208,7 +256,7 @@ export class CgroupV1 implements CgroupManager {
     return (await readKeyed(join(this.dir('memory'), 'memory.oom_control'))).oom_kill ?? 0;
   }
 
-  // v1 notifies OOM through cgroup.event_control with an eventfd, which Node cannot create; poll the counter.
+  // v1 notifies OOM through cgroup.event_control with an eventfd(2), which Node cannot create; poll the counter.
   onOom(listener: () => void): () => void {
     return pollOomKills(() => this.oomKillCount(), listener);
   }
@@ -224,39 +272,70 @@ export class CgroupV1 implements CgroupManager {
   }
 
   async stats(): Promise<CgroupStats> {
-    const mem = this.dirs.get('memory'), cpuacct = this.dirs.get('cpuacct'), cpu = this.dirs.get('cpu');
+    const mem = this.dirs.get('memory'), cpuacct = this.dirs.get('cpuacct'), cpu = this.dirs.get('cpu'), pids = this.dirs.get('pids');
     const entry = async (prefix: string): Promise<MemoryEntry> => ({
-      limit: clampU64(await readValue(join(mem!, `${prefix}.limit_in_bytes`)).catch(() => '0')),
+      limit: unlimitedAsMinusOne(await readValue(join(mem!, `${prefix}.limit_in_bytes`)).catch(() => '0')),
       usage: await readNumber(join(mem!, `${prefix}.usage_in_bytes`)),
       max: await readNumber(join(mem!, `${prefix}.max_usage_in_bytes`)),
       failcnt: await readNumber(join(mem!, `${prefix}.failcnt`)),
     });
     const raw = mem ? await readKeyed(join(mem, 'memory.stat')) : {};
     const acct = cpuacct ? await readKeyed(join(cpuacct, 'cpuacct.stat')) : {};
-    const tick = 1e9 / 100; // USER_HZ is 100 on Linux
+    const tick = 1e9 / 100; // cpuacct.stat counts USER_HZ ticks, 100 per second on Linux
     const throttle = cpu ? await readKeyed(join(cpu, 'cpu.stat')) : {};
-    const percpu = cpuacct ? (await readValue(join(cpuacct, 'cpuacct.usage_percpu')).catch(() => '')).split(/\s+/).filter(Boolean).map(Number) : [];
+    const list = async (file: string) => (cpuacct ? (await readValue(join(cpuacct, file)).catch(() => '')).split(/\s+/).filter(Boolean).map(Number) : []);
     return {
       cpu: {
-        usage: { total: cpuacct ? await readNumber(join(cpuacct, 'cpuacct.usage')) : 0, percpu, kernel: (acct.system ?? 0) * tick, user: (acct.user ?? 0) * tick },
+        usage: {
+          total: cpuacct ? await readNumber(join(cpuacct, 'cpuacct.usage')) : 0,
+          percpu: await list('cpuacct.usage_percpu'),
+          percpu_kernel: await list('cpuacct.usage_percpu_sys'),
+          percpu_user: await list('cpuacct.usage_percpu_user'),
+          kernel: (acct.system ?? 0) * tick,
+          user: (acct.user ?? 0) * tick,
+        },
         throttling: { periods: throttle.nr_periods ?? 0, throttledPeriods: throttle.nr_throttled ?? 0, throttledTime: throttle.throttled_time ?? 0 },
       },
       memory: {
         cache: raw.total_cache ?? raw.cache ?? 0,
         usage: mem ? await entry('memory') : { limit: 0, usage: 0, max: 0, failcnt: 0 },
-        swap: mem ? await entry('memory.memsw') : undefined,
+        swap: mem && existsSync(join(mem, 'memory.memsw.usage_in_bytes')) ? await entry('memory.memsw') : undefined,
         kernel: mem ? await entry('memory.kmem') : undefined,
+        kernelTCP: mem ? await entry('memory.kmem.tcp') : undefined,
         raw,
       },
       pids: {
-        current: this.dirs.get('pids') ? await readNumber(join(this.dirs.get('pids')!, 'pids.current')) : 0,
-        limit: this.dirs.get('pids') ? Math.max(0, await readNumber(join(this.dirs.get('pids')!, 'pids.max'))) : 0,
+        current: pids ? await readNumber(join(pids, 'pids.current')) : 0,
+        limit: pids ? Math.max(0, await readNumber(join(pids, 'pids.max'))) : 0,
       },
       blkio: {
         ioServiceBytesRecursive: await this.blkioEntries('blkio.throttle.io_service_bytes_recursive'),
         ioServicedRecursive: await this.blkioEntries('blkio.throttle.io_serviced_recursive'),
       },
+      hugetlb: await this.hugetlbStats(),
     };
+  }
+
+  private async hugetlbStats(): Promise<Record<string, HugetlbEntry>> {
+    const out: Record<string, HugetlbEntry> = {};
+    const v1 = this.dirs.get('hugetlb');
+    for (const size of this.hostSupport().hugepageSizes) {
+      if (v1) {
+        out[size] = {
+          usage: await readNumber(join(v1, `hugetlb.${size}.usage_in_bytes`)),
+          max: await readNumber(join(v1, `hugetlb.${size}.max_usage_in_bytes`)),
+          failcnt: await readNumber(join(v1, `hugetlb.${size}.failcnt`)),
+        };
+      } else if (this.unifiedDir && existsSync(join(this.unifiedDir, `hugetlb.${size}.current`))) {
+        // cgroup v2 keeps no peak for hugetlb; "max" in hugetlb.<size>.events counts allocations refused at the limit.
+        out[size] = {
+          usage: await readNumber(join(this.unifiedDir, `hugetlb.${size}.current`)),
+          max: 0,
+          failcnt: (await readKeyed(join(this.unifiedDir, `hugetlb.${size}.events`))).max ?? 0,
+        };
+      }
+    }
+    return out;
   }
 
   private async blkioEntries(file: string): Promise<BlkioEntry[]> {
@@ -268,14 +347,11 @@ export class CgroupV1 implements CgroupManager {
   }
 
   async destroy(): Promise<void> {
-    for (const [ctl, d] of this.dirs) await removeWithEmptyParents(d, this.mountOfUnchecked(ctl));
-  }
-
-  private mountOfUnchecked(controller: string): string {
-    return this.dirs.get(controller)!.slice(0, -this.path.length);
+    for (const mnt of this.mounts()) await removeCgroupDir(mnt, this.path);
+    if (this.unifiedDir) await removeCgroupDir(this.layout.unified!, this.path);
   }
 }
 
-function clampU64(v: string): number {
-  return BigInt(v || '0') >= U64_MAX / 2n ? -1 : Number(v);
+function unlimitedAsMinusOne(v: string): number {
+  return BigInt(v || '0') >= UNLIMITED_FLOOR ? -1 : Number(v);
 }

@@ -2,42 +2,45 @@
 // for converting v1-style resources (shares -> weight, blkio weight -> io.weight, swap semantics).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { SkiffError } from '../common/errors.js';
+import { SkiffError, ValidationError } from '../common/errors.js';
 import type { LinuxResources } from '../oci/runtime-spec.js';
-import { mkdirTracked, readKeyed, readText, readNumber, readValue, pollOomKills, removeWithEmptyParents, rmdirRetry, signalEach, writeValue } from './fs.js';
-import type { BlkioEntry, CgroupManager, CgroupStats } from './types.js';
+import { blkioToIoWeight, cpuMaxValue, maxOrNumber, pidsMaxValue, sharesToWeight, swapMaxValue } from './convert.js';
+import { mkdirTracked, readKeyed, readText, readNumber, readValue, pollOomKills, removeCgroupDir, rmdirRetry, signalEach, writeValue } from './fs.js';
+import { detectCgroupSupport, type CgroupSupport } from './layout.js';
+import type { BlkioEntry, CgroupManager, CgroupStats, HugetlbEntry } from './types.js';
+import { validateResources } from './validate.js';
 
-/** cpu.shares (2..262144) -> cpu.weight (1..10000), as runc converts. */
-export function sharesToWeight(shares: number): number {
-  return shares === 0 ? 0 : 1 + Math.floor(((shares - 2) * 9999) / 262142);
-}
-
-/** blkio.weight (10..1000) -> io.weight (1..10000). */
-export function blkioToIoWeight(weight: number): number {
-  return weight === 0 ? 0 : 1 + Math.floor(((weight - 10) * 9999) / 990);
-}
-
-/** runtime-spec swap is memory+swap (v1 memsw); memory.swap.max is swap alone. */
-export function swapMax(limit: number | undefined, swap: number): string {
-  if (swap === -1) return 'max';
-  if (limit === undefined || limit === -1) {
-    throw new SkiffError('linux.resources.memory.swap: needs memory.limit on cgroup v2 (swap is memory+swap)', 'EINVAL');
-  }
-  if (swap < limit) throw new SkiffError(`linux.resources.memory.swap: ${swap} is below memory.limit ${limit}`, 'EINVAL');
-  return String(swap - limit);
-}
-
-const max = (n: number) => (n < 0 ? 'max' : String(n));
+const F = 'linux.resources';
+const CONTROLLERS = ['cpu', 'cpuset', 'io', 'memory', 'pids', 'hugetlb', 'rdma', 'misc'];
 
 export class CgroupV2 implements CgroupManager {
   readonly version = 2;
   readonly dir: string;
 
-  constructor(readonly path: string, readonly root = '/sys/fs/cgroup') {
+  private support?: CgroupSupport;
+
+  constructor(readonly path: string, readonly root = '/sys/fs/cgroup', support?: CgroupSupport) {
     this.dir = join(root, path);
+    this.support = support;
+  }
+
+  private hostSupport(): CgroupSupport {
+    this.support ??= detectCgroupSupport('v2', this.root);
+    return this.support;
+  }
+
+  /** Refuses, before anything is written, what cgroup v2 or this host cannot do. */
+  private check(resources: LinuxResources): void {
+    const problems = validateResources(resources, F, 'v2', this.hostSupport());
+    if (resources.devices?.length) {
+      // create attaches them as a BPF program (the plan's bpf-devices step); replacing a live program is not done.
+      problems.push({ path: `${F}.devices`, message: 'cgroup v2 device rules are a BPF program attached when the container is created; they cannot be written as cgroup files' });
+    }
+    if (problems.length) throw new ValidationError(`cgroup ${this.path}`, problems);
   }
 
   async create(resources?: LinuxResources): Promise<void> {
+    if (resources) this.check(resources);
     const made: string[] = [];
     try {
       await mkdirTracked(this.dir, made);
@@ -55,8 +58,9 @@ export class CgroupV2 implements CgroupManager {
     let d = this.root;
     for (const part of parts) {
       const available = (await readValue(join(d, 'cgroup.controllers'))).split(' ').filter(Boolean);
-      const wanted = available.filter((c) => ['cpu', 'cpuset', 'io', 'memory', 'pids', 'hugetlb', 'rdma', 'misc'].includes(c));
-      if (wanted.length) await writeValue(join(d, 'cgroup.subtree_control'), wanted.map((c) => `+${c}`).join(' '), 'cgroup.subtree_control');
+      const enabled = (await readValue(join(d, 'cgroup.subtree_control'))).split(/\s+/);
+      const wanted = available.filter((c) => CONTROLLERS.includes(c) && !enabled.includes(c));
+      if (wanted.length) await writeValue(join(d, 'cgroup.subtree_control'), wanted.map((c) => `+${c}`).join(' '), `cgroup ${join(d, 'cgroup.subtree_control')}`);
       d = join(d, part);
     }
   }
@@ -65,8 +69,9 @@ export class CgroupV2 implements CgroupManager {
     await writeValue(join(this.dir, 'cgroup.procs'), String(pid), 'cgroup.procs');
   }
 
-  update(resources: LinuxResources): Promise<void> {
-    return this.apply(resources);
+  async update(resources: LinuxResources): Promise<void> {
+    this.check(resources);
+    await this.apply(resources);
   }
 
   private file(name: string): string {
@@ -74,72 +79,75 @@ export class CgroupV2 implements CgroupManager {
   }
 
   private async apply(r: LinuxResources): Promise<void> {
-    const f = 'linux.resources';
-    if (r.devices?.length) {
-      // create attaches them as a BPF program (bpf-devices in the launch plan); replacing it later is not done.
-      throw new SkiffError(`${f}.devices: changing the device rules of a container on cgroup v2 is not supported`, 'ENOTSUP');
-    }
-    if (r.memory) {
-      const m = r.memory;
-      if (m.kernel !== undefined || m.kernelTCP !== undefined) throw new SkiffError(`${f}.memory.kernel: kernel memory limits do not exist on cgroup v2`, 'ENOTSUP');
-      if (m.swappiness !== undefined) throw new SkiffError(`${f}.memory.swappiness: per-cgroup swappiness does not exist on cgroup v2`, 'ENOTSUP');
-      if (m.disableOOMKiller) throw new SkiffError(`${f}.memory.disableOOMKiller: cgroup v2 cannot disable the OOM killer`, 'ENOTSUP');
-      if (m.checkBeforeUpdate && m.limit !== undefined && m.limit >= 0) {
-        const usage = await readNumber(this.file('memory.current'));
-        if (usage > m.limit) throw new SkiffError(`${f}.memory.limit: ${m.limit} is below the current usage ${usage}`, 'EBUSY');
-      }
-      if (m.swap !== undefined) await writeValue(this.file('memory.swap.max'), swapMax(m.limit, m.swap), `${f}.memory.swap`);
-      if (m.limit !== undefined) await writeValue(this.file('memory.max'), max(m.limit), `${f}.memory.limit`);
-      if (m.reservation !== undefined) await writeValue(this.file('memory.low'), max(m.reservation), `${f}.memory.reservation`);
-    }
+    if (r.memory) await this.applyMemory(r.memory);
     if (r.cpu) {
-      const c = r.cpu;
-      if (c.realtimeRuntime !== undefined || c.realtimePeriod !== undefined) {
-        throw new SkiffError(`${f}.cpu.realtimeRuntime: realtime CPU limits do not exist on cgroup v2`, 'ENOTSUP');
+      const c = r.cpu, f = `${F}.cpu`;
+      if (c.shares) await writeValue(this.file('cpu.weight'), String(sharesToWeight(c.shares)), `${f}.shares`);
+      if (c.quota || c.period) {
+        await writeValue(this.file('cpu.max'), cpuMaxValue(c.quota || undefined, c.period || undefined, await readValue(this.file('cpu.max'))), `${f}.quota`);
       }
-      if (c.shares !== undefined) await writeValue(this.file('cpu.weight'), String(sharesToWeight(c.shares)), `${f}.cpu.shares`);
-      if (c.quota !== undefined || c.period !== undefined) {
-        const [curQuota, curPeriod] = (await readValue(this.file('cpu.max'))).split(' ');
-        const quota = c.quota === undefined ? curQuota : max(c.quota);
-        await writeValue(this.file('cpu.max'), `${quota} ${c.period ?? curPeriod}`, `${f}.cpu.quota`);
-      }
-      if (c.burst !== undefined) await writeValue(this.file('cpu.max.burst'), String(c.burst), `${f}.cpu.burst`);
-      if (c.idle !== undefined) await writeValue(this.file('cpu.idle'), String(c.idle), `${f}.cpu.idle`);
-      if (c.cpus) await writeValue(this.file('cpuset.cpus'), c.cpus, `${f}.cpu.cpus`);
-      if (c.mems) await writeValue(this.file('cpuset.mems'), c.mems, `${f}.cpu.mems`);
+      if (c.burst !== undefined) await writeValue(this.file('cpu.max.burst'), String(c.burst), `${f}.burst`);
+      if (c.idle !== undefined) await writeValue(this.file('cpu.idle'), String(c.idle), `${f}.idle`);
+      if (c.cpus) await writeValue(this.file('cpuset.cpus'), c.cpus, `${f}.cpus`);
+      if (c.mems) await writeValue(this.file('cpuset.mems'), c.mems, `${f}.mems`);
     }
-    if (r.pids) await writeValue(this.file('pids.max'), r.pids.limit > 0 ? String(r.pids.limit) : 'max', `${f}.pids.limit`);
-    if (r.blockIO) {
-      const b = r.blockIO;
-      if (b.weight !== undefined) await writeValue(this.file('io.weight'), `default ${blkioToIoWeight(b.weight)}`, `${f}.blockIO.weight`);
-      for (const [i, w] of (b.weightDevice ?? []).entries()) {
-        if (w.weight !== undefined) await writeValue(this.file('io.weight'), `${w.major}:${w.minor} ${blkioToIoWeight(w.weight)}`, `${f}.blockIO.weightDevice[${i}]`);
-      }
-      const keys = [['throttleReadBpsDevice', 'rbps'], ['throttleWriteBpsDevice', 'wbps'], ['throttleReadIOPSDevice', 'riops'], ['throttleWriteIOPSDevice', 'wiops']] as const;
-      for (const [key, name] of keys) {
-        for (const [i, t] of (b[key] ?? []).entries()) {
-          await writeValue(this.file('io.max'), `${t.major}:${t.minor} ${name}=${t.rate === 0 ? 'max' : t.rate}`, `${f}.blockIO.${key}[${i}]`);
-        }
-      }
-    }
+    if (r.pids) await writeValue(this.file('pids.max'), pidsMaxValue(r.pids.limit), `${F}.pids.limit`);
+    if (r.blockIO) await this.applyIo(r.blockIO);
     for (const [i, h] of (r.hugepageLimits ?? []).entries()) {
-      await writeValue(this.file(`hugetlb.${h.pageSize}.max`), String(h.limit), `${f}.hugepageLimits[${i}]`);
+      await writeValue(this.file(`hugetlb.${h.pageSize}.max`), String(h.limit), `${F}.hugepageLimits[${i}]`);
     }
-    if (r.network) throw new SkiffError(`${f}.network: net_cls/net_prio do not exist on cgroup v2`, 'ENOTSUP');
     for (const [dev, l] of Object.entries(r.rdma ?? {})) {
       const parts = [l.hcaHandles !== undefined ? `hca_handle=${l.hcaHandles}` : '', l.hcaObjects !== undefined ? `hca_object=${l.hcaObjects}` : ''].filter(Boolean);
-      await writeValue(this.file('rdma.max'), `${dev} ${parts.join(' ')}`, `${f}.rdma["${dev}"]`);
+      await writeValue(this.file('rdma.max'), `${dev} ${parts.join(' ')}`, `${F}.rdma["${dev}"]`);
     }
-    for (const [k, v] of Object.entries(r.unified ?? {})) {
-      if (k.includes('/') || k.startsWith('.')) throw new SkiffError(`${f}.unified["${k}"]: not a cgroup file name`, 'EINVAL');
-      await writeValue(this.file(k), v, `${f}.unified["${k}"]`);
+    // Written last so they override what the fields above set, as runc does.
+    for (const [k, v] of Object.entries(r.unified ?? {})) await writeValue(this.file(k), v, `${F}.unified["${k}"]`);
+  }
+
+  private async applyMemory(m: NonNullable<LinuxResources['memory']>): Promise<void> {
+    const f = `${F}.memory`;
+    const limit = m.limit || undefined;
+    if (m.checkBeforeUpdate && limit !== undefined && limit > 0) {
+      const usage = await readNumber(this.file('memory.current'));
+      if (usage > limit) throw new SkiffError(`${f}.limit: ${limit} is below the current usage ${usage}`, 'EBUSY');
+    }
+    // A swap change alone is still memory+swap: it is measured against the memory limit in force.
+    const limitInForce = limit ?? (m.swap ? await readNumber(this.file('memory.max')) : undefined);
+    const swap = swapMaxValue(m.swap, limitInForce);
+    // Unlike v1 the two files are independent, so their order does not matter.
+    if (swap !== undefined) await writeValue(this.file('memory.swap.max'), swap, `${f}.swap`);
+    if (limit !== undefined) await writeValue(this.file('memory.max'), maxOrNumber(limit), `${f}.limit`);
+    if (m.reservation !== undefined) await writeValue(this.file('memory.low'), maxOrNumber(m.reservation), `${f}.reservation`);
+  }
+
+  private async applyIo(b: NonNullable<LinuxResources['blockIO']>): Promise<void> {
+    const f = `${F}.blockIO`;
+    // With BFQ, io.bfq.weight takes the v1 range (1..1000) as it is; io.weight takes 1..10000 (runc's fs2 io.go).
+    const bfq = existsSync(this.file('io.bfq.weight'));
+    const weightFile = bfq ? this.file('io.bfq.weight') : this.file('io.weight');
+    const weight = (w: number) => String(bfq ? w : blkioToIoWeight(w));
+    if (b.weight) await writeValue(weightFile, `default ${weight(b.weight)}`, `${f}.weight`);
+    for (const [i, w] of (b.weightDevice ?? []).entries()) {
+      if (w.weight !== undefined) await writeValue(weightFile, `${w.major}:${w.minor} ${weight(w.weight)}`, `${f}.weightDevice[${i}].weight`);
+    }
+    const keys = [['throttleReadBpsDevice', 'rbps'], ['throttleWriteBpsDevice', 'wbps'], ['throttleReadIOPSDevice', 'riops'], ['throttleWriteIOPSDevice', 'wiops']] as const;
+    for (const [key, name] of keys) {
+      // A rate of 0 removes a v1 throttle; its v2 equivalent is "max".
+      for (const [i, t] of (b[key] ?? []).entries()) {
+        await writeValue(this.file('io.max'), `${t.major}:${t.minor} ${name}=${t.rate === 0 ? 'max' : t.rate}`, `${f}.${key}[${i}]`);
+      }
     }
   }
 
   async freeze(): Promise<void> {
     await writeValue(this.file('cgroup.freeze'), '1', 'cgroup.freeze');
-    for (let i = 0; i < 1000 && (await readKeyed(this.file('cgroup.events'))).frozen !== 1; i++) {
+    // cgroup-v2.rst: the write returns at once; cgroup.events says "frozen 1" once every process has stopped.
+    for (let i = 0; i < 1000 && (await this.freezerState()) !== 'frozen'; i++) {
       await new Promise((r) => setTimeout(r, 1));
+    }
+    if ((await this.freezerState()) !== 'frozen') {
+      await this.thaw();
+      throw new SkiffError(`cgroup ${this.path}: its processes did not freeze within a second`, 'EBUSY');
     }
   }
 
@@ -201,7 +209,22 @@ export class CgroupV2 implements CgroupManager {
       },
       pids: { current: await readNumber(this.file('pids.current')), limit: Math.max(0, await readNumber(this.file('pids.max'))) },
       blkio: await this.ioStats(),
+      hugetlb: await this.hugetlbStats(),
     };
+  }
+
+  private async hugetlbStats(): Promise<Record<string, HugetlbEntry>> {
+    const out: Record<string, HugetlbEntry> = {};
+    for (const size of this.hostSupport().hugepageSizes) {
+      if (!existsSync(this.file(`hugetlb.${size}.current`))) continue;
+      // cgroup v2 keeps no peak for hugetlb; "max" in hugetlb.<size>.events counts allocations refused at the limit.
+      out[size] = {
+        usage: await readNumber(this.file(`hugetlb.${size}.current`)),
+        max: 0,
+        failcnt: (await readKeyed(this.file(`hugetlb.${size}.events`))).max ?? 0,
+      };
+    }
+    return out;
   }
 
   private async ioStats(): Promise<CgroupStats['blkio']> {
@@ -218,6 +241,6 @@ export class CgroupV2 implements CgroupManager {
   }
 
   async destroy(): Promise<void> {
-    await removeWithEmptyParents(this.dir, this.root);
+    await removeCgroupDir(this.root, this.path);
   }
 }
