@@ -2,7 +2,7 @@
 // Traffic stays on loopback and inside those namespaces. Each test uses its own bridge and a 10.213.x.0/24 subnet.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -122,7 +122,12 @@ describe('CNI networking', () => {
   test('a DEL from a new process works from the cached result', async () => {
     await network(5);
     await netns.create('cache5');
-    await networks.attach('sktest5', { containerId: 'cache5', netns: netns.path('cache5'), ifName: 'eth0' });
+    // Pod arguments too: the real plugins accept K8S_POD_* only with IgnoreUnknown=1, which the client puts first.
+    const args = { K8S_POD_NAMESPACE: 'default', K8S_POD_NAME: 'cache5', K8S_POD_INFRA_CONTAINER_ID: 'cache5' };
+    await networks.attach('sktest5', { containerId: 'cache5', netns: netns.path('cache5'), ifName: 'eth0', args });
+    const cached = JSON.parse(readFileSync(join(root, 'cni/cache/results/sktest5-cache5-eth0'), 'utf8'));
+    assert.equal(cached.kind, 'cniCacheV1');
+    assert.deepEqual(cached.cniArgs, [['IgnoreUnknown', '1'], ...Object.entries(args)]);
     const r = spawnSync(process.execPath, [skiff, '--root', root, '--state', dir, 'network', 'detach', '--network', 'sktest5', 'cache5'], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(veths('sktest5'), 0);
