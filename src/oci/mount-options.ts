@@ -2,8 +2,8 @@
 export const MS = {
   RDONLY: 0x1, NOSUID: 0x2, NODEV: 0x4, NOEXEC: 0x8, SYNCHRONOUS: 0x10, REMOUNT: 0x20, MANDLOCK: 0x40,
   DIRSYNC: 0x80, NOSYMFOLLOW: 0x100, NOATIME: 0x400, NODIRATIME: 0x800, BIND: 0x1000, MOVE: 0x2000, REC: 0x4000,
-  SILENT: 0x8000, UNBINDABLE: 0x20000, PRIVATE: 0x40000, SLAVE: 0x80000, SHARED: 0x100000, RELATIME: 0x200000,
-  STRICTATIME: 0x1000000, LAZYTIME: 0x2000000,
+  SILENT: 0x8000, POSIXACL: 0x10000, UNBINDABLE: 0x20000, PRIVATE: 0x40000, SLAVE: 0x80000, SHARED: 0x100000, RELATIME: 0x200000,
+  I_VERSION: 0x800000, STRICTATIME: 0x1000000, LAZYTIME: 0x2000000,
 } as const;
 
 /** Options that set (true) or clear (false) a flag. */
@@ -24,6 +24,8 @@ const FLAG_OPTIONS: Record<string, [boolean, number]> = {
   lazytime: [true, MS.LAZYTIME], nolazytime: [false, MS.LAZYTIME],
   silent: [true, MS.SILENT], loud: [false, MS.SILENT],
   nosymfollow: [true, MS.NOSYMFOLLOW], symfollow: [false, MS.NOSYMFOLLOW],
+  acl: [true, MS.POSIXACL], noacl: [false, MS.POSIXACL],
+  iversion: [true, MS.I_VERSION], noiversion: [false, MS.I_VERSION],
   defaults: [false, 0],
 };
 
@@ -36,9 +38,9 @@ const PROPAGATION_OPTIONS: Record<string, number> = {
 
 /** Options this runtime knows but the host or this build cannot honour; naming them is better than ignoring them. */
 const UNSUPPORTED: Record<string, string> = {
-  tmpcopyup: 'tmpcopyup (copying the image content into a tmpfs) is not supported by skiff-runtime',
-  idmap: 'idmapped mounts are not supported by skiff-runtime yet',
-  ridmap: 'idmapped mounts are not supported by skiff-runtime yet',
+  tmpcopyup: 'option "tmpcopyup" (copy the image\'s content into the new tmpfs) is not supported by skiff-runtime',
+  idmap: 'option "idmap" (an idmapped mount, mount_setattr(2) MOUNT_ATTR_IDMAP) is not supported by skiff-init',
+  ridmap: 'option "ridmap" (a recursive idmapped mount, mount_setattr(2) MOUNT_ATTR_IDMAP) is not supported by skiff-init',
 };
 
 /** runtime-spec's recursive mount attributes (applied with mount_setattr(2) AT_RECURSIVE). */
@@ -65,7 +67,7 @@ export function parseMountOptions(options: string[] | undefined): ParsedMountOpt
     } else if (o in UNSUPPORTED) {
       out.unsupported.push({ option: o, why: UNSUPPORTED[o] });
     } else if (RECURSIVE_ATTRIBUTES.has(o)) {
-      out.unsupported.push({ option: o, why: `recursive mount attribute "${o}" (mount_setattr) is not supported by skiff-runtime yet` });
+      out.unsupported.push({ option: o, why: `recursive mount attribute "${o}" (mount_setattr(2) AT_RECURSIVE) is not supported by skiff-init` });
     } else {
       out.data.push(o);
     }

@@ -34,8 +34,13 @@ export interface Process {
   oomScoreAdj?: number;
   selinuxLabel?: string;
   ioPriority?: LinuxIOPriority;
-  scheduler?: LinuxScheduler;
-  execCPUAffinity?: { initial?: string; final?: string };
+  scheduler?: Scheduler;
+  execCPUAffinity?: CPUAffinity;
+}
+
+export interface CPUAffinity {
+  initial?: string;
+  final?: string;
 }
 
 export interface User {
@@ -60,16 +65,27 @@ export interface POSIXRlimit {
   soft: number;
 }
 
+export type IOPriorityClass = 'IOPRIO_CLASS_RT' | 'IOPRIO_CLASS_BE' | 'IOPRIO_CLASS_IDLE';
+
 export interface LinuxIOPriority {
-  class: 'IOPRIO_CLASS_RT' | 'IOPRIO_CLASS_BE' | 'IOPRIO_CLASS_IDLE';
+  class: IOPriorityClass;
   priority: number;
 }
+export type IOPriority = LinuxIOPriority;
 
-export interface LinuxScheduler {
-  policy: string;
+export type LinuxSchedulerPolicy =
+  | 'SCHED_OTHER' | 'SCHED_FIFO' | 'SCHED_RR' | 'SCHED_BATCH' | 'SCHED_ISO' | 'SCHED_IDLE' | 'SCHED_DEADLINE';
+
+export type LinuxSchedulerFlag =
+  | 'SCHED_FLAG_RESET_ON_FORK' | 'SCHED_FLAG_RECLAIM' | 'SCHED_FLAG_DL_OVERRUN' | 'SCHED_FLAG_KEEP_POLICY'
+  | 'SCHED_FLAG_KEEP_PARAMS' | 'SCHED_FLAG_UTIL_CLAMP_MIN' | 'SCHED_FLAG_UTIL_CLAMP_MAX';
+
+/** process.scheduler (sched_setattr(2)). */
+export interface Scheduler {
+  policy: LinuxSchedulerPolicy;
   nice?: number;
   priority?: number;
-  flags?: string[];
+  flags?: LinuxSchedulerFlag[];
   runtime?: number;
   deadline?: number;
   period?: number;
@@ -118,6 +134,25 @@ export interface LinuxTimeOffset {
   nanosecs?: number;
 }
 
+/** linux.timeOffsets: keyed by clock, "monotonic" or "boottime" (time_namespaces(7)). */
+export type TimeOffsets = Record<string, LinuxTimeOffset>;
+
+export type LinuxRootfsPropagation =
+  | 'private' | 'rprivate' | 'shared' | 'rshared' | 'slave' | 'rslave' | 'unbindable' | 'runbindable';
+
+export interface LinuxIntelRdt {
+  closID?: string;
+  l3CacheSchema?: string;
+  memBwSchema?: string;
+  enableCMT?: boolean;
+  enableMBM?: boolean;
+}
+
+/** linux.netDevices: a host interface moved into the container's network namespace. */
+export interface LinuxNetDevice {
+  name?: string;
+}
+
 export interface Linux {
   uidMappings?: LinuxIDMapping[];
   gidMappings?: LinuxIDMapping[];
@@ -127,13 +162,14 @@ export interface Linux {
   namespaces?: LinuxNamespace[];
   devices?: LinuxDevice[];
   seccomp?: LinuxSeccomp;
-  rootfsPropagation?: string;
+  rootfsPropagation?: LinuxRootfsPropagation;
   maskedPaths?: string[];
   readonlyPaths?: string[];
   mountLabel?: string;
-  intelRdt?: Record<string, unknown>;
+  intelRdt?: LinuxIntelRdt;
   personality?: LinuxPersonality;
-  timeOffsets?: Record<string, LinuxTimeOffset>;
+  timeOffsets?: TimeOffsets;
+  netDevices?: Record<string, LinuxNetDevice>;
 }
 
 export interface LinuxDevice {
@@ -210,9 +246,19 @@ export interface LinuxHugepageLimit {
   limit: number;
 }
 
+export interface LinuxInterfacePriority {
+  name: string;
+  priority: number;
+}
+
 export interface LinuxNetwork {
   classID?: number;
-  priorities?: { name: string; priority: number }[];
+  priorities?: LinuxInterfacePriority[];
+}
+
+export interface LinuxRdma {
+  hcaHandles?: number;
+  hcaObjects?: number;
 }
 
 export interface LinuxResources {
@@ -223,7 +269,7 @@ export interface LinuxResources {
   blockIO?: LinuxBlockIO;
   hugepageLimits?: LinuxHugepageLimit[];
   network?: LinuxNetwork;
-  rdma?: Record<string, { hcaHandles?: number; hcaObjects?: number }>;
+  rdma?: Record<string, LinuxRdma>;
   unified?: Record<string, string>;
 }
 
@@ -248,18 +294,24 @@ export interface LinuxSyscall {
   args?: LinuxSeccompArg[];
 }
 
+export type LinuxSeccompFlag =
+  | 'SECCOMP_FILTER_FLAG_TSYNC' | 'SECCOMP_FILTER_FLAG_LOG' | 'SECCOMP_FILTER_FLAG_SPEC_ALLOW'
+  | 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV';
+
 export interface LinuxSeccomp {
   defaultAction: LinuxSeccompAction;
   defaultErrnoRet?: number;
   architectures?: string[];
-  flags?: string[];
+  flags?: LinuxSeccompFlag[];
   listenerPath?: string;
   listenerMetadata?: string;
   syscalls?: LinuxSyscall[];
 }
 
+export type LinuxPersonalityDomain = 'LINUX' | 'LINUX32';
+
 export interface LinuxPersonality {
-  domain: 'LINUX' | 'LINUX32';
+  domain: LinuxPersonalityDomain;
   flags?: string[];
 }
 
@@ -273,4 +325,13 @@ export interface State {
   pid?: number;
   bundle: string;
   annotations?: Record<string, string>;
+}
+
+/** What a seccomp listener receives with the notify fd (config-linux.md "The Container Process State"). */
+export interface ContainerProcessState {
+  ociVersion: string;
+  fds: string[];
+  pid: number;
+  metadata?: string;
+  state: State;
 }

@@ -21,6 +21,11 @@ const SCHED_FLAGS = ['SCHED_FLAG_RESET_ON_FORK', 'SCHED_FLAG_RECLAIM', 'SCHED_FL
 
 type Json = Record<string, unknown>;
 
+/** rlimits are uint64 in the spec; 2^64-1 (RLIM_INFINITY) arrives as the double 2^64. */
+const UINT64_MAX = 2 ** 64;
+/** SemVer 2.0.0 (semver.org), which config.md requires of ociVersion. */
+const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
+
 /** Collects problems while walking a document. */
 class Checker {
   readonly problems: Problem[] = [];
@@ -118,6 +123,13 @@ class Checker {
   }
 }
 
+/** Labels and profiles are never ignored: either the host lacks the LSM, or skiff-init cannot apply it. */
+function lsmProblem(lsm: 'AppArmor' | 'SELinux', enabled: boolean): string {
+  return enabled
+    ? `applying ${lsm} labels is not supported by skiff-runtime`
+    : `${lsm} is not enabled on this host (${lsm === 'AppArmor' ? 'no /sys/kernel/security/apparmor' : 'no /sys/fs/selinux'})`;
+}
+
 function checkProcess(c: Checker, p: unknown, path: string, host: HostFacts): void {
   if (!c.obj(p, path, true)) return;
   c.bool(p.terminal, `${path}.terminal`);
@@ -163,8 +175,8 @@ function checkProcess(c: Checker, p: unknown, path: string, host: HostFacts): vo
         if (seen.has(r.type)) c.add(`${rp}.type`, `${r.type} is set twice`);
         seen.add(r.type);
       }
-      const soft = c.int(r.soft, `${rp}.soft`, true, 0, Number.MAX_SAFE_INTEGER) ? r.soft as number : undefined;
-      const hard = c.int(r.hard, `${rp}.hard`, true, 0, Number.MAX_SAFE_INTEGER) ? r.hard as number : undefined;
+      const soft = c.int(r.soft, `${rp}.soft`, true, 0, UINT64_MAX) ? r.soft as number : undefined;
+      const hard = c.int(r.hard, `${rp}.hard`, true, 0, UINT64_MAX) ? r.hard as number : undefined;
       if (soft !== undefined && hard !== undefined && soft > hard) c.add(rp, `soft limit ${soft} is above hard limit ${hard}`);
       const hostHard = typeof r.type === 'string' ? host.hardRlimits[r.type] : undefined;
       if (!canRaise && hard !== undefined && hostHard !== undefined && hard > hostHard) {
@@ -173,11 +185,11 @@ function checkProcess(c: Checker, p: unknown, path: string, host: HostFacts): vo
     });
   }
   c.bool(p.noNewPrivileges, `${path}.noNewPrivileges`);
-  if (p.apparmorProfile !== undefined && (c.str(p.apparmorProfile, `${path}.apparmorProfile`) && p.apparmorProfile !== '') && !host.apparmor) {
-    c.add(`${path}.apparmorProfile`, 'AppArmor is not enabled on this host');
+  if (c.str(p.apparmorProfile, `${path}.apparmorProfile`) && p.apparmorProfile !== '') {
+    c.add(`${path}.apparmorProfile`, lsmProblem('AppArmor', host.apparmor));
   }
-  if (p.selinuxLabel !== undefined && (c.str(p.selinuxLabel, `${path}.selinuxLabel`) && p.selinuxLabel !== '') && !host.selinux) {
-    c.add(`${path}.selinuxLabel`, 'SELinux is not enabled on this host');
+  if (c.str(p.selinuxLabel, `${path}.selinuxLabel`) && p.selinuxLabel !== '') {
+    c.add(`${path}.selinuxLabel`, lsmProblem('SELinux', host.selinux));
   }
   if (c.int(p.oomScoreAdj, `${path}.oomScoreAdj`, false, -1000, 1000) && (p.oomScoreAdj as number) < 0 && !canRaise) {
     c.add(`${path}.oomScoreAdj`, 'a negative value needs CAP_SYS_RESOURCE, which this host does not give the runtime');
@@ -198,7 +210,7 @@ function checkProcess(c: Checker, p: unknown, path: string, host: HostFacts): vo
   if (p.execCPUAffinity !== undefined) c.add(`${path}.execCPUAffinity`, 'is not supported by skiff-runtime');
 }
 
-function checkMounts(c: Checker, mounts: unknown): void {
+function checkMounts(c: Checker, mounts: unknown, host: HostFacts): void {
   if (!c.arr(mounts, 'mounts')) return;
   mounts.forEach((m, i) => {
     const p = `mounts[${i}]`;
@@ -206,15 +218,20 @@ function checkMounts(c: Checker, mounts: unknown): void {
     c.abs(m.destination, `${p}.destination`, true);
     c.str(m.type, `${p}.type`);
     c.str(m.source, `${p}.source`);
-    if (c.strings(m.options, `${p}.options`)) {
-      for (const u of parseMountOptions(m.options).unsupported) c.add(`${p}.options`, u.why);
-      const bind = m.options.includes('bind') || m.options.includes('rbind') || m.type === 'bind';
-      if (bind && typeof m.source === 'string' && !m.source.startsWith('/')) {
-        c.add(`${p}.source`, `a bind mount source must be an absolute path, not "${m.source}"`);
-      }
-    }
-    if (m.uidMappings !== undefined || m.gidMappings !== undefined) {
-      c.add(p, 'mounts with uidMappings/gidMappings (idmapped mounts) are not supported by skiff-runtime yet');
+    const options = c.strings(m.options, `${p}.options`) ? m.options : [];
+    options.forEach((o, j) => {
+      for (const u of parseMountOptions([o]).unsupported) c.add(`${p}.options[${j}]`, u.why);
+    });
+    // config.md: bind sources are absolute or relative to the bundle, so any string will do; other mounts need a type.
+    const bind = options.includes('bind') || options.includes('rbind') || m.type === 'bind';
+    if (bind && (typeof m.source !== 'string' || m.source === '')) c.add(`${p}.source`, 'is required for a bind mount');
+    if (!bind && (typeof m.type !== 'string' || m.type === '')) c.add(`${p}.type`, 'is required unless options contain "bind" or "rbind"');
+    for (const key of ['uidMappings', 'gidMappings']) {
+      if (m[key] === undefined) continue;
+      c.idMappings(m[key], `${p}.${key}`);
+      c.add(`${p}.${key}`, host.idmappedMounts
+        ? 'idmapped mounts (mount_setattr(2) MOUNT_ATTR_IDMAP) are not supported by skiff-init'
+        : `idmapped mounts need Linux 5.12 or later; this kernel is ${host.kernel}`);
     }
   });
 }
@@ -251,7 +268,7 @@ function checkLinux(c: Checker, l: unknown, spec: Json, host: HostFacts): void {
         types.set(n.type, { path: n.path as string | undefined });
       }
       c.abs(n.path, `${p}.path`);
-      if (n.type === 'time' && !host.timeNamespace) c.add(p, 'time namespaces are not supported by this kernel');
+      if (n.type === 'time' && !host.timeNamespace) c.add(`${p}.type`, `time namespaces are not supported by this kernel (${host.kernel}: no /proc/self/ns/time)`);
     });
   }
   const newUserns = types.has('user') && !types.get('user')!.path;
@@ -259,7 +276,10 @@ function checkLinux(c: Checker, l: unknown, spec: Json, host: HostFacts): void {
     if (!Array.isArray(l.uidMappings) || l.uidMappings.length === 0) c.add('linux.uidMappings', 'is required with a new user namespace');
     if (!Array.isArray(l.gidMappings) || l.gidMappings.length === 0) c.add('linux.gidMappings', 'is required with a new user namespace');
   } else if (l.uidMappings !== undefined || l.gidMappings !== undefined) {
-    if (!types.has('user')) c.add('linux.uidMappings', 'id mappings need a user namespace in linux.namespaces');
+    const key = l.uidMappings !== undefined ? 'linux.uidMappings' : 'linux.gidMappings';
+    c.add(key, types.has('user')
+      ? 'cannot be written into a joined user namespace (its maps are already set)'
+      : 'id mappings need a new user namespace in linux.namespaces');
   }
   c.idMappings(l.uidMappings, 'linux.uidMappings');
   c.idMappings(l.gidMappings, 'linux.gidMappings');
@@ -283,10 +303,14 @@ function checkLinux(c: Checker, l: unknown, spec: Json, host: HostFacts): void {
     }
   }
   if (c.arr(l.devices, 'linux.devices')) {
+    const paths = new Set<string>();
     l.devices.forEach((d, i) => {
       const p = `linux.devices[${i}]`;
       if (!c.obj(d, p, true)) return;
-      c.abs(d.path, `${p}.path`, true);
+      if (c.abs(d.path, `${p}.path`, true)) {
+        if (paths.has(d.path)) c.add(`${p}.path`, `${d.path} is listed twice`);
+        paths.add(d.path);
+      }
       c.oneOf(d.type, `${p}.type`, ['c', 'b', 'u', 'p'], true);
       if (d.type !== 'p') {
         c.int(d.major, `${p}.major`, true, 0);
@@ -297,8 +321,12 @@ function checkLinux(c: Checker, l: unknown, spec: Json, host: HostFacts): void {
       c.int(d.gid, `${p}.gid`, false, 0);
     });
   }
-  if (c.str(l.cgroupsPath, 'linux.cgroupsPath') && /^[^/:]*:[^:]*:[^:]*$/.test(l.cgroupsPath)) {
-    c.add('linux.cgroupsPath', `"${l.cgroupsPath}" is a systemd slice path; the systemd cgroup driver is not supported (use a cgroupfs path such as /skiff/ID)`);
+  if (c.str(l.cgroupsPath, 'linux.cgroupsPath')) {
+    if (/^[^/:]*:[^:]*:[^:]*$/.test(l.cgroupsPath)) {
+      c.add('linux.cgroupsPath', `"${l.cgroupsPath}" is a systemd slice path; the systemd cgroup driver is not supported (use a cgroupfs path such as /skiff/ID)`);
+    } else if (l.cgroupsPath.split('/').includes('..')) {
+      c.add('linux.cgroupsPath', `"${l.cgroupsPath}" must not contain ".." (it would leave the cgroup hierarchy it names)`);
+    }
   }
   if (l.resources !== undefined) {
     for (const p of validateResources(l.resources, 'linux.resources', host.cgroupMode)) c.add(p.path, p.message);
@@ -325,8 +353,9 @@ function checkLinux(c: Checker, l: unknown, spec: Json, host: HostFacts): void {
   }
   if (c.strings(l.maskedPaths, 'linux.maskedPaths')) l.maskedPaths.forEach((m, i) => c.abs(m, `linux.maskedPaths[${i}]`));
   if (c.strings(l.readonlyPaths, 'linux.readonlyPaths')) l.readonlyPaths.forEach((m, i) => c.abs(m, `linux.readonlyPaths[${i}]`));
-  if (typeof l.mountLabel === 'string' && l.mountLabel !== '' && !host.selinux) c.add('linux.mountLabel', 'SELinux is not enabled on this host');
-  if (l.intelRdt !== undefined) c.add('linux.intelRdt', 'Intel RDT (resctrl) is not available on this host');
+  if (c.str(l.mountLabel, 'linux.mountLabel') && l.mountLabel !== '') c.add('linux.mountLabel', lsmProblem('SELinux', host.selinux));
+  if (l.intelRdt !== undefined) c.add('linux.intelRdt', 'Intel RDT (resctrl) is not supported by skiff-runtime');
+  if (l.netDevices !== undefined) c.add('linux.netDevices', 'moving host network devices into the container is not supported by skiff-runtime');
   if (c.obj(l.personality, 'linux.personality')) {
     c.oneOf(l.personality.domain, 'linux.personality.domain', ['LINUX', 'LINUX32'], true);
     if (c.strings(l.personality.flags, 'linux.personality.flags') && l.personality.flags.length) {
@@ -339,7 +368,11 @@ function checkLinux(c: Checker, l: unknown, spec: Json, host: HostFacts): void {
 export function validateSpec(json: unknown, host: HostFacts, source = 'config.json'): Spec {
   const c = new Checker();
   if (!c.obj(json, '$', true)) throw new ValidationError(source, c.problems);
-  c.str(json.ociVersion, 'ociVersion', true);
+  if (c.str(json.ociVersion, 'ociVersion', true) && !SEMVER.test(json.ociVersion)) {
+    c.add('ociVersion', `"${json.ociVersion}" is not a SemVer 2.0.0 version`);
+  } else if (typeof json.ociVersion === 'string' && !json.ociVersion.startsWith('1.')) {
+    c.add('ociVersion', `version ${json.ociVersion} is not supported (this runtime implements 1.x)`);
+  }
   if (c.obj(json.root, 'root', true)) {
     if (c.str(json.root.path, 'root.path', true) && json.root.path === '') c.add('root.path', 'must not be empty');
     c.bool(json.root.readonly, 'root.readonly');
@@ -347,7 +380,7 @@ export function validateSpec(json: unknown, host: HostFacts, source = 'config.js
   checkProcess(c, json.process, 'process', host);
   c.str(json.hostname, 'hostname');
   c.str(json.domainname, 'domainname');
-  checkMounts(c, json.mounts);
+  checkMounts(c, json.mounts, host);
   checkHooks(c, json.hooks);
   if (c.obj(json.annotations, 'annotations')) {
     for (const [k, v] of Object.entries(json.annotations)) c.str(v, `annotations["${k}"]`, true);

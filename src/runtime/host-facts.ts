@@ -14,12 +14,21 @@ export interface HostFacts {
   capLastCap: number;
   /** Our effective capabilities as a mask (from /proc/self/status CapEff). */
   capEff: bigint;
+  /** Linux security modules found (/sys/kernel/security/lsm when securityfs is mounted). */
+  lsms: string[];
   apparmor: boolean;
   selinux: boolean;
+  /** /proc/self/ns/time exists (Linux 5.6, CONFIG_TIME_NS). */
   timeNamespace: boolean;
+  /** openat2(2), Linux 5.6: skiff-init resolves in-root paths with it. */
+  openat2: boolean;
+  /** mount_setattr(2) with MOUNT_ATTR_IDMAP, Linux 5.12. */
+  idmappedMounts: boolean;
   /** Our own hard rlimits (a runtime without CAP_SYS_RESOURCE cannot raise a container's above them). */
   hardRlimits: Record<string, number>;
+  /** uname -r */
   kernel: string;
+  kernelVersion: { major: number; minor: number };
   /** cgroup v1 controllers mounted on this host (cpu, memory, ...), for bind-mounting a container's own cgroups. */
   cgroupV1Hierarchies: string[];
 }
@@ -53,18 +62,44 @@ function readHardRlimits(): Record<string, number> {
   return out;
 }
 
+/** "6.18.44-fc" -> { major: 6, minor: 18 } */
+export function parseKernelVersion(kernelRelease: string): { major: number; minor: number } {
+  const m = /^(\d+)\.(\d+)/.exec(kernelRelease);
+  return m ? { major: Number(m[1]), minor: Number(m[2]) } : { major: 0, minor: 0 };
+}
+
+function atLeast(v: { major: number; minor: number }, major: number, minor: number): boolean {
+  return v.major > major || (v.major === major && v.minor >= minor);
+}
+
+function readLsms(): string[] {
+  try {
+    return readFileSync('/sys/kernel/security/lsm', 'utf8').trim().split(',').filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
 export async function detectHostFacts(): Promise<HostFacts> {
   const status = readFileSync('/proc/self/status', 'utf8');
   const capEff = BigInt('0x' + (/^CapEff:\s*([0-9a-f]+)/m.exec(status)?.[1] ?? '0'));
+  const kernel = release();
+  const kernelVersion = parseKernelVersion(kernel);
+  const lsms = readLsms();
   return {
     cgroupMode: detectCgroupMode(),
     capLastCap: Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim()),
     capEff,
-    apparmor: existsSync('/sys/kernel/security/apparmor'),
-    selinux: existsSync('/sys/fs/selinux/enforce'),
+    lsms,
+    // securityfs may not be mounted; the LSMs' own files say whether they are active.
+    apparmor: lsms.includes('apparmor') || existsSync('/sys/kernel/security/apparmor'),
+    selinux: lsms.includes('selinux') || existsSync('/sys/fs/selinux/enforce'),
     timeNamespace: existsSync('/proc/self/ns/time'),
+    openat2: atLeast(kernelVersion, 5, 6),
+    idmappedMounts: atLeast(kernelVersion, 5, 12),
     hardRlimits: readHardRlimits(),
-    kernel: release(),
+    kernel,
+    kernelVersion,
     cgroupV1Hierarchies: [...new Set(v1Hierarchies().values())].map((m) => m.replace('/sys/fs/cgroup/', '')),
   };
 }

@@ -29,8 +29,9 @@ describe('create plan', () => {
     assert.equal(clone.args[0], CLONE.NEWPID | CLONE.NEWNET | CLONE.NEWIPC | CLONE.NEWUTS | CLONE.NEWNS);
     assert.equal(clone.args[1], 'exit');
     const o = ops(steps);
-    const order = ['clone', 'setsid', 'hostname', 'pivot-root', 'mask', 'readonly', 'keyring', 'chdir', 'rlimit',
-      'capbset', 'user', 'capset', 'no-new-privs', 'resolve-exec', 'close-fds', 'ready', 'exec-wait', 'exec'];
+    const order = ['mkfifo', 'clone', 'setsid', 'keyring', 'exec-fifo', 'pivot-root', 'mknod', 'symlink', 'mount', 'hostname',
+      'readonly', 'mask', 'umask', 'rlimit', 'no-new-privs', 'close-fds', 'chdir', 'capbset', 'keepcaps', 'user', 'keepcaps',
+      'capset', 'resolve-exec', 'ready', 'exec-wait', 'exec'];
     let last = -1;
     for (const op of order) {
       const i = o.indexOf(op, last + 1);

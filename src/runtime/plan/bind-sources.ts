@@ -1,19 +1,29 @@
 // Whether each bind mount source is a file or a directory, so the plan creates the right kind of mount point.
 import { stat } from 'node:fs/promises';
-import { ValidationError } from '../../common/errors.js';
+import { ValidationError, type Problem } from '../../common/errors.js';
 import type { Spec } from '../../oci/runtime-spec.js';
-import type { BindSourceKinds } from './mount-steps.js';
+import { bindSourcePath, isBindMount, type BindSourceKinds } from './mount-steps.js';
 
-export async function statBindSources(spec: Spec): Promise<BindSourceKinds> {
+/**
+ * Looks at every bind source (relative ones inside `bundle`, as config.md says). A missing source is a
+ * ValidationError naming mounts[i].source; all of them are reported together.
+ */
+export async function statBindSources(spec: Spec, bundle?: string): Promise<BindSourceKinds> {
   const kinds: BindSourceKinds = {};
-  const problems: { path: string; message: string }[] = [];
+  const problems: Problem[] = [];
   for (const [i, m] of (spec.mounts ?? []).entries()) {
-    const bind = m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind');
-    if (!bind || !m.source) continue;
+    if (!isBindMount(m) || !m.source) continue;
+    const field = `mounts[${i}].source`;
+    if (!m.source.startsWith('/') && bundle === undefined) {
+      problems.push({ path: field, message: `"${m.source}" is relative to the bundle, which was not given` });
+      continue;
+    }
+    const path = bindSourcePath(m.source, bundle ?? '/');
     try {
-      kinds[m.source] = (await stat(m.source)).isDirectory() ? 'dir' : 'file';
+      kinds[m.source] = (await stat(path)).isDirectory() ? 'dir' : 'file';
     } catch (err) {
-      problems.push({ path: `mounts[${i}].source`, message: `${m.source}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}` });
+      const e = err as NodeJS.ErrnoException;
+      problems.push({ path: field, message: `${path}: ${e.code === 'ENOENT' ? 'no such file or directory' : e.message}` });
     }
   }
   if (problems.length) throw new ValidationError('config.json', problems);

@@ -1,12 +1,15 @@
 // create: config.json -> the launch plan of the container's init (docs/launch-plan.md). Pure: no I/O.
+// The order is runc's (libcontainer/standard_init_linux.go, rootfs_linux.go): namespaces, mounts, hooks, pivot_root,
+// devices, console, read-only root, hostname, sysctls, read-only and masked paths, limits, no_new_privs, seccomp
+// (when no_new_privs is off), privileges, then wait for start, startContainer hooks, seccomp (when on), exec.
 import { containerDeviceRules } from '../../cgroups/device-rules.js';
 import { deviceFilterProgram } from '../../cgroups/device-filter.js';
 import { MS } from '../../oci/mount-options.js';
 import type { Spec } from '../../oci/runtime-spec.js';
 import type { HostFacts } from '../host-facts.js';
 import { CLONE, NAMESPACE } from './constants.js';
-import { devSteps, mountSteps, type BindSourceKinds } from './mount-steps.js';
-import { privilegeAndExecSteps, privilegedSetupSteps } from './process-steps.js';
+import { afterPivotSteps, mountSteps, type BindSourceKinds } from './mount-steps.js';
+import { finalProcessSteps, hookStep, processSetupSteps } from './process-steps.js';
 import { step, type Step } from './step.js';
 
 export interface CreatePlanOptions {
@@ -25,7 +28,10 @@ export interface CreatePlanOptions {
   noPivot?: boolean;
   noNewKeyring?: boolean;
   preserveFds?: number;
+  /** From statBindSources(spec, bundle). */
   bindSourceKinds: BindSourceKinds;
+  /** From rootfsParentMount(rootfs); needed only when linux.rootfsPropagation is shared or rshared. */
+  rootfsParentMount?: string;
 }
 
 /** The seccomp listener is a host path: its connection is made while that path is still reachable. */
@@ -49,22 +55,23 @@ function hasNew(spec: Spec, type: string): boolean {
   return (spec.linux?.namespaces ?? []).some((n) => n.type === type && !n.path);
 }
 
+function namespaceField(spec: Spec, type: string): string {
+  return `linux.namespaces[${(spec.linux?.namespaces ?? []).findIndex((n) => n.type === type)}]`;
+}
+
 function cloneFlags(spec: Spec): number {
   let flags = 0;
-  // CLONE_NEWTIME cannot be passed to clone(2), and CLONE_NEWCGROUP must wait until we are in our cgroup.
+  // clone(2) does not take CLONE_NEWTIME (it is unshared before, and applies to children), and CLONE_NEWCGROUP
+  // must wait until the runtime has moved the child into its cgroup, which becomes the namespace's root.
   for (const n of spec.linux?.namespaces ?? []) {
     if (!n.path && n.type !== 'time' && n.type !== 'cgroup') flags |= NAMESPACE[n.type].flag;
   }
   return flags;
 }
 
-export function buildCreatePlan(spec: Spec, host: HostFacts, opts: CreatePlanOptions): Step[] {
-  const proc = spec.process!;
+/** Steps in the parent: the exec fifo, the v2 device filter, joined namespaces, the time namespace, clone. */
+function parentSteps(spec: Spec, host: HostFacts, opts: CreatePlanOptions): Step[] {
   const steps: Step[] = [];
-  const userns = hasNew(spec, 'user');
-  const terminal = Boolean(proc.terminal);
-
-  // ---- in the parent, before clone ----
   // Node has no mkfifo(3); the helper makes the exec fifo (fifo(7)), which `start` opens to release the process.
   if (opts.execFifo) steps.push(step('mkfifo', [opts.execFifo, 0o622], undefined, 'create the exec fifo'));
   const deviceRules = containerDeviceRules(spec.linux?.resources?.devices, spec.linux?.devices);
@@ -74,70 +81,77 @@ export function buildCreatePlan(spec: Spec, host: HostFacts, opts: CreatePlanOpt
   }
   steps.push(...joinSteps(spec));
   if (hasNew(spec, 'time')) {
-    steps.push(step('unshare', [CLONE.NEWTIME], 'linux.namespaces', 'create the time namespace'));
+    steps.push(step('unshare', [CLONE.NEWTIME], namespaceField(spec, 'time'), 'create the time namespace'));
     const offsets = Object.entries(spec.linux?.timeOffsets ?? {})
       .map(([clock, o]) => `${clock} ${o.secs ?? 0} ${o.nanosecs ?? 0}\n`).join('');
     // time_namespaces(7): offsets can only be written before the first process enters the namespace.
     if (offsets) steps.push(step('write', ['/proc/self/timens_offsets', offsets], 'linux.timeOffsets', 'set time offsets'));
   }
+  if (opts.parentMode === 'monitor') {
+    if (!opts.monitor) throw new Error('parent mode "monitor" needs the monitor log path and exit file');
+    steps.push(step('monitor', [opts.monitor.logPath, opts.monitor.exitFile], undefined, 'start the monitor'));
+  }
+  steps.push(step('clone', [cloneFlags(spec), opts.parentMode], 'linux.namespaces', 'create the container process'));
+  return steps;
+}
+
+export function buildCreatePlan(spec: Spec, host: HostFacts, opts: CreatePlanOptions): Step[] {
+  const proc = spec.process!;
+  const userns = hasNew(spec, 'user');
+  const newMountNs = hasNew(spec, 'mount');
+  const terminal = Boolean(proc.terminal);
   if (terminal && opts.consoleSocket === undefined) {
     throw new Error('process.terminal needs a console socket (or a parent that proxies the terminal)');
   }
-  if (opts.parentMode === 'monitor') {
-    steps.push(step('monitor', [opts.monitor?.logPath ?? '', opts.monitor?.exitFile ?? '']));
-  }
-  steps.push(step('clone', [cloneFlags(spec), opts.parentMode], 'linux.namespaces', 'create the container process'));
+  const steps = parentSteps(spec, host, opts);
 
-  // ---- in the child: we are in our cgroup and our id maps are written ----
-  if (hasNew(spec, 'cgroup')) steps.push(step('unshare', [CLONE.NEWCGROUP], 'linux.namespaces', 'create the cgroup namespace'));
+  // ---- in the child: the runtime has written our id maps and moved us into our cgroup ----
+  if (hasNew(spec, 'cgroup')) steps.push(step('unshare', [CLONE.NEWCGROUP], namespaceField(spec, 'cgroup'), 'create the cgroup namespace'));
   if (userns) steps.push(step('user', [0, 0, ''], 'linux.uidMappings', 'become root in the user namespace'));
+  // The console step makes its own session (it needs one to take a controlling terminal).
   if (!terminal) steps.push(step('setsid', [], undefined, 'start a session'));
-  if (spec.hostname) steps.push(step('hostname', [spec.hostname], 'hostname', `set hostname ${spec.hostname}`));
-  if (spec.domainname) steps.push(step('domainname', [spec.domainname], 'domainname', `set domainname ${spec.domainname}`));
+  if (!opts.noNewKeyring) steps.push(step('keyring', [`_ses.${opts.containerId}`], undefined, 'join a new session keyring'));
 
-  const newMountNs = hasNew(spec, 'mount');
   if (newMountNs) {
     steps.push(...mountSteps(spec, {
-      rootfs: opts.rootfs, host, bindSourceKinds: opts.bindSourceKinds, cgroupsPath: opts.cgroupsPath, userns,
+      bundle: opts.bundle, rootfs: opts.rootfs, host, bindSourceKinds: opts.bindSourceKinds,
+      cgroupsPath: opts.cgroupsPath, userns, rootfsParentMount: opts.rootfsParentMount,
     }));
   }
   const hooks = spec.hooks ?? {};
   if (hooks.prestart?.length || hooks.createRuntime?.length || hooks.createContainer?.length) {
     steps.push(step('sync', ['hooks'], 'hooks', 'run prestart, createRuntime and createContainer hooks'));
   }
+  // Host paths, opened while they can still be reached.
   if (opts.execFifo) steps.push(step('exec-fifo', [opts.execFifo], undefined, 'open the exec fifo'));
-  if (terminal) steps.push(step('console-connect', [opts.consoleSocket ?? ''], 'process.terminal', `connect to console socket ${opts.consoleSocket}`));
+  if (terminal) steps.push(step('console-connect', [opts.consoleSocket!], 'process.terminal', `connect to console socket ${opts.consoleSocket}`));
   steps.push(...listenerConnectSteps(spec));
 
   if (newMountNs) {
     steps.push(opts.noPivot
       ? step('chroot', [opts.rootfs], 'root.path', `chroot to ${opts.rootfs}`)
       : step('pivot-root', [opts.rootfs], 'root.path', `pivot_root to ${opts.rootfs}`));
-    steps.push(...devSteps(spec, userns));
-  }
-  for (const [k, v] of Object.entries(spec.linux?.sysctl ?? {})) {
-    steps.push(step('write', [`/proc/sys/${k.replace(/\./g, '/')}`, v], `linux.sysctl["${k}"]`, `set sysctl ${k}`));
-  }
-  (spec.linux?.maskedPaths ?? []).forEach((p, i) => steps.push(step('mask', [p], `linux.maskedPaths[${i}]`, `mask ${p}`)));
-  (spec.linux?.readonlyPaths ?? []).forEach((p, i) => steps.push(step('readonly', [p], `linux.readonlyPaths[${i}]`, `make ${p} read-only`)));
-  if (newMountNs && spec.root?.readonly) {
-    steps.push(step('mount', ['', '/', '', MS.REMOUNT | MS.BIND | MS.RDONLY, ''], 'root.readonly', 'make the root filesystem read-only'));
+    steps.push(...afterPivotSteps(spec, userns));
   }
   if (terminal) {
     const size = proc.consoleSize;
     steps.push(step('console', [size?.height ?? 0, size?.width ?? 0], 'process.terminal', 'set up the terminal'));
   }
-  if (!opts.noNewKeyring) steps.push(step('keyring', [`_ses.${opts.containerId}`], undefined, 'join a new session keyring'));
-  steps.push(...privilegedSetupSteps(proc, spec, true));
+  if (newMountNs && spec.root?.readonly) {
+    steps.push(step('mount', ['', '/', '', MS.REMOUNT | MS.BIND | MS.RDONLY, ''], 'root.readonly', 'make the root filesystem read-only'));
+  }
+  if (spec.hostname) steps.push(step('hostname', [spec.hostname], 'hostname', `set hostname ${spec.hostname}`));
+  if (spec.domainname) steps.push(step('domainname', [spec.domainname], 'domainname', `set domainname ${spec.domainname}`));
+  for (const [k, v] of Object.entries(spec.linux?.sysctl ?? {})) {
+    steps.push(step('write', [`/proc/sys/${k.replace(/\./g, '/')}`, v], `linux.sysctl["${k}"]`, `set sysctl ${k}`));
+  }
+  (spec.linux?.readonlyPaths ?? []).forEach((p, i) => steps.push(step('readonly', [p], `linux.readonlyPaths[${i}]`, `make ${p} read-only`)));
+  (spec.linux?.maskedPaths ?? []).forEach((p, i) => steps.push(step('mask', [p], `linux.maskedPaths[${i}]`, `mask ${p}`)));
+  steps.push(...processSetupSteps(proc, spec.linux?.personality));
 
   const beforeExec: Step[] = [];
   if (opts.execFifo) beforeExec.push(step('exec-wait', [], undefined, 'wait for start'));
-  (hooks.startContainer ?? []).forEach((h, i) => {
-    const args = h.args ?? [h.path];
-    const env = h.env ?? [];
-    beforeExec.push(step('hook', [h.path, h.timeout ?? 0, '@state', args.length, ...args, env.length, ...env],
-      `hooks.startContainer[${i}]`, `startContainer hook ${h.path}`));
-  });
-  steps.push(...privilegeAndExecSteps(proc, spec, { preserveFds: opts.preserveFds ?? 0, beforeExec }));
+  (hooks.startContainer ?? []).forEach((h, i) => beforeExec.push(hookStep(h, `hooks.startContainer[${i}]`)));
+  steps.push(...finalProcessSteps(proc, spec.linux?.seccomp, { preserveFds: opts.preserveFds ?? 0, beforeExec }));
   return steps;
 }

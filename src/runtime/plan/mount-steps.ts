@@ -1,13 +1,17 @@
-// The container's mounts, in config order, inside its new mount namespace (runtime-spec config.md "Mounts";
-// runc's rootfs_linux.go is the reference for the order: propagation of /, rootfs bind, mounts, devices).
+// The container's filesystem inside its new mount namespace (runtime-spec config.md "Mounts", config-linux.md
+// "Default Devices"). The order is runc's (libcontainer/rootfs_linux.go prepareRootfs): propagation of /, the
+// rootfs bound onto itself, every mount in config order, then pivot_root and what follows it.
+import { DEFAULT_DEV_SYMLINKS, DEFAULT_DEVICES } from '../../oci/default-devices.js';
 import { MS, parseMountOptions } from '../../oci/mount-options.js';
-import type { Mount, Spec } from '../../oci/runtime-spec.js';
+import type { LinuxDevice, Mount, Spec } from '../../oci/runtime-spec.js';
 import type { HostFacts } from '../host-facts.js';
 import { step, type Step } from './step.js';
 
+/** Bind mount source (as written in config.json) -> what it is on the host, filled by statBindSources. */
 export type BindSourceKinds = Record<string, 'dir' | 'file'>;
 
 export interface MountContext {
+  bundle: string;
   rootfs: string;
   host: HostFacts;
   bindSourceKinds: BindSourceKinds;
@@ -15,63 +19,92 @@ export interface MountContext {
   cgroupsPath: string;
   /** A new user namespace: devices cannot be created, they are bind-mounted from the host. */
   userns: boolean;
+  /** The host mount point holding the rootfs: made private when / is to be shared (see rootfsParentMount). */
+  rootfsParentMount?: string;
 }
-
-export const DEFAULT_DEVICES = [
-  { path: '/dev/null', major: 1, minor: 3 }, { path: '/dev/zero', major: 1, minor: 5 },
-  { path: '/dev/full', major: 1, minor: 7 }, { path: '/dev/random', major: 1, minor: 8 },
-  { path: '/dev/urandom', major: 1, minor: 9 }, { path: '/dev/tty', major: 5, minor: 0 },
-];
 
 const S_IFCHR = 0o020000;
 const S_IFBLK = 0o060000;
 const S_IFIFO = 0o010000;
 
-function isBind(m: Mount): boolean {
+export function isBindMount(m: Mount): boolean {
   return m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind');
+}
+
+/** config.md: a bind source is absolute or relative to the bundle. */
+export function bindSourcePath(source: string, bundle: string): string {
+  return source.startsWith('/') ? source : `${bundle.replace(/\/$/, '')}/${source}`;
+}
+
+/** The propagation of / asked by linux.rootfsPropagation; runc's default is rslave. */
+export function rootPropagation(spec: Spec): number {
+  const asked = spec.linux?.rootfsPropagation;
+  return asked ? parseMountOptions([asked]).propagation[0] : MS.SLAVE | MS.REC;
+}
+
+/** Whether linux.rootfsPropagation keeps / shared with the host (shared or rshared). */
+export function sharesRoot(spec: Spec): boolean {
+  return (rootPropagation(spec) & MS.SHARED) !== 0;
 }
 
 /** Steps run before pivot_root: / propagation, the rootfs bind, every mount, devices when in a user namespace. */
 export function mountSteps(spec: Spec, ctx: MountContext): Step[] {
-  const steps: Step[] = [];
   const { rootfs } = ctx;
-  const rootProp = spec.linux?.rootfsPropagation ? parseMountOptions([spec.linux.rootfsPropagation]).propagation[0]
-    : MS.SLAVE | MS.REC;
-  // Our mounts must not propagate to the host: make the whole tree slave (or what rootfsPropagation asks).
-  steps.push(step('mount', ['', '/', '', rootProp, ''], 'linux.rootfsPropagation', 'set propagation of /'));
-  // pivot_root(2) needs new_root to be a mount point: bind the rootfs onto itself.
+  const steps: Step[] = [];
+  // Our mounts must not propagate to the host: the whole tree becomes slave (or what rootfsPropagation asks).
+  steps.push(step('mount', ['', '/', '', rootPropagation(spec), ''], 'linux.rootfsPropagation', 'set propagation of /'));
+  if (sharesRoot(spec)) {
+    // pivot_root(2) fails with EINVAL when the parent mount of new_root is shared; making it private also keeps the
+    // rootfs bind below from appearing on the host.
+    if (!ctx.rootfsParentMount) throw new Error('a shared rootfsPropagation needs the mount point holding the rootfs (rootfsParentMount)');
+    steps.push(step('mount', ['', ctx.rootfsParentMount, '', MS.PRIVATE, ''], 'linux.rootfsPropagation',
+      `make ${ctx.rootfsParentMount} private`));
+  }
+  // pivot_root(2): new_root must be a mount point, so bind the rootfs onto itself.
   steps.push(step('mount', [rootfs, rootfs, '', MS.BIND | MS.REC, ''], 'root.path', `bind rootfs ${rootfs}`));
 
   (spec.mounts ?? []).forEach((m, i) => {
     const field = `mounts[${i}]`;
-    const what = `mount "${m.source ?? m.type ?? 'none'}" on ${m.destination}`;
     const opts = parseMountOptions(m.options);
-    if (m.type === 'cgroup' && !isBind(m)) {
-      steps.push(...cgroupMountSteps(m, opts.flags, ctx, field));
-      return;
-    }
-    if (isBind(m)) {
-      const kind = ctx.bindSourceKinds[m.source!] ?? 'dir';
-      steps.push(kind === 'dir'
-        ? step('mkdir-in', [rootfs, m.destination, 0o755], field, `create ${m.destination}`)
-        : step('touch-in', [rootfs, m.destination, 0o644], field, `create ${m.destination}`));
-      const bindFlags = MS.BIND | (opts.flags & MS.REC);
-      steps.push(step('mount-in', [rootfs, m.source!, m.destination, '', bindFlags, ''], field, what));
-      // mount(2): MS_BIND ignores the other flags; they take a remount.
-      const rest = opts.flags & ~(MS.BIND | MS.REC);
-      if (rest) {
-        steps.push(step('mount-in', [rootfs, '', m.destination, '', rest | MS.BIND | MS.REMOUNT, ''], field, `remount ${m.destination} with its options`));
-      }
-    } else {
-      steps.push(step('mkdir-in', [rootfs, m.destination, 0o755], field, `create ${m.destination}`));
-      steps.push(step('mount-in', [rootfs, m.source ?? m.type ?? '', m.destination, m.type ?? '', opts.flags, opts.data.join(',')], field, what));
-    }
+    if (m.type === 'cgroup' && !isBindMount(m)) steps.push(...cgroupMountSteps(m, opts.flags, ctx, field));
+    else if (isBindMount(m)) steps.push(...bindMountSteps(m, opts.flags, ctx, field));
+    else steps.push(...filesystemMountSteps(m, opts.flags, opts.data.join(','), ctx, field));
     for (const p of opts.propagation) {
       steps.push(step('mount-in', [rootfs, '', m.destination, '', p, ''], field, `set propagation of ${m.destination}`));
     }
   });
-  if (ctx.userns && mountsDevTmpfs(spec)) steps.push(...bindDeviceSteps(spec, ctx));
+  if (ctx.userns && setsUpDev(spec)) steps.push(...bindDeviceSteps(spec, ctx));
   return steps;
+}
+
+function bindMountSteps(m: Mount, flags: number, ctx: MountContext, field: string): Step[] {
+  const { rootfs } = ctx;
+  const source = bindSourcePath(m.source!, ctx.bundle);
+  const kind = ctx.bindSourceKinds[m.source!];
+  if (!kind) throw new Error(`${field}.source: bind source ${m.source} was not looked at (statBindSources)`);
+  const steps = [kind === 'dir'
+    ? step('mkdir-in', [rootfs, m.destination, 0o755], field, `create ${m.destination}`)
+    : step('touch-in', [rootfs, m.destination, 0o644], field, `create ${m.destination}`)];
+  steps.push(step('mount-in', [rootfs, source, m.destination, '', MS.BIND | (flags & MS.REC), ''], field,
+    `bind ${source} on ${m.destination}`));
+  // mount(2): with MS_BIND every other flag is ignored; ro, nosuid, ... take a second, remounting call.
+  const rest = flags & ~(MS.BIND | MS.REC | MS.REMOUNT);
+  if (rest) {
+    steps.push(step('mount-in', [rootfs, '', m.destination, '', rest | MS.BIND | MS.REMOUNT, ''], field,
+      `remount ${m.destination} with its options`));
+  }
+  return steps;
+}
+
+function filesystemMountSteps(m: Mount, flags: number, data: string, ctx: MountContext, field: string): Step[] {
+  const { rootfs } = ctx;
+  // /dev is filled with device nodes after pivot_root; a read-only /dev is remounted so once that is done.
+  const mountFlags = m.destination === '/dev' ? flags & ~MS.RDONLY : flags;
+  return [
+    step('mkdir-in', [rootfs, m.destination, 0o755], field, `create ${m.destination}`),
+    step('mount-in', [rootfs, m.source ?? m.type!, m.destination, m.type!, mountFlags, data], field,
+      `mount "${m.source ?? m.type}" on ${m.destination}`),
+  ];
 }
 
 /**
@@ -86,56 +119,74 @@ function cgroupMountSteps(m: Mount, flags: number, ctx: MountContext, field: str
     steps.push(step('mount-in', [rootfs, 'cgroup', m.destination, 'cgroup2', flags, ''], field, `mount cgroup2 on ${m.destination}`));
     return steps;
   }
-  steps.push(step('mount-in', [rootfs, 'tmpfs', m.destination, 'tmpfs', (flags & ~MS.RDONLY) | MS.NOSUID | MS.NODEV | MS.NOEXEC, 'mode=755'], field,
+  const locked = MS.NOSUID | MS.NODEV | MS.NOEXEC;
+  steps.push(step('mount-in', [rootfs, 'tmpfs', m.destination, 'tmpfs', (flags & ~MS.RDONLY) | locked, 'mode=755'], field,
     `mount tmpfs on ${m.destination}`));
   for (const h of ctx.host.cgroupV1Hierarchies) {
     const dest = `${m.destination}/${h}`;
     steps.push(step('mkdir-in', [rootfs, dest, 0o755], field, `create ${dest}`));
-    steps.push(step('mount-in', [rootfs, `/sys/fs/cgroup/${h}${ctx.cgroupsPath}`, dest, '', MS.BIND, ''], field, `bind the container's ${h} cgroup on ${dest}`));
+    steps.push(step('mount-in', [rootfs, `/sys/fs/cgroup/${h}${ctx.cgroupsPath}`, dest, '', MS.BIND, ''], field,
+      `bind the container's ${h} cgroup on ${dest}`));
     if (flags & MS.RDONLY) {
-      steps.push(step('mount-in', [rootfs, '', dest, '', MS.BIND | MS.REMOUNT | MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC, ''], field, `make ${dest} read-only`));
+      steps.push(step('mount-in', [rootfs, '', dest, '', MS.BIND | MS.REMOUNT | MS.RDONLY | locked, ''], field, `make ${dest} read-only`));
     }
   }
   if (flags & MS.RDONLY) {
-    steps.push(step('mount-in', [rootfs, '', m.destination, '', MS.REMOUNT | MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC, 'mode=755'], field, `make ${m.destination} read-only`));
+    steps.push(step('mount-in', [rootfs, '', m.destination, '', MS.REMOUNT | MS.RDONLY | locked, 'mode=755'], field,
+      `make ${m.destination} read-only`));
   }
   return steps;
 }
 
-/** /dev is a tmpfs of the config's (not a bind of the host's /dev), so the runtime fills it. */
-export function mountsDevTmpfs(spec: Spec): boolean {
-  return (spec.mounts ?? []).some((m) => m.destination === '/dev' && !isBind(m));
+/** The runtime fills /dev when config.json mounts a filesystem there (not a bind of the host's /dev), as runc does. */
+export function setsUpDev(spec: Spec): boolean {
+  return (spec.mounts ?? []).some((m) => m.destination === '/dev' && !isBindMount(m));
 }
 
-function allDevices(spec: Spec) {
+interface PlannedDevice extends LinuxDevice {
+  field: string;
+}
+
+/** The default devices, unless linux.devices lists the same path, then linux.devices. */
+function plannedDevices(spec: Spec): PlannedDevice[] {
   const listed = (spec.linux?.devices ?? []).map((d, i) => ({ ...d, field: `linux.devices[${i}]` }));
   const defaults = DEFAULT_DEVICES.filter((d) => !listed.some((l) => l.path === d.path))
-    .map((d) => ({ ...d, type: 'c' as const, fileMode: 0o666, uid: 0, gid: 0, field: 'linux.devices' }));
+    .map((d) => ({ ...d, field: 'linux.devices' }));
   return [...defaults, ...listed];
 }
 
 /** In a user namespace mknod(2) is not allowed: bind the host's device node instead (runc does the same). */
 function bindDeviceSteps(spec: Spec, ctx: MountContext): Step[] {
-  return allDevices(spec).flatMap((d) => [
+  return plannedDevices(spec).flatMap((d) => [
     step('touch-in', [ctx.rootfs, d.path, 0o644], d.field, `create ${d.path}`),
     step('mount-in', [ctx.rootfs, d.path, d.path, '', MS.BIND, ''], d.field, `bind device ${d.path}`),
   ]);
 }
 
-/** After pivot_root: device nodes (without a user namespace) and the standard /dev symlinks. */
-export function devSteps(spec: Spec, userns: boolean): Step[] {
-  if (!mountsDevTmpfs(spec)) return [];
+/**
+ * After pivot_root: the propagation of the new / (runc applies rootfsPropagation again here, to the root it now
+ * is), device nodes (without a user namespace), the standard /dev symlinks, and a read-only /dev.
+ */
+export function afterPivotSteps(spec: Spec, userns: boolean): Step[] {
   const steps: Step[] = [];
+  if (spec.linux?.rootfsPropagation) {
+    steps.push(step('mount', ['', '/', '', rootPropagation(spec), ''], 'linux.rootfsPropagation', 'set propagation of the new /'));
+  }
+  if (!setsUpDev(spec)) return steps;
   if (!userns) {
-    for (const d of allDevices(spec)) {
+    for (const d of plannedDevices(spec)) {
       const type = d.type === 'b' ? S_IFBLK : d.type === 'p' ? S_IFIFO : S_IFCHR;
       steps.push(step('mknod', [d.path, type | (d.fileMode ?? 0o666), d.major ?? 0, d.minor ?? 0, d.uid ?? 0, d.gid ?? 0],
         d.field, `create device ${d.path}`));
     }
   }
-  for (const [target, link] of [['/proc/self/fd', '/dev/fd'], ['/proc/self/fd/0', '/dev/stdin'],
-    ['/proc/self/fd/1', '/dev/stdout'], ['/proc/self/fd/2', '/dev/stderr'], ['pts/ptmx', '/dev/ptmx']]) {
-    steps.push(step('symlink', [target, link], 'mounts', `symlink ${link}`));
+  for (const [target, link] of DEFAULT_DEV_SYMLINKS) steps.push(step('symlink', [target, link], 'mounts', `symlink ${link}`));
+  const devIndex = (spec.mounts ?? []).findIndex((m) => m.destination === '/dev');
+  const dev = spec.mounts![devIndex];
+  const devFlags = parseMountOptions(dev.options).flags;
+  if (devFlags & MS.RDONLY) {
+    steps.push(step('mount', ['', '/dev', '', (devFlags & ~MS.BIND) | MS.REMOUNT, parseMountOptions(dev.options).data.join(',')],
+      `mounts[${devIndex}]`, 'make /dev read-only'));
   }
   return steps;
 }
