@@ -47,14 +47,20 @@ export function defaultSpec(opts: { rootless?: boolean; uid?: number; gid?: numb
   return spec;
 }
 
-/** runc's ToRootless: a user namespace mapping root to the caller, no network namespace, /sys bind-mounted. */
+/**
+ * runc's ToRootless: a user namespace mapping root to the caller, no network namespace, no cgroup device rules,
+ * /sys bind-mounted (sysfs cannot be mounted without owning the network namespace). The linux keys are rebuilt in
+ * runc's order so `skiff-runtime spec --rootless` prints what `runc spec --rootless` does.
+ */
 function makeRootless(spec: Spec, uid: number, gid: number): void {
-  const linux = spec.linux!;
-  linux.namespaces = linux.namespaces!.filter((n) => n.type !== 'network');
-  linux.namespaces.push({ type: 'user' });
-  linux.uidMappings = [{ containerID: 0, hostID: uid, size: 1 }];
-  linux.gidMappings = [{ containerID: 0, hostID: gid, size: 1 }];
-  delete linux.resources;
+  const { namespaces, maskedPaths, readonlyPaths } = spec.linux!;
+  spec.linux = {
+    uidMappings: [{ containerID: 0, hostID: uid, size: 1 }],
+    gidMappings: [{ containerID: 0, hostID: gid, size: 1 }],
+    namespaces: [...namespaces!.filter((n) => n.type !== 'network'), { type: 'user' }],
+    maskedPaths,
+    readonlyPaths,
+  };
   for (const m of spec.mounts!) {
     if (m.destination === '/dev/pts') m.options = m.options!.filter((o) => o !== 'gid=5');
     if (m.destination === '/sys') {

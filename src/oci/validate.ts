@@ -1,5 +1,6 @@
 // Validates a whole config.json before anything touches the system, and reports EVERY problem with its JSON path
 // (runtime-spec config.md and config-linux.md), including what this host cannot do.
+import { posix } from 'node:path';
 import { ValidationError, type Problem } from '../common/errors.js';
 import { validateResources } from '../cgroups/validate.js';
 import { CAP_SYS_RESOURCE, hasCapability, type HostFacts } from '../runtime/host-facts.js';
@@ -20,6 +21,15 @@ const SCHED_FLAGS = ['SCHED_FLAG_RESET_ON_FORK', 'SCHED_FLAG_RECLAIM', 'SCHED_FL
   'SCHED_FLAG_KEEP_PARAMS', 'SCHED_FLAG_UTIL_CLAMP_MIN', 'SCHED_FLAG_UTIL_CLAMP_MAX'];
 
 type Json = Record<string, unknown>;
+
+/**
+ * The files under /proc a mount may cover (runc's checkProcMount, lxcfs's set). Anything else inside /proc could
+ * hide the runtime's own masks or redirect writes to the host (CVE-2019-16884, CVE-2019-19921).
+ */
+const PROC_FILES_MOUNTABLE = [
+  '/proc/cpuinfo', '/proc/diskstats', '/proc/meminfo', '/proc/stat', '/proc/swaps', '/proc/uptime', '/proc/loadavg',
+  '/proc/slabinfo', '/proc/net/dev', '/proc/sys/kernel/ns_last_pid',
+];
 
 /** rlimits are uint64 in the spec; 2^64-1 (RLIM_INFINITY) arrives as the double 2^64. */
 const UINT64_MAX = 2 ** 64;
@@ -145,7 +155,7 @@ function checkProcess(c: Checker, p: unknown, path: string, host: HostFacts): vo
     if (c.arr(u.additionalGids, `${path}.user.additionalGids`)) {
       u.additionalGids.forEach((g, i) => c.int(g, `${path}.user.additionalGids[${i}]`, true, 0, 2 ** 32 - 2));
     }
-    if (u.username !== undefined) c.str(u.username, `${path}.user.username`);
+    if (u.username !== undefined) c.add(`${path}.user.username`, 'is for Windows containers; on Linux give user.uid and user.gid');
   }
   if (c.strings(p.args, `${path}.args`, true) && p.args.length === 0) c.add(`${path}.args`, 'must name the program to run');
   if (p.commandLine !== undefined) c.add(`${path}.commandLine`, 'is for Windows containers');
@@ -215,7 +225,7 @@ function checkMounts(c: Checker, mounts: unknown, host: HostFacts): void {
   mounts.forEach((m, i) => {
     const p = `mounts[${i}]`;
     if (!c.obj(m, p, true)) return;
-    c.abs(m.destination, `${p}.destination`, true);
+    if (c.abs(m.destination, `${p}.destination`, true)) checkProcDestination(c, m, p);
     c.str(m.type, `${p}.type`);
     c.str(m.source, `${p}.source`);
     const options = c.strings(m.options, `${p}.options`) ? m.options : [];
@@ -234,6 +244,15 @@ function checkMounts(c: Checker, mounts: unknown, host: HostFacts): void {
         : `idmapped mounts need Linux 5.12 or later; this kernel is ${host.kernel}`);
     }
   });
+}
+
+function checkProcDestination(c: Checker, m: Json, p: string): void {
+  const dest = posix.normalize(m.destination as string).replace(/(.)\/$/, '$1');
+  if (dest === '/proc') {
+    if (m.type !== 'proc') c.add(`${p}.type`, 'only a proc filesystem can be mounted on /proc');
+  } else if (dest.startsWith('/proc/') && !PROC_FILES_MOUNTABLE.includes(dest)) {
+    c.add(`${p}.destination`, `${dest} is inside /proc, where only ${PROC_FILES_MOUNTABLE.join(', ')} may be mounted over`);
+  }
 }
 
 function checkHooks(c: Checker, hooks: unknown): void {

@@ -1,0 +1,203 @@
+// Mount steps of the create plan: every kind of mount and option, /dev, propagation of /, cgroup mounts.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { defaultSpec } from '../../src/oci/default-spec.js';
+import { MS } from '../../src/oci/mount-options.js';
+import type { Spec } from '../../src/oci/runtime-spec.js';
+import { buildCreatePlan, type CreatePlanOptions, type Step } from '../../src/runtime/plan/index.js';
+import { fakeHost } from './fake-host.js';
+
+const opts: CreatePlanOptions = {
+  containerId: 'c1', bundle: '/b', rootfs: '/b/rootfs', cgroupsPath: '/skiff/c1', parentMode: 'exit',
+  execFifo: '/run/x/c1/exec.fifo', bindSourceKinds: {},
+};
+const S_IFCHR = 0o020000;
+
+function spec(edit?: (s: Spec) => void): Spec {
+  const s = defaultSpec();
+  s.process!.terminal = false;
+  edit?.(s);
+  return s;
+}
+
+const ops = (steps: Step[]) => steps.map((s) => s.op);
+const of = (steps: Step[], field: string) => steps.filter((s) => s.field === field);
+const index = (steps: Step[], op: string, from = 0) => steps.findIndex((s, i) => i >= from && s.op === op);
+
+describe('create plan: mounts', () => {
+  test('filesystems: mkdir in the rootfs, then mount with flags and the remaining options as data', () => {
+    const steps = buildCreatePlan(spec(), fakeHost(), opts);
+    const dev = of(steps, 'mounts[1]');
+    assert.deepEqual(ops(dev), ['mkdir-in', 'mount-in']);
+    assert.deepEqual(dev[0].args, ['/b/rootfs', '/dev', 0o755]);
+    assert.deepEqual(dev[1].args, ['/b/rootfs', 'tmpfs', '/dev', 'tmpfs', MS.NOSUID | MS.STRICTATIME, 'mode=755,size=65536k']);
+    const pts = of(steps, 'mounts[2]')[1];
+    assert.deepEqual(pts.args, ['/b/rootfs', 'devpts', '/dev/pts', 'devpts', MS.NOSUID | MS.NOEXEC,
+      'newinstance,ptmxmode=0666,mode=0620,gid=5']);
+    const sys = of(steps, 'mounts[5]')[1];
+    assert.equal(sys.args[4], MS.NOSUID | MS.NOEXEC | MS.NODEV | MS.RDONLY);
+    assert.equal(sys.what, 'mount "sysfs" on /sys');
+  });
+
+  test('every flag option is a flag, every propagation option its own step, in order', () => {
+    const options = ['rw', 'ro', 'suid', 'nosuid', 'dev', 'nodev', 'exec', 'noexec', 'sync', 'dirsync', 'mand', 'noatime',
+      'nodiratime', 'relatime', 'strictatime', 'lazytime', 'silent', 'nosymfollow', 'private', 'rslave', 'size=1m'];
+    const steps = buildCreatePlan(spec((s) => { s.mounts!.push({ destination: '/t', type: 'tmpfs', source: 'tmpfs', options }); }), fakeHost(), opts);
+    const t = of(steps, 'mounts[7]');
+    assert.deepEqual(ops(t), ['mkdir-in', 'mount-in', 'mount-in', 'mount-in']);
+    assert.equal(t[1].args[4], MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.SYNCHRONOUS | MS.DIRSYNC | MS.MANDLOCK
+      | MS.NOATIME | MS.NODIRATIME | MS.RELATIME | MS.STRICTATIME | MS.LAZYTIME | MS.SILENT | MS.NOSYMFOLLOW);
+    assert.equal(t[1].args[5], 'size=1m');
+    assert.deepEqual(t[2].args, ['/b/rootfs', '', '/t', '', MS.PRIVATE, '']);
+    assert.deepEqual(t[3].args, ['/b/rootfs', '', '/t', '', MS.SLAVE | MS.REC, '']);
+  });
+
+  test('bind: non-recursive unless rbind; ro and friends need a remount; type "bind" alone binds', () => {
+    const steps = buildCreatePlan(spec((s) => {
+      s.mounts!.push(
+        { destination: '/a', source: '/srv/a', options: ['bind'] },
+        { destination: '/b', source: '/srv/b', options: ['rbind', 'ro', 'nodev', 'noexec'] },
+        { destination: '/c', type: 'bind', source: '/srv/c' },
+      );
+    }), fakeHost(), { ...opts, bindSourceKinds: { '/srv/a': 'dir', '/srv/b': 'dir', '/srv/c': 'file' } });
+    assert.deepEqual(of(steps, 'mounts[7]').map((s) => s.args), [['/b/rootfs', '/a', 0o755], ['/b/rootfs', '/srv/a', '/a', '', MS.BIND, '']]);
+    const b = of(steps, 'mounts[8]');
+    assert.deepEqual(ops(b), ['mkdir-in', 'mount-in', 'mount-in']);
+    assert.equal(b[1].args[4], MS.BIND | MS.REC);
+    assert.deepEqual(b[2].args, ['/b/rootfs', '', '/b', '', MS.RDONLY | MS.NODEV | MS.NOEXEC | MS.BIND | MS.REMOUNT, '']);
+    const c = of(steps, 'mounts[9]');
+    assert.deepEqual(ops(c), ['touch-in', 'mount-in']);
+    assert.deepEqual(c[1].args, ['/b/rootfs', '/srv/c', '/c', '', MS.BIND, '']);
+  });
+
+  test('a relative bind source is inside the bundle', () => {
+    const steps = buildCreatePlan(spec((s) => { s.mounts!.push({ destination: '/cfg', source: 'conf', options: ['rbind'] }); }),
+      fakeHost(), { ...opts, bindSourceKinds: { conf: 'dir' } });
+    assert.equal(of(steps, 'mounts[7]')[1].args[1], '/b/conf');
+  });
+
+  test('a bind source statBindSources did not look at is a programming error, not a guess', () => {
+    assert.throws(() => buildCreatePlan(spec((s) => { s.mounts!.push({ destination: '/x', source: '/srv/x', options: ['bind'] }); }), fakeHost(), opts),
+      /mounts\[7\]\.source/);
+  });
+
+  test('/ becomes rslave, then the rootfs is bound onto itself, before any mount', () => {
+    const steps = buildCreatePlan(spec(), fakeHost(), opts);
+    const first = index(steps, 'mount');
+    assert.deepEqual(steps[first].args, ['', '/', '', MS.SLAVE | MS.REC, '']);
+    assert.deepEqual(steps[first + 1].args, ['/b/rootfs', '/b/rootfs', '', MS.BIND | MS.REC, '']);
+    assert.ok(first + 1 < index(steps, 'mount-in'));
+    assert.ok(!steps.slice(index(steps, 'pivot-root')).some((s) => s.field === 'linux.rootfsPropagation'),
+      'without rootfsPropagation the new / keeps what it has');
+  });
+
+  test('rootfsPropagation: applied to / before and again after pivot_root; shared makes the rootfs parent private first', () => {
+    const s = spec((x) => { x.linux!.rootfsPropagation = 'rshared'; });
+    assert.throws(() => buildCreatePlan(s, fakeHost(), opts), /rootfsParentMount/);
+    const steps = buildCreatePlan(s, fakeHost(), { ...opts, rootfsParentMount: '/b' });
+    const prop = steps.filter((x) => x.field === 'linux.rootfsPropagation');
+    assert.deepEqual(prop.map((x) => x.args), [
+      ['', '/', '', MS.SHARED | MS.REC, ''], ['', '/b', '', MS.PRIVATE, ''], ['', '/', '', MS.SHARED | MS.REC, '']]);
+    assert.ok(steps.indexOf(prop[1]) < steps.findIndex((x) => x.field === 'root.path'));
+    assert.ok(steps.indexOf(prop[2]) > index(steps, 'pivot-root'));
+    const priv = buildCreatePlan(spec((x) => { x.linux!.rootfsPropagation = 'private'; }), fakeHost(), opts);
+    assert.deepEqual(priv.filter((x) => x.field === 'linux.rootfsPropagation').map((x) => x.args[3]), [MS.PRIVATE, MS.PRIVATE]);
+  });
+
+  test('/dev: default devices by mknod after pivot_root, linux.devices added or replacing, symlinks', () => {
+    const steps = buildCreatePlan(spec((s) => {
+      s.linux!.devices = [{ path: '/dev/fuse', type: 'c', major: 10, minor: 229, fileMode: 0o600, uid: 0, gid: 0 },
+        { path: '/dev/null', type: 'c', major: 1, minor: 3, fileMode: 0o660 }];
+    }), fakeHost(), opts);
+    const pivot = index(steps, 'pivot-root');
+    const nodes = steps.filter((s) => s.op === 'mknod');
+    assert.ok(steps.indexOf(nodes[0]) > pivot);
+    assert.deepEqual(nodes.map((n) => n.args[0]),
+      ['/dev/zero', '/dev/full', '/dev/random', '/dev/urandom', '/dev/tty', '/dev/fuse', '/dev/null']);
+    assert.deepEqual(nodes[5].args, ['/dev/fuse', S_IFCHR | 0o600, 10, 229, 0, 0]);
+    assert.equal(nodes[6].field, 'linux.devices[1]');
+    assert.equal(nodes[6].args[1], S_IFCHR | 0o660);
+    assert.deepEqual(steps.filter((s) => s.op === 'symlink').map((s) => s.args), [
+      ['/proc/self/fd', '/dev/fd'], ['/proc/self/fd/0', '/dev/stdin'], ['/proc/self/fd/1', '/dev/stdout'],
+      ['/proc/self/fd/2', '/dev/stderr'], ['pts/ptmx', '/dev/ptmx']]);
+  });
+
+  test('a read-only /dev is mounted writable, filled, then remounted read-only', () => {
+    const steps = buildCreatePlan(spec((s) => { s.mounts![1].options!.push('ro'); }), fakeHost(), opts);
+    const dev = of(steps, 'mounts[1]');
+    assert.equal((dev[1].args[4] as number) & MS.RDONLY, 0);
+    assert.deepEqual(dev[2].args, ['', '/dev', '', MS.NOSUID | MS.STRICTATIME | MS.RDONLY | MS.REMOUNT, 'mode=755,size=65536k']);
+    assert.ok(steps.indexOf(dev[2]) > steps.lastIndexOf(steps.filter((s) => s.op === 'mknod').at(-1)!));
+  });
+
+  test('a bind of the host /dev leaves /dev alone: no nodes, no symlinks', () => {
+    const steps = buildCreatePlan(spec((s) => { s.mounts![1] = { destination: '/dev', source: '/dev', options: ['rbind'] }; }), fakeHost(),
+      { ...opts, bindSourceKinds: { '/dev': 'dir' } });
+    assert.ok(!ops(steps).includes('mknod') && !ops(steps).includes('symlink'));
+  });
+
+  test('/dev/shm, /dev/mqueue are ordinary mounts of their types', () => {
+    const steps = buildCreatePlan(spec(), fakeHost(), opts);
+    assert.deepEqual(of(steps, 'mounts[3]')[1].args, ['/b/rootfs', 'shm', '/dev/shm', 'tmpfs', MS.NOSUID | MS.NOEXEC | MS.NODEV, 'mode=1777,size=65536k']);
+    assert.deepEqual(of(steps, 'mounts[4]')[1].args, ['/b/rootfs', 'mqueue', '/dev/mqueue', 'mqueue', MS.NOSUID | MS.NOEXEC | MS.NODEV, '']);
+  });
+
+  test('cgroup mount: cgroup2 on v2; on v1 a tmpfs of read-only binds of the container\'s own cgroups', () => {
+    const v2 = of(buildCreatePlan(spec(), fakeHost({ cgroupMode: 'v2' }), opts), 'mounts[6]');
+    assert.deepEqual(v2[1].args, ['/b/rootfs', 'cgroup', '/sys/fs/cgroup', 'cgroup2', MS.NOSUID | MS.NOEXEC | MS.NODEV | MS.RELATIME | MS.RDONLY, '']);
+    const v1 = of(buildCreatePlan(spec(), fakeHost(), opts), 'mounts[6]');
+    assert.equal(v1[1].args[3], 'tmpfs');
+    const binds = v1.filter((s) => s.op === 'mount-in' && s.args[4] === MS.BIND);
+    assert.deepEqual(binds.map((s) => [s.args[1], s.args[2]]), [
+      ['/sys/fs/cgroup/cpu/skiff/c1', '/sys/fs/cgroup/cpu'], ['/sys/fs/cgroup/memory/skiff/c1', '/sys/fs/cgroup/memory'],
+      ['/sys/fs/cgroup/pids/skiff/c1', '/sys/fs/cgroup/pids']]);
+    assert.equal((v1.at(-1)!.args[4] as number) & MS.RDONLY, MS.RDONLY);
+  });
+
+  test('user namespace: host devices are bound before pivot_root instead of mknod', () => {
+    const steps = buildCreatePlan(spec((s) => {
+      s.linux!.namespaces!.push({ type: 'user' });
+      s.linux!.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+      s.linux!.gidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+    }), fakeHost(), opts);
+    assert.ok(!ops(steps).includes('mknod'));
+    const null_ = steps.filter((s) => s.field === 'linux.devices' && s.what!.endsWith('/dev/null'));
+    assert.deepEqual(null_.map((s) => s.op), ['touch-in', 'mount-in']);
+    assert.deepEqual(null_[1].args, ['/b/rootfs', '/dev/null', '/dev/null', '', MS.BIND, '']);
+    assert.ok(steps.indexOf(null_[1]) < index(steps, 'pivot-root'));
+  });
+
+  test('masked and read-only paths after pivot_root, read-only first (as runc), each with its field', () => {
+    const steps = buildCreatePlan(spec(), fakeHost(), opts);
+    const ro = steps.filter((s) => s.op === 'readonly');
+    const masks = steps.filter((s) => s.op === 'mask');
+    assert.equal(masks.length, 10);
+    assert.deepEqual(masks[2].args, ['/proc/kcore']);
+    assert.equal(masks[2].field, 'linux.maskedPaths[2]');
+    assert.equal(ro[4].field, 'linux.readonlyPaths[4]');
+    assert.ok(index(steps, 'pivot-root') < steps.indexOf(ro[0]) && steps.indexOf(ro.at(-1)!) < steps.indexOf(masks[0]));
+  });
+
+  test('root.readonly: a read-only remount of / after pivot_root and the console', () => {
+    const steps = buildCreatePlan(spec((s) => { s.process!.terminal = true; }), fakeHost(), { ...opts, consoleSocket: '/tmp/c.sock' });
+    const ro = steps.findIndex((s) => s.field === 'root.readonly');
+    assert.deepEqual(steps[ro].args, ['', '/', '', MS.REMOUNT | MS.BIND | MS.RDONLY, '']);
+    assert.ok(ro > index(steps, 'console'));
+    const rw = buildCreatePlan(spec((s) => { s.root!.readonly = false; }), fakeHost(), opts);
+    assert.ok(!rw.some((s) => s.field === 'root.readonly'));
+  });
+
+  test('without a mount namespace nothing is mounted and there is no pivot_root', () => {
+    const steps = buildCreatePlan(spec((s) => { s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'mount'); }), fakeHost(), opts);
+    assert.ok(!steps.some((s) => ['mount', 'mount-in', 'pivot-root', 'chroot', 'mknod'].includes(s.op)));
+  });
+
+  test('--no-pivot: chroot (MS_MOVE) instead of pivot_root, at the same place', () => {
+    const steps = buildCreatePlan(spec(), fakeHost(), { ...opts, noPivot: true });
+    assert.ok(!ops(steps).includes('pivot-root'));
+    const chroot = steps.find((s) => s.op === 'chroot')!;
+    assert.deepEqual(chroot.args, ['/b/rootfs']);
+    assert.equal(chroot.field, 'root.path');
+    assert.ok(steps.indexOf(chroot) < index(steps, 'mknod'));
+  });
+});
