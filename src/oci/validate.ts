@@ -91,7 +91,8 @@ class Checker {
       return false;
     }
     if (v < min || v > max) {
-      this.add(path, `must be between ${min} and ${max}, not ${v}`);
+      const range = max === Infinity ? `at least ${min}` : min === -Infinity ? `at most ${max}` : `between ${min} and ${max}`;
+      this.add(path, `must be ${range}, not ${v}`);
       return false;
     }
     return true;
