@@ -1,0 +1,100 @@
+// The small I/O the plan builder is fed: bind source kinds, the mount holding the rootfs, and the host facts.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { ValidationError } from '../../src/common/errors.js';
+import { defaultSpec } from '../../src/oci/default-spec.js';
+import type { Spec } from '../../src/oci/runtime-spec.js';
+import { detectHostFacts, hasCapability, parseKernelVersion } from '../../src/runtime/host-facts.js';
+import { rootfsParentMount, statBindSources } from '../../src/runtime/plan/index.js';
+
+function tempDir(t: { after: (fn: () => void) => void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'skiff-plan-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function withMounts(mounts: Spec['mounts']): Spec {
+  const s = defaultSpec();
+  s.mounts!.push(...mounts!);
+  return s;
+}
+
+describe('statBindSources', () => {
+  test('files and directories, absolute or inside the bundle; other mounts are not looked at', async (t) => {
+    const dir = tempDir(t);
+    mkdirSync(join(dir, 'data'));
+    writeFileSync(join(dir, 'file'), '');
+    const kinds = await statBindSources(withMounts([
+      { destination: '/d', source: join(dir, 'data'), options: ['rbind'] },
+      { destination: '/f', source: 'file', options: ['bind'] },
+      { destination: '/t', type: 'bind', source: 'data' },
+    ]), dir);
+    assert.deepEqual(kinds, { [join(dir, 'data')]: 'dir', file: 'file', data: 'dir' });
+  });
+
+  test('every missing source is named by its field', async (t) => {
+    const dir = tempDir(t);
+    const err = await statBindSources(withMounts([
+      { destination: '/a', source: join(dir, 'gone'), options: ['bind'] },
+      { destination: '/b', source: 'also-gone', options: ['rbind'] },
+    ]), dir).catch((e: unknown) => e);
+    assert.ok(err instanceof ValidationError);
+    assert.deepEqual(err.problems, [
+      { path: 'mounts[7].source', message: `${join(dir, 'gone')}: no such file or directory` },
+      { path: 'mounts[8].source', message: `${join(dir, 'also-gone')}: no such file or directory` },
+    ]);
+  });
+
+  test('a relative source without the bundle is an error, not a guess', async () => {
+    await assert.rejects(statBindSources(withMounts([{ destination: '/a', source: 'rel', options: ['bind'] }])),
+      /mounts\[7\]\.source: "rel" is relative to the bundle, which was not given/);
+  });
+});
+
+describe('rootfsParentMount', () => {
+  const line = (id: number, point: string) => `${id} 1 0:${id} / ${point} rw shared:${id} - ext4 /dev/x rw`;
+
+  test('the deepest mount point at or above the rootfs', async (t) => {
+    const dir = tempDir(t);
+    const rootfs = join(dir, 'bundle', 'rootfs');
+    mkdirSync(rootfs, { recursive: true });
+    const info = [line(1, '/'), line(2, dir), line(3, join(dir, 'bundle-other')), line(4, '/proc')].join('\n');
+    assert.equal(await rootfsParentMount(rootfs, info), dir);
+    assert.equal(await rootfsParentMount(rootfs, [line(1, '/'), line(5, rootfs)].join('\n')), rootfs);
+    assert.equal(await rootfsParentMount(rootfs, line(1, '/')), '/');
+  });
+
+  test('octal escapes in mountinfo are undone', async (t) => {
+    const dir = tempDir(t);
+    const spaced = join(dir, 'a b');
+    mkdirSync(join(spaced, 'rootfs'), { recursive: true });
+    assert.equal(await rootfsParentMount(join(spaced, 'rootfs'), [line(1, '/'), line(2, spaced.replace(' ', '\\040'))].join('\n')), spaced);
+  });
+
+  test('reads this machine\'s mountinfo', async (t) => {
+    const dir = tempDir(t);
+    assert.ok((await rootfsParentMount(dir)).startsWith('/'));
+  });
+});
+
+describe('host facts', () => {
+  test('kernel versions', () => {
+    assert.deepEqual(parseKernelVersion('6.18.44-fc-v669'), { major: 6, minor: 18 });
+    assert.deepEqual(parseKernelVersion('5.4.0'), { major: 5, minor: 4 });
+    assert.deepEqual(parseKernelVersion('weird'), { major: 0, minor: 0 });
+  });
+
+  test('detected on this machine: consistent with /proc', async () => {
+    const h = await detectHostFacts();
+    assert.ok(['v1', 'hybrid', 'v2'].includes(h.cgroupMode));
+    assert.ok(h.capLastCap >= 36 && h.capLastCap <= 63);
+    assert.ok(h.kernelVersion.major >= 3);
+    assert.equal(h.openat2, h.kernelVersion.major > 5 || (h.kernelVersion.major === 5 && h.kernelVersion.minor >= 6));
+    assert.equal(typeof h.timeNamespace, 'boolean');
+    assert.ok(h.hardRlimits.RLIMIT_NOFILE > 0);
+    assert.equal(hasCapability(h, 24), (h.capEff >> 24n) % 2n === 1n, 'CAP_SYS_RESOURCE read from CapEff');
+  });
+});
