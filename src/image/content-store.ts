@@ -1,16 +1,39 @@
-// Content-addressed blobs (OCI image layout: blobs/sha256/<hex>). Every ingest is checked (size and digest) while
-// it is written to a temporary file, fsynced and renamed into place, so a blob is visible only whole and correct.
-import { createHash } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+// Content-addressed blobs under <root>/content, laid out as an OCI image layout (blobs/sha256/<hex>). A blob is
+// written to <root>/content/ingest first, its size and digest checked, fsynced and renamed into place: a blob is
+// visible only whole and correct. A download that stops half way leaves its bytes under ingest/ and the next
+// ingest of the same digest continues from there (the caller's source is asked for the rest: an HTTP Range).
+// One ingest per digest runs at a time, across processes too (an O_EXCL lock file holding the owner's pid, taken
+// over when that process is gone), so two pulls of the same layer download it once.
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SkiffError } from '../common/errors.js';
+import { withLock } from '../runtime/lock.js';
 
 export interface Descriptor {
   mediaType: string;
   digest: string;
   size: number;
   annotations?: Record<string, string>;
+  urls?: string[];
 }
+
+/** Where a blob's bytes come from, starting at `offset`; `start` is where the body really starts (0 if the source cannot seek). */
+export type BlobSource = (offset: number) => Promise<{ start: number; body: AsyncIterable<Uint8Array> }>;
+
+export interface IngestProgress {
+  /** Bytes of the blob now on disk (including what an earlier, interrupted ingest left). */
+  done: number;
+  total: number;
+  /** Bytes found under ingest/ from an interrupted ingest, on the first report. */
+  resumedFrom?: number;
+}
+
+/** How long an ingest waits for another process ingesting the same digest (a large layer on a slow link). */
+const LOCK_WAIT_MS = 60 * 60_000;
+
+const DIGEST = /^sha256:([a-f0-9]{64})$/;
 
 let counter = 0;
 
@@ -22,13 +45,21 @@ export class ContentStore {
   }
 
   path(digest: string): string {
-    const m = /^sha256:([a-f0-9]{64})$/.exec(digest);
-    if (!m) throw new SkiffError(`invalid digest "${digest}"`, 'EINVAL');
-    return join(this.dir, 'blobs', 'sha256', m[1]);
+    return join(this.dir, 'blobs', 'sha256', hexOf(digest));
+  }
+
+  /** Where an interrupted ingest of `digest` keeps its bytes. */
+  partialPath(digest: string): string {
+    return join(this.dir, 'ingest', `${hexOf(digest)}.partial`);
   }
 
   async has(digest: string): Promise<boolean> {
     return stat(this.path(digest)).then(() => true, () => false);
+  }
+
+  /** The size of a stored blob, or undefined if it is not stored. */
+  async size(digest: string): Promise<number | undefined> {
+    return stat(this.path(digest)).then((s) => s.size, () => undefined);
   }
 
   async read(digest: string): Promise<Buffer> {
@@ -41,7 +72,37 @@ export class ContentStore {
   }
 
   async readJson<T>(digest: string): Promise<T> {
-    return JSON.parse((await this.read(digest)).toString('utf8')) as T;
+    const bytes = await this.read(digest);
+    try {
+      return JSON.parse(bytes.toString('utf8')) as T;
+    } catch (err) {
+      throw new SkiffError(`blob ${digest}: not JSON: ${(err as Error).message}`, 'EINVAL');
+    }
+  }
+
+  /** Digests of every stored blob. */
+  async list(): Promise<string[]> {
+    const names = await readdir(join(this.dir, 'blobs', 'sha256')).catch(() => [] as string[]);
+    return names.filter((n) => /^[a-f0-9]{64}$/.test(n)).map((n) => `sha256:${n}`);
+  }
+
+  async delete(digest: string): Promise<void> {
+    await rm(this.path(digest), { force: true });
+  }
+
+  /** Re-reads a stored blob and checks it still has its digest (and size, if given). */
+  async verify(digest: string, size?: number): Promise<boolean> {
+    const hash = createHash('sha256');
+    let n = 0;
+    try {
+      for await (const chunk of createReadStream(this.path(digest))) {
+        hash.update(chunk as Buffer);
+        n += (chunk as Buffer).length;
+      }
+    } catch {
+      return false;
+    }
+    return `sha256:${hash.digest('hex')}` === digest && (size === undefined || size === n);
   }
 
   /** Stores `data`; if `expected` is given, a different digest or size is an error and nothing is kept. */
@@ -53,24 +114,129 @@ export class ContentStore {
     if (expected?.digest !== undefined && expected.digest !== digest) {
       throw new SkiffError(`blob ${expected.digest}: content has digest ${digest}`, 'EINVAL');
     }
-    const final = this.path(digest);
     if (!(await this.has(digest))) {
-      const ingest = join(this.dir, 'ingest');
-      await mkdir(ingest, { recursive: true });
-      await mkdir(join(this.dir, 'blobs', 'sha256'), { recursive: true });
-      const tmp = join(ingest, `${digest.slice(7)}.${process.pid}.${counter++}`);
-      const fh = await open(tmp, 'w', 0o644);
+      await this.prepareDirs();
+      const tmp = join(this.dir, 'ingest', `${hexOf(digest)}.${process.pid}.${counter++}`);
       try {
-        await fh.writeFile(data);
-        await fh.sync();
-        await fh.close();
-        await rename(tmp, final);
+        const fh = await open(tmp, 'w', 0o644);
+        try {
+          await fh.writeFile(data);
+          await fh.sync();
+        } finally {
+          await fh.close();
+        }
+        await rename(tmp, this.path(digest));
       } catch (err) {
-        await fh.close().catch(() => {});
         await rm(tmp, { force: true });
         throw err;
       }
+      await this.syncBlobDir();
     }
     return { mediaType, digest, size: data.length };
   }
+
+  /**
+   * Stores the blob `desc` from `source`, continuing an interrupted ingest of the same digest, and returns false
+   * if the blob was there already (or another process ingested it meanwhile). A source that ends early leaves its
+   * bytes for the next attempt; bytes that make the blob too long or give another digest are thrown away.
+   */
+  async ingestFrom(desc: Descriptor, source: BlobSource, onProgress?: (p: IngestProgress) => void): Promise<boolean> {
+    hexOf(desc.digest);
+    if (await this.has(desc.digest)) return false;
+    await this.prepareDirs();
+    const lock = join(this.dir, 'ingest', `${hexOf(desc.digest)}.lock`);
+    return withLock(lock, `blob ${desc.digest}`, async () => {
+      if (await this.has(desc.digest)) return false;
+      await this.writeFrom(desc, source, onProgress);
+      return true;
+    }, LOCK_WAIT_MS);
+  }
+
+  private async writeFrom(desc: Descriptor, source: BlobSource, onProgress?: (p: IngestProgress) => void): Promise<void> {
+    const partial = this.partialPath(desc.digest);
+    const what = `blob ${desc.digest}`;
+    let { hash, size } = await hashPartial(partial);
+    if (size > desc.size) {
+      await rm(partial, { force: true });
+      ({ hash, size } = { hash: createHash('sha256'), size: 0 });
+    }
+    onProgress?.({ done: size, total: desc.size, resumedFrom: size });
+    const { start, body } = size < desc.size ? await source(size) : { start: size, body: [] as Uint8Array[] };
+    if (start !== size) {
+      if (start !== 0) throw new SkiffError(`${what}: the source started at byte ${start}, not ${size}`, 'EIO');
+      // The source could not start where we stopped (a server without Range support): start over.
+      ({ hash, size } = { hash: createHash('sha256'), size: 0 });
+    }
+    const fh = await open(partial, start === 0 ? 'w' : 'a', 0o644);
+    try {
+      for await (const chunk of body) {
+        if (size + chunk.length > desc.size) {
+          await fh.close().catch(() => {});
+          await rm(partial, { force: true });
+          throw new SkiffError(`${what}: more than the ${desc.size} bytes its descriptor gives`, 'EINVAL');
+        }
+        await fh.write(chunk);
+        hash.update(chunk);
+        size += chunk.length;
+        onProgress?.({ done: size, total: desc.size });
+      }
+      await fh.sync();
+    } finally {
+      await fh.close().catch(() => {});
+    }
+    if (size < desc.size) throw new SkiffError(`${what}: truncated: ${size} of ${desc.size} bytes arrived (kept to resume)`, 'EIO');
+    const got = `sha256:${hash.digest('hex')}`;
+    if (got !== desc.digest) {
+      await rm(partial, { force: true });
+      throw new SkiffError(`${what}: the content has digest ${got}`, 'EINVAL');
+    }
+    await rename(partial, this.path(desc.digest));
+    await this.syncBlobDir();
+  }
+
+  /** Interrupted ingests: their partial files and sizes (GC removes those no image needs). */
+  async partials(): Promise<{ digest: string; path: string }[]> {
+    const names = await readdir(join(this.dir, 'ingest')).catch(() => [] as string[]);
+    return names.filter((n) => /^[a-f0-9]{64}\.partial$/.test(n))
+      .map((n) => ({ digest: `sha256:${n.slice(0, 64)}`, path: join(this.dir, 'ingest', n) }));
+  }
+
+  private async prepareDirs(): Promise<void> {
+    await mkdir(join(this.dir, 'ingest'), { recursive: true });
+    await mkdir(join(this.dir, 'blobs', 'sha256'), { recursive: true });
+    // The image-layout spec's marker file, so tools reading an OCI layout accept the store's blob tree.
+    await writeFile(join(this.dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }), { flag: 'wx' }).catch(() => {});
+  }
+
+  /** rename(2) is durable only once the directory holding the new name is synced. */
+  private async syncBlobDir(): Promise<void> {
+    const dh = await open(join(this.dir, 'blobs', 'sha256'), 'r');
+    try {
+      await dh.sync();
+    } finally {
+      await dh.close();
+    }
+  }
+}
+
+function hexOf(digest: string): string {
+  const m = DIGEST.exec(digest);
+  if (!m) throw new SkiffError(`invalid digest "${digest}" (expected sha256: and 64 hex digits)`, 'EINVAL');
+  return m[1];
+}
+
+/** The hash state and length of what an interrupted ingest left (Node cannot save a hash's state, so re-read it). */
+async function hashPartial(path: string): Promise<{ hash: Hash; size: number }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  try {
+    for await (const chunk of createReadStream(path)) {
+      hash.update(chunk as Buffer);
+      size += (chunk as Buffer).length;
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    return { hash: createHash('sha256'), size: 0 };
+  }
+  return { hash, size };
 }
