@@ -275,8 +275,12 @@ function checkHooks(c: Checker, hooks: unknown): void {
   }
 }
 
+const NEEDS_MOUNT_NS = 'needs a new mount namespace ({"type": "mount"}): the root filesystem is set up in it';
+
 function checkLinux(c: Checker, l: unknown, spec: Json, host: HostFacts): void {
+  if (l === undefined) c.add('linux.namespaces', NEEDS_MOUNT_NS);
   if (!c.obj(l, 'linux')) return;
+  if (l.namespaces === undefined) c.add('linux.namespaces', NEEDS_MOUNT_NS);
   const types = new Map<string, { path?: string }>();
   if (c.arr(l.namespaces, 'linux.namespaces')) {
     l.namespaces.forEach((n, i) => {
@@ -290,6 +294,14 @@ function checkLinux(c: Checker, l: unknown, spec: Json, host: HostFacts): void {
       c.abs(n.path, `${p}.path`);
       if (n.type === 'time' && !host.timeNamespace) c.add(`${p}.type`, `time namespaces are not supported by this kernel (${host.kernel}: no /proc/self/ns/time)`);
     });
+  }
+  if (Array.isArray(l.namespaces)) {
+    // The plan sets up root.path, mounts and masks inside a new mount namespace; without one they would be ignored.
+    const mountIndex = l.namespaces.findIndex((n) => (n as Json)?.type === 'mount');
+    if (mountIndex < 0) c.add('linux.namespaces', NEEDS_MOUNT_NS);
+    else if (types.get('mount')!.path !== undefined) {
+      c.add(`linux.namespaces[${mountIndex}].path`, 'joining a mount namespace is not supported: the root filesystem is set up in a new one');
+    }
   }
   const newUserns = types.has('user') && !types.get('user')!.path;
   if (newUserns) {

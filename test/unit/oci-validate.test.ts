@@ -85,7 +85,8 @@ describe('config.json validation: every field kind', () => {
     assert.throws(() => validateSpec({}, fakeHost()), (err: unknown) => {
       assert.ok(err instanceof ValidationError);
       assert.deepEqual(err.problems.map((p) => `${p.path}: ${p.message}`),
-        ['ociVersion: is required', 'root: is required', 'process: is required']);
+        ['ociVersion: is required', 'root: is required', 'process: is required',
+          'linux.namespaces: needs a new mount namespace ({"type": "mount"}): the root filesystem is set up in it']);
       return true;
     });
   });
@@ -263,4 +264,11 @@ describe('config.json validation: every field kind', () => {
       /process.json: process.cwd: must be an absolute path, not "x"/);
     assert.equal(validateProcess({ user: { uid: 0, gid: 0 }, args: ['sh'], cwd: '/' }, 'process.json', fakeHost()).cwd, '/');
   });
+});
+
+test('the root filesystem needs a new mount namespace', () => {
+  assert.deepEqual(problems((s) => { s.linux.namespaces = s.linux.namespaces.filter((n: { type: string }) => n.type !== 'mount'); }),
+    ['linux.namespaces: needs a new mount namespace ({"type": "mount"}): the root filesystem is set up in it']);
+  assert.deepEqual(problems((s) => { s.linux.namespaces[4].path = '/proc/1/ns/mnt'; }),
+    ['linux.namespaces[4].path: joining a mount namespace is not supported: the root filesystem is set up in a new one']);
 });
