@@ -8,7 +8,9 @@ import { ValidationError } from '../../src/common/errors.js';
 import { defaultSpec } from '../../src/oci/default-spec.js';
 import type { Spec } from '../../src/oci/runtime-spec.js';
 import { detectHostFacts, hasCapability, parseKernelVersion } from '../../src/runtime/host-facts.js';
-import { rootfsParentMount, statBindSources } from '../../src/runtime/plan/index.js';
+import { MS } from '../../src/oci/mount-options.js';
+import { bindSourceFlags, rootfsParentMount, statBindSources } from '../../src/runtime/plan/index.js';
+import { mountContaining, parseMountinfo } from '../../src/runtime/plan/mountinfo.js';
 
 function tempDir(t: { after: (fn: () => void) => void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'skiff-plan-'));
@@ -96,5 +98,32 @@ describe('host facts', () => {
     assert.equal(typeof h.timeNamespace, 'boolean');
     assert.ok(h.hardRlimits.RLIMIT_NOFILE > 0);
     assert.equal(hasCapability(h, 24), (h.capEff >> 24n) % 2n === 1n, 'CAP_SYS_RESOURCE read from CapEff');
+  });
+});
+
+describe('mountinfo and bind source flags', () => {
+  const info = [
+    '27 1 254:0 / / rw,relatime - ext4 /dev/vda rw',
+    '40 27 0:40 / /srv/locked ro,nosuid,nodev,noexec,noatime - tmpfs tmpfs rw',
+    '41 27 0:41 / /srv/a\\040b rw,nosuid shared:3 - tmpfs tmpfs rw',
+    '42 40 0:42 / /srv/locked rw - tmpfs tmpfs rw',
+  ].join('\n');
+
+  test('per-mount options become MS_* flags; the last mount on a point is the one seen', () => {
+    const entries = parseMountinfo(info);
+    assert.deepEqual(entries[1], { mountPoint: '/srv/locked', flags: MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.NOATIME });
+    assert.equal(entries[2].mountPoint, '/srv/a b');
+    assert.equal(mountContaining('/srv/locked/x', entries)!.flags, 0);
+    assert.equal(mountContaining('/srv/lockedness', entries)!.mountPoint, '/');
+  });
+
+  test('bindSourceFlags: the flags of the mount under each bind source (symlinks resolved)', async (t) => {
+    const dir = tempDir(t);
+    mkdirSync(join(dir, 'data'));
+    const flags = await bindSourceFlags(withMounts([
+      { destination: '/d', source: 'data', options: ['bind'] },
+      { destination: '/gone', source: join(dir, 'gone'), options: ['bind'] },
+    ]), dir, `27 1 254:0 / / rw,relatime - ext4 /dev/vda rw\n50 27 0:50 / ${dir} rw,nodev,relatime - tmpfs tmpfs rw`);
+    assert.deepEqual(flags, { data: MS.NODEV | MS.RELATIME });
   });
 });

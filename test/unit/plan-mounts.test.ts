@@ -167,6 +167,24 @@ describe('create plan: mounts', () => {
     assert.ok(steps.indexOf(null_[1]) < index(steps, 'pivot-root'));
   });
 
+  test('user namespace: a bind\'s remount keeps the flags the kernel locked on its source (mount_namespaces(7))', () => {
+    const userns = (s: Spec) => {
+      s.linux!.namespaces!.push({ type: 'user' });
+      s.linux!.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+      s.linux!.gidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+      s.mounts!.push({ destination: '/a', source: '/srv/a', options: ['rbind', 'ro'] }, { destination: '/b', source: '/srv/b', options: ['bind', 'ro', 'strictatime'] });
+    };
+    const kinds = { '/srv/a': 'dir' as const, '/srv/b': 'dir' as const };
+    const source = MS.NOSUID | MS.NODEV | MS.NOATIME;
+    const steps = buildCreatePlan(spec(userns), fakeHost(), { ...opts, bindSourceKinds: kinds, bindSourceFlags: { '/srv/a': source, '/srv/b': source } });
+    assert.equal(of(steps, 'mounts[7]')[2].args[4], MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOATIME | MS.BIND | MS.REMOUNT);
+    assert.equal(of(steps, 'mounts[8]')[2].args[4], MS.RDONLY | MS.STRICTATIME | MS.NOSUID | MS.NODEV | MS.BIND | MS.REMOUNT,
+      'an atime flag the config names replaces the source\'s');
+    const root = buildCreatePlan(spec((s) => s.mounts!.push({ destination: '/a', source: '/srv/a', options: ['rbind', 'ro'] })), fakeHost(),
+      { ...opts, bindSourceKinds: kinds, bindSourceFlags: { '/srv/a': source } });
+    assert.equal(of(root, 'mounts[7]')[2].args[4], MS.RDONLY | MS.BIND | MS.REMOUNT, 'without a user namespace the config\'s flags are exact');
+  });
+
   test('masked and read-only paths after pivot_root, read-only first (as runc), each with its field', () => {
     const steps = buildCreatePlan(spec(), fakeHost(), opts);
     const ro = steps.filter((s) => s.op === 'readonly');

@@ -30,6 +30,8 @@ export interface CreatePlanOptions {
   preserveFds?: number;
   /** From statBindSources(spec, bundle). */
   bindSourceKinds: BindSourceKinds;
+  /** From bindSourceFlags(spec, bundle): in a new user namespace, remounts of binds keep the source's locked flags. */
+  bindSourceFlags?: Record<string, number>;
   /** From rootfsParentMount(rootfs); needed only when linux.rootfsPropagation is shared or rshared. */
   rootfsParentMount?: string;
 }
@@ -114,7 +116,7 @@ export function buildCreatePlan(spec: Spec, host: HostFacts, opts: CreatePlanOpt
 
   if (newMountNs) {
     steps.push(...mountSteps(spec, {
-      bundle: opts.bundle, rootfs: opts.rootfs, host, bindSourceKinds: opts.bindSourceKinds,
+      bundle: opts.bundle, rootfs: opts.rootfs, host, bindSourceKinds: opts.bindSourceKinds, bindSourceFlags: opts.bindSourceFlags,
       cgroupsPath: opts.cgroupsPath, userns, rootfsParentMount: opts.rootfsParentMount,
     }));
   }

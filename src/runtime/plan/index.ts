@@ -1,6 +1,7 @@
 export { buildCreatePlan, type CreatePlanOptions } from './create-plan.js';
 export { buildExecPlan, type ExecPlanOptions } from './exec-plan.js';
 export { statBindSources } from './bind-sources.js';
+export { bindSourceFlags } from './bind-source-flags.js';
 export { rootfsParentMount } from './rootfs-parent-mount.js';
 export type { BindSourceKinds } from './mount-steps.js';
 export type { Step } from './step.js';

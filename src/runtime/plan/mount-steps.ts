@@ -15,6 +15,8 @@ export interface MountContext {
   rootfs: string;
   host: HostFacts;
   bindSourceKinds: BindSourceKinds;
+  /** Bind source -> MS_* flags of the host mount it is on (bindSourceFlags), kept on remounts in a user namespace. */
+  bindSourceFlags?: Record<string, number>;
   /** Resolved cgroup path of the container (e.g. /skiff/c1), for cgroup mounts on v1. */
   cgroupsPath: string;
   /** A new user namespace: devices cannot be created, they are bind-mounted from the host. */
@@ -90,10 +92,22 @@ function bindMountSteps(m: Mount, flags: number, ctx: MountContext, field: strin
   // mount(2): with MS_BIND every other flag is ignored; ro, nosuid, ... take a second, remounting call.
   const rest = flags & ~(MS.BIND | MS.REC | MS.REMOUNT);
   if (rest) {
-    steps.push(step('mount-in', [rootfs, '', m.destination, '', rest | MS.BIND | MS.REMOUNT, ''], field,
+    const locked = ctx.userns ? lockedFlags(ctx.bindSourceFlags?.[m.source!] ?? 0, rest) : 0;
+    steps.push(step('mount-in', [rootfs, '', m.destination, '', rest | locked | MS.BIND | MS.REMOUNT, ''], field,
       `remount ${m.destination} with its options`));
   }
   return steps;
+}
+
+const ATIME_FLAGS = MS.NOATIME | MS.NODIRATIME | MS.RELATIME | MS.STRICTATIME;
+
+/**
+ * mount_namespaces(7): in a mount namespace owned by a new user namespace, a remount cannot clear the source's
+ * ro, nosuid, nodev, noexec or atime flags. Keep them, with the atime flags only when the config names none.
+ */
+function lockedFlags(source: number, asked: number): number {
+  const keep = source & (MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC);
+  return asked & ATIME_FLAGS ? keep : keep | (source & ATIME_FLAGS);
 }
 
 function filesystemMountSteps(m: Mount, flags: number, data: string, ctx: MountContext, field: string): Step[] {
