@@ -275,6 +275,16 @@ function checkHooks(c: Checker, hooks: unknown): void {
   }
 }
 
+/** The namespace a sysctl belongs to (runc's validator: IPC ones, net.*, the uts names); undefined = the host's. */
+function sysctlNamespace(key: string): string | undefined {
+  const ipc = ['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax',
+    'kernel.shmmni', 'kernel.shm_rmid_forced'];
+  if (ipc.includes(key) || key.startsWith('fs.mqueue.')) return 'ipc';
+  if (key.startsWith('net.')) return 'network';
+  if (key === 'kernel.hostname' || key === 'kernel.domainname') return 'uts';
+  return undefined;
+}
+
 const NEEDS_MOUNT_NS = 'needs a new mount namespace ({"type": "mount"}): the root filesystem is set up in it';
 
 function checkLinux(c: Checker, l: unknown, spec: Json, host: HostFacts): void {
@@ -364,19 +374,14 @@ function checkLinux(c: Checker, l: unknown, spec: Json, host: HostFacts): void {
     for (const p of validateResources(l.resources, 'linux.resources', host.cgroupMode)) c.add(p.path, p.message);
   }
   if (c.obj(l.sysctl, 'linux.sysctl')) {
+    const owns = (t: string) => types.has(t) && !types.get(t)!.path;
     for (const [k, v] of Object.entries(l.sysctl)) {
       const p = `linux.sysctl["${k}"]`;
       c.str(v, p, true);
-      if (!/^[a-z0-9_.\-/]+$/i.test(k) || k.includes('..')) c.add(p, 'is not a sysctl name');
-      else if (k.startsWith('net.') && !(types.has('network') && !types.get('network')!.path)) {
-        c.add(p, 'net.* sysctls need a new network namespace (they would change the host)');
-      } else if ((k.startsWith('kernel.shm') || k.startsWith('kernel.msg') || k.startsWith('kernel.sem') || k.startsWith('fs.mqueue.'))
-        && !(types.has('ipc') && !types.get('ipc')!.path)) {
-        c.add(p, 'IPC sysctls need a new ipc namespace (they would change the host)');
-      } else if (!k.startsWith('net.') && !k.startsWith('kernel.shm') && !k.startsWith('kernel.msg') && !k.startsWith('kernel.sem')
-        && !k.startsWith('fs.mqueue.') && k !== 'kernel.hostname' && k !== 'kernel.domainname') {
-        c.add(p, 'is not namespaced: it would change the host');
-      }
+      const ns = sysctlNamespace(k);
+      if (!/^[a-z0-9_]+([./][a-z0-9_\-]+)*$/i.test(k)) c.add(p, 'is not a sysctl name');
+      else if (!ns) c.add(p, 'is not namespaced: it would change the host');
+      else if (!owns(ns)) c.add(p, `needs a new ${ns} namespace in linux.namespaces (it would change the host's otherwise)`);
     }
   }
   if (l.seccomp !== undefined) for (const p of validateSeccomp(l.seccomp, 'linux.seccomp')) c.add(p.path, p.message);

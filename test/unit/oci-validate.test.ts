@@ -63,7 +63,7 @@ describe('config.json validation', () => {
     });
     assert.ok(p.includes('linux.uidMappings: is required with a new user namespace'));
     assert.ok(p.includes('hostname: setting the hostname needs a new uts namespace in linux.namespaces'));
-    assert.ok(p.some((x) => x.startsWith('linux.sysctl["net.ipv4.ip_forward"]: net.* sysctls need a new network namespace')));
+    assert.ok(p.includes('linux.sysctl["net.ipv4.ip_forward"]: needs a new network namespace in linux.namespaces (it would change the host\'s otherwise)'));
     assert.ok(p.some((x) => x.startsWith('linux.sysctl["vm.swappiness"]: is not namespaced')));
   });
 
@@ -271,4 +271,18 @@ test('the root filesystem needs a new mount namespace', () => {
     ['linux.namespaces: needs a new mount namespace ({"type": "mount"}): the root filesystem is set up in it']);
   assert.deepEqual(problems((s) => { s.linux.namespaces[4].path = '/proc/1/ns/mnt'; }),
     ['linux.namespaces[4].path: joining a mount namespace is not supported: the root filesystem is set up in a new one']);
+});
+
+test('sysctls: each must belong to a namespace the container owns', () => {
+  assert.deepEqual(problems((s) => {
+    s.linux.sysctl = { 'kernel.shmmax': '1', 'fs.mqueue.msg_max': '2', 'net.core.somaxconn': '3', 'kernel.domainname': 'x',
+      'kernel.pid_max': '4', 'net/../../x': '5', 'kernel.sem': 6 };
+    s.linux.namespaces = s.linux.namespaces.filter((n: { type: string }) => n.type !== 'uts');
+    delete s.hostname;
+  }), [
+    'linux.sysctl["kernel.domainname"]: needs a new uts namespace in linux.namespaces (it would change the host\'s otherwise)',
+    'linux.sysctl["kernel.pid_max"]: is not namespaced: it would change the host',
+    'linux.sysctl["net/../../x"]: is not a sysctl name',
+    'linux.sysctl["kernel.sem"]: must be a string',
+  ]);
 });
