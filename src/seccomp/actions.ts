@@ -33,6 +33,7 @@ export const SECCOMP_ARCHES: Record<string, string> = {
   SCMP_ARCH_S390X: 's390x', SCMP_ARCH_PARISC: 'parisc', SCMP_ARCH_PARISC64: 'parisc64', SCMP_ARCH_RISCV64: 'riscv64',
 };
 
-/** Flags the native helper can set through libseccomp 2.5 (WAIT_KILLABLE_RECV needs 2.6). */
-export const SECCOMP_FLAGS = ['SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW'];
-export const SECCOMP_FLAGS_UNSUPPORTED = ['SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'];
+/** seccomp(2) filter flags; the native helper passes them to the kernel itself (WAIT_KILLABLE_RECV needs 5.19). */
+export const SECCOMP_FLAGS = [
+  'SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW', 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV',
+];
