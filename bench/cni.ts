@@ -20,7 +20,7 @@ let pluginMs = 0, pluginCalls = 0;
 const perPlugin = new Map<string, number[]>();
 // The client's timing hook: the plugin processes' wall time (spawn to exit), in total and per plugin and command.
 const networks = new Networks({
-  root, extraConfDirs: [],
+  root, state: dir, extraConfDirs: [],
   onPluginCall: (type, command, ms) => {
     pluginMs += ms;
     pluginCalls++;

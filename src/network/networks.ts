@@ -20,8 +20,13 @@ export const DEFAULT_SUBNET = '10.89.0.0/16';
 export const SYSTEM_CONF_DIR = '/etc/cni/net.d';
 
 export interface NetworkOptions {
-  /** skiff's persistent root (default /var/lib/skiff): its networks, IPAM state and result cache live there. */
+  /** skiff's persistent root (default /var/lib/skiff): its networks and the result cache live there. */
   root: string;
+  /**
+   * skiff's runtime state (default /run/skiff, a tmpfs): host-local's address allocations live there, so they go
+   * at a reboot with the namespaces they were for (in /var/lib they would stay reserved, a known CNI leak).
+   */
+  state: string;
   /** Other config dirs searched after skiff's own (default /etc/cni/net.d). */
   extraConfDirs?: string[];
   pluginDirs?: string[];
@@ -75,7 +80,7 @@ export class Networks {
 
   constructor(private readonly opts: NetworkOptions) {
     this.confDir = join(opts.root, 'cni', 'net.d');
-    this.ipamDir = join(opts.root, 'cni', 'ipam');
+    this.ipamDir = join(opts.state, 'cni', 'ipam');
     this.client = new CniClient({
       pluginDirs: opts.pluginDirs ?? DEFAULT_PLUGIN_DIRS, cacheDir: join(opts.root, 'cni', 'cache'),
       timeoutMs: opts.timeoutMs, onPluginCall: opts.onPluginCall,
@@ -105,7 +110,7 @@ export class Networks {
 
   async inspect(name: string): Promise<NetworkInfo> {
     const config = await this.get(name);
-    const attachments = (await this.client.cache.list(name)).map((a: CachedAttachment) => ({
+    const attachments = (await this.client.cache.list({ network: name })).map((a: CachedAttachment) => ({
       containerId: a.containerId, ifName: a.ifName, netns: a.netns, ips: (a.result.ips ?? []).map((ip) => ip.address),
     }));
     return { config, attachments };
@@ -206,7 +211,7 @@ export class Networks {
   async remove(name: string): Promise<void> {
     const net = await findNetwork(this.confDirs(), name);
     if (!net.file.startsWith(this.confDir + '/')) throw new SkiffError(`network rm ${name}: it is configured in ${net.file}, not by skiff`, 'EPERM');
-    const attached = await this.client.cache.list(name);
+    const attached = await this.client.cache.list({ network: name });
     if (attached.length) {
       throw new SkiffError(`network rm ${name}: still attached to ${attached.map((a) => `${a.containerId}/${a.ifName}`).join(', ')} (detach first)`, 'EBUSY');
     }
@@ -248,7 +253,7 @@ export class Networks {
       net = cached;
     }
     await this.client.del(net, a);
-    const others = (await this.client.cache.list()).filter((c) => c.containerId === a.containerId && c.networkName !== LOOPBACK.name);
+    const others = (await this.client.cache.list({ containerId: a.containerId })).filter((c) => c.networkName !== LOOPBACK.name);
     if (!others.length) await this.client.del(LOOPBACK, { containerId: a.containerId, netns: a.netns, ifName: 'lo' });
   }
 

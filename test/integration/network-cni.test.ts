@@ -14,13 +14,14 @@ import { Networks } from '../../src/network/networks.js';
 const dir = mkdtempSync(join(tmpdir(), 'skiff-net-'));
 const root = join(dir, 'root');
 const netns = new NetnsStore(join(dir, 'netns'));
-const networks = new Networks({ root, extraConfDirs: [] });
+const state = join(dir, 'state');
+const networks = new Networks({ root, state, extraConfDirs: [] });
 const bridges: string[] = [];
 const skiff = fileURLToPath(new URL('../../bin/skiff.mjs', import.meta.url));
 
 const inNs = (ns: string, ...cmd: string[]) => spawnSync('nsenter', [`--net=${netns.path(ns)}`, ...cmd], { encoding: 'utf8' });
 const veths = (bridge: string) => execFileSync('ip', ['-o', 'link', 'show', 'master', bridge], { encoding: 'utf8' }).split('\n').filter(Boolean).length;
-const ipamFiles = (net: string) => existsSync(join(root, 'cni/ipam', net)) ? readdirSync(join(root, 'cni/ipam', net)).filter((f) => /^\d/.test(f)) : [];
+const ipamFiles = (net: string) => existsSync(join(state, 'cni/ipam', net)) ? readdirSync(join(state, 'cni/ipam', net)).filter((f) => /^\d/.test(f)) : [];
 const natRules = (needle: string) => execFileSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(needle)).length;
 
 async function network(n: number) {
@@ -109,7 +110,7 @@ describe('CNI networking', () => {
     const confDir = join(root, 'cni', 'net.d');
     writeFileSync(join(confDir, 'sktest4.conflist'), JSON.stringify({
       cniVersion: '1.0.0', name: 'sktest4', plugins: [
-        { type: 'bridge', bridge: 'sktest4', isGateway: true, ipam: { type: 'host-local', ranges: [[{ subnet: '10.213.4.0/24' }]], dataDir: join(root, 'cni/ipam') } },
+        { type: 'bridge', bridge: 'sktest4', isGateway: true, ipam: { type: 'host-local', ranges: [[{ subnet: '10.213.4.0/24' }]], dataDir: join(state, 'cni/ipam') } },
         { type: 'tuning', sysctl: { 'net.ipv4.conf.eth0.no_such_setting': '1' } },
       ],
     }));
@@ -125,13 +126,13 @@ describe('CNI networking', () => {
     // Pod arguments too: the real plugins accept K8S_POD_* only with IgnoreUnknown=1, which the client puts first.
     const args = { K8S_POD_NAMESPACE: 'default', K8S_POD_NAME: 'cache5', K8S_POD_INFRA_CONTAINER_ID: 'cache5' };
     await networks.attach('sktest5', { containerId: 'cache5', netns: netns.path('cache5'), ifName: 'eth0', args });
-    const cached = JSON.parse(readFileSync(join(root, 'cni/cache/results/sktest5-cache5-eth0'), 'utf8'));
+    const cached = JSON.parse(readFileSync(join(root, 'cni/cache/results/sktest5/cache5@eth0'), 'utf8'));
     assert.equal(cached.kind, 'cniCacheV1');
     assert.deepEqual(cached.cniArgs, [['IgnoreUnknown', '1'], ...Object.entries(args)]);
     const r = spawnSync(process.execPath, [skiff, '--root', root, '--state', dir, 'network', 'detach', '--network', 'sktest5', 'cache5'], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(veths('sktest5'), 0);
-    assert.ok(!existsSync(join(root, 'cni/cache/results/sktest5-cache5-eth0')));
+    assert.ok(!existsSync(join(root, 'cni/cache/results/sktest5/cache5@eth0')));
     // DEL again, and with the namespace gone: still fine.
     await netns.remove('cache5');
     await networks.detach('sktest5', { containerId: 'cache5', netns: netns.path('cache5'), ifName: 'eth0' });
@@ -142,7 +143,7 @@ describe('CNI networking', () => {
     mkdirSync(confDir);
     const a = join(confDir, 'a.conflist'), b = join(confDir, 'b.conflist');
     writeFileSync(a, '{"cniVersion": "1.0.0", "name": "x", "plugins": [{"type": "bridge"}, {"type": "no-such-plugin"}]}');
-    const bad = new Networks({ root: join(dir, 'badroot'), extraConfDirs: [confDir] });
+    const bad = new Networks({ root: join(dir, 'badroot'), state: join(dir, 'badstate'), extraConfDirs: [confDir] });
     await netns.create('bad6');
     await assert.rejects(bad.attach('x', { containerId: 'bad6', netns: netns.path('bad6'), ifName: 'eth0' }),
       { message: `${a}: plugins[1].type: CNI plugin "no-such-plugin" not found in /usr/lib/cni:/opt/cni/bin` });

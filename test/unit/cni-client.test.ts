@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { ResultCache } from '../../src/network/cni/cache.js';
 import { CniClient } from '../../src/network/cni/client.js';
 import { parseNetworkConfig, type NetworkConfigList } from '../../src/network/cni/config.js';
 import { fakePlugins } from './cni-fake-plugin.js';
@@ -90,7 +91,7 @@ test('an ADD failing in the second plugin DELs both, last first, and names netwo
     return true;
   });
   assert.deepEqual(since(mark).map((c) => `${c.type} ${c.env.CNI_COMMAND}`), ['first ADD', 'second ADD', 'second DEL', 'first DEL']);
-  assert.ok(!existsSync(join(cacheDir, 'results', 'fakenet-c1-eth0')), 'nothing cached');
+  assert.ok(!existsSync(join(cacheDir, 'results', 'fakenet', 'c1@eth0')), 'nothing cached');
 });
 
 test('a second ADD of the same attachment is refused until DEL', async () => {
@@ -159,9 +160,21 @@ test('STATUS and GC (1.1.0): only CNI_COMMAND and CNI_PATH; GC DELs stale cached
   assert.deepEqual(calls.map((c) => `${c.type} ${c.env.CNI_COMMAND} ${c.env.CNI_CONTAINERID ?? ''}`.trim()),
     ['second DEL stale', 'first DEL stale', 'first GC', 'second GC']);
   assert.deepEqual(calls[2].stdin['cni.dev/valid-attachments'], [{ containerID: 'keep', ifname: 'eth0' }]);
-  assert.deepEqual((await client().cache.list('fakenet')).map((a) => a.containerId), ['keep']);
+  assert.deepEqual((await client().cache.list({ network: 'fakenet' })).map((a) => a.containerId), ['keep']);
 });
 
 test('VERSION lists what a plugin supports', async () => {
   assert.deepEqual(await setup().client().version('first'), ['0.3.1', '0.4.0', '1.0.0', '1.1.0']);
+});
+
+test('the cache tells apart names with dashes: network a-b container c, and network a container b-c', async () => {
+  const cache = new ResultCache(join(work, 'dashes'));
+  const entry = (networkName: string, containerId: string) => ({
+    kind: 'cniCacheV1' as const, containerId, networkName, ifName: 'eth0', netns: '/x', config: { cniVersion: '1.0.0', name: networkName, plugins: [] }, result: { cniVersion: '1.0.0' },
+  });
+  await cache.put(entry('a-b', 'c'));
+  await cache.put(entry('a', 'b-c'));
+  assert.deepEqual((await cache.list({ network: 'a' })).map((e) => e.containerId), ['b-c']);
+  assert.deepEqual((await cache.list({ containerId: 'c' })).map((e) => e.networkName), ['a-b']);
+  assert.equal((await cache.list()).length, 2);
 });

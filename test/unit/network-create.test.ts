@@ -9,7 +9,7 @@ import { checkPortMappings, parsePortMapping } from '../../src/network/port-mapp
 
 const root = mkdtempSync(join(tmpdir(), 'skiff-net-unit-'));
 after(() => rmSync(root, { recursive: true, force: true }));
-const networks = new Networks({ root, extraConfDirs: [], forwardAccepts: true });
+const networks = new Networks({ root, state: join(root, 'state'), extraConfDirs: [], forwardAccepts: true });
 
 test('skiff0 is written on first use: bridge, host-local on 10.89.0.0/16, masquerade, portmap with snat', async () => {
   const net = await networks.get('skiff0');
@@ -20,7 +20,7 @@ test('skiff0 is written on first use: bridge, host-local on 10.89.0.0/16, masque
     plugins: [
       {
         type: 'bridge', bridge: 'skiff0', isGateway: true, ipMasq: true, hairpinMode: true, capabilities: { ips: true },
-        ipam: { type: 'host-local', ranges: [[{ subnet: '10.89.0.0/16', gateway: '10.89.0.1' }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: join(root, 'cni/ipam') },
+        ipam: { type: 'host-local', ranges: [[{ subnet: '10.89.0.0/16', gateway: '10.89.0.1' }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: join(root, 'state', 'cni/ipam') },
       },
       { type: 'portmap', capabilities: { portMappings: true }, snat: true },
     ],
@@ -30,7 +30,7 @@ test('skiff0 is written on first use: bridge, host-local on 10.89.0.0/16, masque
 });
 
 test('a host whose FORWARD policy drops gets the firewall plugin in new networks', async () => {
-  const strict = new Networks({ root: join(root, 'strict'), extraConfDirs: [], forwardAccepts: false });
+  const strict = new Networks({ root: join(root, 'strict'), state: join(root, 'strict-state'), extraConfDirs: [], forwardAccepts: false });
   const net = await strict.create({ name: 'fw', driver: 'bridge', subnet: '10.213.60.0/24' });
   assert.deepEqual(net.plugins.map((p) => p.type), ['bridge', 'portmap', 'firewall']);
   assert.equal(net.plugins[0].bridge, 'skiff-fw');
@@ -58,7 +58,7 @@ test('macvlan and ipvlan networks sit on a host interface', async () => {
   const mv = await networks.create({ name: 'mv', driver: 'macvlan', subnet: '10.213.66.0/24', device: 'lo' });
   assert.deepEqual(mv.plugins[0], {
     type: 'macvlan', master: 'lo', mode: 'bridge', capabilities: { ips: true, mac: true },
-    ipam: { type: 'host-local', ranges: [[{ subnet: '10.213.66.0/24', gateway: '10.213.66.1' }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: join(root, 'cni/ipam') },
+    ipam: { type: 'host-local', ranges: [[{ subnet: '10.213.66.0/24', gateway: '10.213.66.1' }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: join(root, 'state', 'cni/ipam') },
   });
   const iv = await networks.create({ name: 'iv', driver: 'ipvlan', subnet: '10.213.67.0/24', gateway: '10.213.67.254', device: 'lo' });
   assert.equal(iv.plugins[0].mode, 'l2');

@@ -7,7 +7,7 @@ import { contextOf } from './context.js';
 
 export function networkServices(cmd: Command): { networks: Networks; netns: NetnsStore } {
   const ctx = contextOf(cmd);
-  return { networks: new Networks({ root: ctx.root }), netns: new NetnsStore(join(ctx.state, 'netns')) };
+  return { networks: new Networks({ root: ctx.root, state: ctx.state }), netns: new NetnsStore(join(ctx.state, 'netns')) };
 }
 
 export const printJson = (v: unknown) => process.stdout.write(JSON.stringify(v, null, 2) + '\n');

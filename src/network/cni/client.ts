@@ -208,7 +208,7 @@ export class CniClient {
   async gc(net: NetworkConfigList, valid: { containerId: string; ifName: string }[]): Promise<void> {
     const keep = new Set(valid.map((v) => `${v.containerId}/${v.ifName}`));
     const errors: string[] = [];
-    for (const stale of await this.cache.list(net.name)) {
+    for (const stale of await this.cache.list({ network: net.name })) {
       if (keep.has(`${stale.containerId}/${stale.ifName}`)) continue;
       await this.del(net, { containerId: stale.containerId, ifName: stale.ifName, netns: stale.netns }).catch((err: Error) => errors.push(err.message));
     }
