@@ -23,15 +23,22 @@ static int exit_code_of(int status)
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-static int signal_fd(void)
+int parent_signals(sigset_t *saved)
 {
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGCHLD);
     for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
         sigaddset(&set, forwarded[i]);
-    sigprocmask(SIG_BLOCK, &set, NULL);
-    return signalfd(-1, &set, SFD_CLOEXEC);
+    if (sigprocmask(SIG_BLOCK, &set, saved) < 0)
+        return -errno;
+    int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+    if (sfd < 0) {
+        int e = errno;
+        sigprocmask(SIG_SETMASK, saved, NULL);
+        return -e;
+    }
+    return sfd;
 }
 
 static int copy_once(int from, int to)
@@ -68,9 +75,8 @@ static int reap(pid_t child, int *status)
 }
 
 /* Waits for the child, forwarding signals and (with a proxied terminal) copying between our stdio and the pty. */
-int parent_wait(pid_t child, int proxy)
+int parent_wait(pid_t child, int proxy, int sfd)
 {
-    int sfd = signal_fd();
     int master = -1;
     struct termios saved;
     int raw = 0;
@@ -110,7 +116,8 @@ int parent_wait(pid_t child, int proxy)
         if (fds[2].revents & (POLLIN | POLLHUP) && copy_once(0, master) < 0)
             in_open = 0;
     }
-    if (master >= 0) {
+    /* What the pty still holds; without blocking, since a process the container left behind may keep it open. */
+    if (master >= 0 && fcntl(master, F_SETFL, O_NONBLOCK) == 0) {
         while (copy_once(master, 1) == 0)
             ;
     }
@@ -187,12 +194,11 @@ static int write_exit_file(const char *path, int status)
     return rename(tmp, path) < 0 ? -errno : 0;
 }
 
-int parent_monitor(pid_t child, int out_fd, int err_fd)
+int parent_monitor(pid_t child, int out_fd, int err_fd, int sfd)
 {
     /* Hold nothing of the caller's: no cwd in the bundle. */
     if (chdir("/") < 0)
         return 1;
-    int sfd = signal_fd();
     int log = -1;
     if (out_fd >= 0) {
         log = open(g.log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);

@@ -381,11 +381,26 @@ static void run_clone(const struct plan_step *ps, int uses_proxy)
     if (uses_proxy && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, g.proxy_fd) < 0)
         fail(s->index, errno, "socketpair");
 
+    /*
+     * A waiting parent blocks the signals it forwards (and SIGCHLD) before the child exists: a SIGCHLD arriving
+     * between clone and signalfd would otherwise be discarded (its default action is to ignore it, signal(7)) and
+     * the parent would wait forever. The child restores the mask at once.
+     */
+    sigset_t saved;
+    int sfd = -1;
+    if (mode != PM_EXIT && (sfd = parent_signals(&saved)) < 0)
+        fail(s->index, -sfd, "signalfd");
+
     /* A fork-like clone (no new stack): the child returns here with 0, in the namespaces named by flags. */
     pid_t pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
     if (pid < 0)
         fail(s->index, errno, "clone");
     if (pid == 0) {
+        if (sfd >= 0) {
+            close(sfd);
+            if (sigprocmask(SIG_SETMASK, &saved, NULL) < 0)
+                fail(s->index, errno, "sigprocmask");
+        }
         if (out[1] >= 0) {
             if (dup2(out[1], 1) < 0 || dup2(errp[1], 2) < 0)
                 fail(s->index, errno, "dup2 log pipes");
@@ -407,14 +422,14 @@ static void run_clone(const struct plan_step *ps, int uses_proxy)
     if (mode == PM_EXIT)
         _exit(0);
     if (mode == PM_WAIT)
-        _exit(parent_wait(pid, g.proxy_fd[0]));
+        _exit(parent_wait(pid, g.proxy_fd[0], sfd));
     if (out[1] >= 0) {
         close(out[1]);
         close(errp[1]);
     }
     close(g.chan);
     g.chan = -1;
-    _exit(parent_monitor(pid, out[0], errp[0]));
+    _exit(parent_monitor(pid, out[0], errp[0], sfd));
 }
 
 /* ---- start-up ---- */

@@ -2,6 +2,7 @@
 #ifndef SKIFF_INIT_H
 #define SKIFF_INIT_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -85,9 +86,11 @@ int send_fd(int sock, int fd, const char *payload, size_t len);
 int connect_unix(const char *path); /* fd, or -errno with a detail */
 int recv_fd(int sock);
 
-/* parent.c: what the parent does after clone. */
-int parent_wait(pid_t child, int proxy);
-int parent_monitor(pid_t child, int out_fd, int err_fd);
+/* parent.c: what the parent does after clone. parent_signals blocks SIGCHLD and the forwarded signals and returns a
+ * signalfd for them (or -errno); *saved gets the previous mask for the child to restore. */
+int parent_signals(sigset_t *saved);
+int parent_wait(pid_t child, int proxy, int sfd);
+int parent_monitor(pid_t child, int out_fd, int err_fd, int sfd);
 
 /* pause.c */
 int pause_main(void);

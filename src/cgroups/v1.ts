@@ -21,7 +21,10 @@ export class CgroupV1 implements CgroupManager {
   readonly version = 1;
   /** controller -> this cgroup's directory in that controller's hierarchy. */
   private readonly dirs: Map<string, string>;
-  /** On a hybrid host, this cgroup on the cgroup2 mount, for the controllers only it has (hugetlb). */
+  /**
+   * On a hybrid host, this cgroup on the cgroup2 mount, for the controllers only it has (hugetlb). Made only for a
+   * container with huge page limits, since it means enabling hugetlb at the cgroup2 root.
+   */
   private readonly unifiedDir?: string;
   private readonly unifiedOnly: string[];
   private support?: CgroupSupport;
@@ -67,7 +70,7 @@ export class CgroupV1 implements CgroupManager {
           if ((await readValue(join(d, f))) === '') await writeValue(join(d, f), await readValue(join(d, '..', f)), `cgroup ${f}`);
         }
       }
-      if (this.unifiedDir) await this.createUnified(made);
+      if (this.unifiedDir && resources?.hugepageLimits?.length) await this.createUnified(made);
       if (resources) await this.apply(resources, true);
     } catch (err) {
       for (const d of made.reverse()) await rmdirRetry(d).catch(() => {});
@@ -125,7 +128,10 @@ export class CgroupV1 implements CgroupManager {
   }
 
   private unifiedFile(name: string): string {
-    if (!this.unifiedDir) throw new SkiffError(`the hugetlb cgroup controller is not available on this host`, 'ENOTSUP');
+    if (!this.unifiedDir) throw new SkiffError('the hugetlb cgroup controller is not available on this host', 'ENOTSUP');
+    if (!existsSync(this.unifiedDir)) {
+      throw new SkiffError(`linux.resources.hugepageLimits: on this hybrid host huge page limits live on the cgroup2 mount, where cgroup ${this.path} exists only if it was created with some`, 'ENOTSUP');
+    }
     return join(this.unifiedDir, name);
   }
 

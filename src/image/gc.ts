@@ -1,51 +1,66 @@
-// Garbage collection: mark every blob and snapshot reachable from an image name or used by a container's rootfs,
-// sweep the rest. Snapshots in use are recorded by prepareRootfs in each container's data directory.
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+// Garbage collection, mark and sweep. Marked: every blob reachable from an image name (index, manifest, config,
+// layers), every blob a live pull holds a lease on, every snapshot on an image's chain of layers, and every
+// snapshot a container's rootfs or an image mount stands on (snapshotsInUse, kept by the snapshot code). Swept:
+// the rest of the blobs and snapshots, and interrupted downloads no running pull is continuing.
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ContentStore, type Descriptor } from './content-store.js';
 import { ImageStore } from './image-store.js';
-import { chainIds } from './snapshots.js';
+import { isAlive, leasedDigests } from './lease.js';
+import { isIndex } from './media-types.js';
+import { chainIds, removeSnapshot, snapshotsInUse } from './snapshots.js';
 
 export interface GcResult {
   blobs: number;
+  bytes: number;
   snapshots: number;
+  partials: number;
 }
 
-export async function collectGarbage(root: string): Promise<GcResult> {
+export async function gc(root: string): Promise<GcResult> {
   const content = new ContentStore(root);
-  const liveBlobs = new Set<string>();
-  const liveSnapshots = new Set<string>();
-  for (const rec of await new ImageStore(root).list()) {
-    const manifest = await content.readJson<{ config: Descriptor; layers: Descriptor[] }>(rec.target.digest);
-    const config = await content.readJson<{ rootfs: { diff_ids: string[] } }>(manifest.config.digest);
-    for (const d of [rec.target, manifest.config, ...manifest.layers]) liveBlobs.add(d.digest.slice(7));
-    for (const c of chainIds(config.rootfs.diff_ids)) liveSnapshots.add(c.replace(':', '-'));
-  }
-  const containers = join(root, 'containers');
-  for (const id of existsSync(containers) ? readdirSync(containers) : []) {
-    const used = join(containers, id, 'snapshots.json');
-    if (existsSync(used)) for (const dir of JSON.parse(readFileSync(used, 'utf8')) as string[]) liveSnapshots.add(dir);
-  }
-  const result: GcResult = { blobs: 0, snapshots: 0 };
-  const blobDir = join(content.dir, 'blobs', 'sha256');
-  for (const hex of existsSync(blobDir) ? readdirSync(blobDir) : []) {
-    if (!liveBlobs.has(hex)) { rmSync(join(blobDir, hex), { force: true }); result.blobs++; }
+  const liveBlobs = await leasedDigests(root);
+  const liveSnapshots = await snapshotsInUse(root);
+  const markManifest = async (desc: Descriptor): Promise<void> => {
+    liveBlobs.add(desc.digest);
+    const doc = await content.readJson<{ manifests?: Descriptor[]; config?: Descriptor; layers?: Descriptor[] }>(desc.digest).catch(() => undefined);
+    if (!doc) return;
+    if (isIndex(desc.mediaType)) {
+      for (const m of doc.manifests ?? []) await markManifest(m);
+      return;
+    }
+    for (const d of [doc.config, ...(doc.layers ?? [])]) if (d) liveBlobs.add(d.digest);
+    if (!doc.config) return;
+    const config = await content.readJson<{ rootfs?: { diff_ids?: string[] } }>(doc.config.digest).catch(() => undefined);
+    const diffIds = config?.rootfs?.diff_ids;
+    if (Array.isArray(diffIds) && diffIds.every((d) => /^sha256:[a-f0-9]{64}$/.test(d))) for (const c of chainIds(diffIds)) liveSnapshots.add(c);
+  };
+  for (const rec of await new ImageStore(root).list()) await markManifest(rec.target);
+
+  const result: GcResult = { blobs: 0, bytes: 0, snapshots: 0, partials: 0 };
+  for (const digest of await content.list()) {
+    if (liveBlobs.has(digest)) continue;
+    result.bytes += (await content.size(digest)) ?? 0;
+    await content.delete(digest);
+    result.blobs++;
   }
   const snapDir = join(root, 'snapshots');
-  for (const s of existsSync(snapDir) ? readdirSync(snapDir) : []) {
-    // Half-unpacked layers (.tmp-<pid>) belong to an unpack that died, or to one still running: only dead ones go.
-    const tmp = /\.tmp-(\d+)$/.exec(s);
-    if (tmp && isAlive(Number(tmp[1]))) continue;
-    if (!liveSnapshots.has(s)) { rmSync(join(snapDir, s), { recursive: true, force: true }); result.snapshots++; }
+  for (const s of await readdir(snapDir).catch(() => [] as string[])) {
+    if (!/^sha256-[a-f0-9]{64}$/.test(s)) continue;
+    const chainId = s.replace('-', ':');
+    if (liveSnapshots.has(chainId)) continue;
+    await removeSnapshot(root, chainId);
+    result.snapshots++;
+  }
+  for (const p of await content.partials()) {
+    if (liveBlobs.has(p.digest) || (await lockOwnerAlive(`${p.path.slice(0, -'.partial'.length)}.lock`))) continue;
+    await rm(p.path, { force: true });
+    result.partials++;
   }
   return result;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+async function lockOwnerAlive(lock: string): Promise<boolean> {
+  const pid = Number((await readFile(lock, 'utf8').catch(() => '')).trim());
+  return pid > 0 && isAlive(pid);
 }

@@ -3,15 +3,21 @@
 import { Command } from 'commander';
 import { runCli } from '../common/run-cli.js';
 import { DEFAULT_ROOT, DEFAULT_STATE } from './context.js';
-import * as imageCommands from './image-commands.js';
+import * as imageInspect from './image-inspect.js';
 import * as imageMount from './image-mount.js';
+import * as imagePrune from './image-prune.js';
 import * as imageUnmount from './image-unmount.js';
 import * as images from './images.js';
 import * as load from './load.js';
+import * as login from './login.js';
+import * as logout from './logout.js';
 import * as network from './network.js';
 import * as pull from './pull.js';
+import * as push from './push.js';
+import * as rmi from './rmi.js';
 import * as run from './run.js';
 import * as save from './save.js';
+import * as tag from './tag.js';
 
 const program = new Command('skiff')
   .description('run and manage containers, images and networks')
@@ -21,7 +27,7 @@ const program = new Command('skiff')
   .showHelpAfterError();
 
 // Command modules: each exports `register(program: Command): void`.
-const modules: { register(program: Command): void }[] = [run, pull, images, imageCommands, imageMount, imageUnmount, load, save, network];
+const modules: { register(program: Command): void }[] = [run, pull, push, login, logout, images, tag, rmi, imageInspect, imagePrune, imageMount, imageUnmount, load, save, network];
 for (const m of modules) m.register(program);
 
 await runCli(program);

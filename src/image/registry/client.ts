@@ -1,77 +1,123 @@
-// A registry client for pulling (distribution spec v2): manifests by tag or digest with the Accept list of OCI and
-// Docker types, blobs (redirects followed), the anonymous Bearer token flow from a WWW-Authenticate challenge.
-// localhost and 127.0.0.0/8 are spoken to over plain HTTP, as docker does; others over HTTPS.
+// A registry client (distribution spec v2) for one repository: ping, manifests by tag or digest (GET/HEAD with
+// the OCI and Docker Accept list), blobs (redirects followed, Range to resume), and push (blob HEAD, cross-repo
+// mount, POST + chunked PATCH + PUT ?digest, manifest PUT). Pulls try the configured mirrors first, then the
+// registry; each endpoint is spoken to over HTTPS, or plain HTTP where that is allowed and TLS fails.
+import { createHash } from 'node:crypto';
 import { SkiffError } from '../../common/errors.js';
-import { MEDIA_TYPES } from '../media-types.js';
+import type { BlobSource, Descriptor } from '../content-store.js';
+import { MANIFEST_MEDIA_TYPES } from '../media-types.js';
 import type { ImageReference } from '../reference.js';
+import { Authorizer } from './auth.js';
 import type { Credentials } from './credentials.js';
+import { DEFAULT_CONFIG, endpointsFor, type Endpoint, type RegistriesConfig } from './hosts.js';
+import { causeOf, isTransientStatus, ProgressWatchdog, retryAfterMs, TransientError, withRetries, type TransferSettings } from './transfer.js';
 
-const MANIFEST_ACCEPT = [MEDIA_TYPES.ociIndex, MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerManifestList, MEDIA_TYPES.dockerManifest].join(', ');
-const TIMEOUT_MS = 60_000;
+/** containerd's limit: a manifest larger than this is refused rather than read into memory. */
+const MANIFEST_MAX = 4 * 1024 * 1024;
+/** Blobs up to this size are uploaded in one PUT; larger ones in PATCH chunks of this size. */
+export const PUSH_CHUNK = 16 * 1024 * 1024;
 
-function isLoopback(domain: string): boolean {
-  const host = domain.replace(/:\d+$/, '');
-  return host === 'localhost' || /^127\.\d+\.\d+\.\d+$/.test(host);
+export interface ClientOptions {
+  purpose: 'pull' | 'push';
+  config?: RegistriesConfig;
+  credentials?: Credentials;
+  onRetry?: (message: string) => void;
 }
 
-/** docker.io is served from registry-1.docker.io (its API host). */
-function apiHost(domain: string): string {
-  return domain === 'docker.io' ? 'registry-1.docker.io' : domain;
+export interface Manifest {
+  bytes: Buffer;
+  mediaType: string;
+  digest: string;
 }
+
+interface Sent {
+  res: Response;
+  watchdog: ProgressWatchdog;
+  origin: string;
+}
+
+const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
 export class RegistryClient {
-  private authorization?: string;
-  private readonly base: string;
+  private readonly endpoints: Endpoint[];
+  private readonly settings: TransferSettings;
+  private readonly authorizers = new Map<string, Authorizer>();
+  /** The origin (scheme) that answered, per endpoint host, so TLS is not tried again on every request. */
+  private readonly origins = new Map<string, string>();
+  private readonly scope: string;
 
-  constructor(private readonly ref: ImageReference, private readonly credentials?: Credentials) {
-    this.base = `${isLoopback(ref.domain) ? 'http' : 'https'}://${apiHost(ref.domain)}/v2/${ref.path}`;
+  constructor(readonly ref: ImageReference, private readonly opts: ClientOptions) {
+    const config = opts.config ?? DEFAULT_CONFIG;
+    this.endpoints = endpointsFor(config, ref.domain, opts.purpose);
+    this.settings = { retries: config.retries, noProgressTimeoutMs: config.noProgressTimeoutSeconds * 1000, onRetry: opts.onRetry };
+    this.scope = `repository:${ref.path}:${opts.purpose === 'push' ? 'pull,push' : 'pull'}`;
   }
 
-  private async request(url: string, accept?: string, init: { method?: string; body?: Buffer; contentType?: string } = {}): Promise<Response> {
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const headers: Record<string, string> = {};
-      if (accept) headers.Accept = accept;
-      if (init.contentType) headers['Content-Type'] = init.contentType;
-      if (this.authorization) headers.Authorization = this.authorization;
-      let res: Response;
-      try {
-        res = await fetch(url, { method: init.method ?? 'GET', headers, body: init.body ? new Uint8Array(init.body) : undefined, signal: AbortSignal.timeout(TIMEOUT_MS) });
-      } catch (err) {
-        throw new SkiffError(`${this.ref.domain}: cannot reach the registry: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`, 'ECONNREFUSED');
-      }
-      if (res.status === 401 && attempt === 0 && (await this.authenticate(res, init.method && init.method !== 'GET' && init.method !== 'HEAD' ? 'pull,push' : 'pull'))) continue;
-      return res;
+  private get name(): string {
+    return `${this.ref.domain}/${this.ref.path}`;
+  }
+
+  private authorizer(ep: Endpoint): Authorizer {
+    let a = this.authorizers.get(ep.host);
+    if (!a) {
+      // Credentials belong to the registry; a mirror is asked anonymously unless it has its own login.
+      a = new Authorizer(ep.host, ep.mirror ? undefined : this.opts.credentials, (url, init) => this.plainFetch(url, init.headers, ep.host));
+      this.authorizers.set(ep.host, a);
     }
-    throw new SkiffError(`${this.ref.domain}: authentication failed`, 'EACCES');
+    return a;
+  }
+
+  private async plainFetch(url: string, headers: Record<string, string>, host: string): Promise<Response> {
+    const watchdog = new ProgressWatchdog(this.settings.noProgressTimeoutMs, `${host}: token request`);
+    try {
+      return await fetch(url, { headers, signal: watchdog.signal });
+    } catch (err) {
+      throw new SkiffError(`${host}: cannot reach the token server ${new URL(url).origin}: ${causeOf(err)}`, 'ECONNREFUSED');
+    } finally {
+      watchdog.stop();
+    }
   }
 
   /**
-   * Answers a WWW-Authenticate challenge: Basic with the stored credentials, or Bearer: a token from the realm
-   * (realm, service, scope), asked for with the credentials when there are some, anonymously otherwise.
+   * One request to one endpoint, authenticating as its challenge asks. `path` is under /v2/ or an absolute URL
+   * (an upload location). Connection failures try the endpoint's next origin (https, then http if allowed).
    */
-  private async authenticate(res: Response, actions: string): Promise<boolean> {
-    const header = res.headers.get('www-authenticate') ?? '';
-    const basic = this.credentials && `Basic ${Buffer.from(`${this.credentials.username}:${this.credentials.password}`).toString('base64')}`;
-    if (/^Basic /i.test(header)) {
-      if (!basic || this.authorization === basic) return false;
-      this.authorization = basic;
-      return true;
+  private async send(ep: Endpoint, path: string, init: { method?: string; headers?: Record<string, string>; body?: Uint8Array }, scope = this.scope): Promise<Sent> {
+    const auth = this.authorizer(ep);
+    const known = this.origins.get(ep.host);
+    const origins = known ? [known] : ep.origins;
+    let lastError: unknown;
+    for (const origin of origins) {
+      const url = /^https?:\/\//.test(path) ? path : `${origin}${path}`;
+      for (let round = 0; round < 3; round++) {
+        const headers = { ...init.headers };
+        const authorization = auth.header(scope);
+        if (authorization) headers.Authorization = authorization;
+        const watchdog = new ProgressWatchdog(this.settings.noProgressTimeoutMs, `${ep.host}: ${init.method ?? 'GET'} ${new URL(url).pathname}`);
+        let res: Response;
+        try {
+          res = await fetch(url, { method: init.method ?? 'GET', headers, body: init.body as BodyInit | undefined, signal: watchdog.signal, redirect: 'follow' });
+        } catch (err) {
+          watchdog.stop();
+          if (watchdog.signal.aborted) throw watchdog.signal.reason as Error;
+          lastError = err;
+          break;
+        }
+        this.origins.set(ep.host, origin);
+        if (res.status === 401 && round < 2) {
+          await res.body?.cancel();
+          watchdog.stop();
+          if (await auth.answer(res, scope)) continue;
+          throw new SkiffError(`${ep.host}: ${this.opts.credentials && !ep.mirror ? `the registry refused the credentials of "${this.opts.credentials.username}"` : 'the registry requires authentication (skiff login)'}: HTTP 401`, 'EACCES');
+        }
+        return { res, watchdog, origin };
+      }
     }
-    if (!/^Bearer /i.test(header)) return false;
-    const params = Object.fromEntries([...header.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
-    if (!params.realm) return false;
-    const url = new URL(params.realm);
-    if (params.service) url.searchParams.set('service', params.service);
-    url.searchParams.set('scope', params.scope ?? `repository:${this.ref.path}:${actions}`);
-    const tr = await fetch(url, { headers: basic ? { Authorization: basic } : {}, signal: AbortSignal.timeout(TIMEOUT_MS) });
-    if (!tr.ok) throw new SkiffError(`${this.ref.domain}: the token server refused: HTTP ${tr.status}`, 'EACCES');
-    const body = (await tr.json()) as { token?: string; access_token?: string };
-    const token = body.token ?? body.access_token;
-    if (token) this.authorization = `Bearer ${token}`;
-    return Boolean(token);
+    throw new TransientError(`${ep.host}: cannot reach the registry: ${causeOf(lastError)}`);
   }
 
-  private async fail(res: Response, what: string): Promise<never> {
+  /** The registry's error body, if it has one, as "CODE: message; ...". */
+  private async fail(res: Response, ep: Endpoint, what: string): Promise<never> {
     let detail = '';
     try {
       const body = (await res.json()) as { errors?: { code: string; message: string }[] };
@@ -79,46 +125,167 @@ export class RegistryClient {
     } catch {
       // no JSON error body
     }
-    const code = res.status === 404 ? 'ENOENT' : res.status === 401 || res.status === 403 ? 'EACCES' : 'EIO';
-    throw new SkiffError(`${this.ref.domain}/${this.ref.path}: ${what}: HTTP ${res.status}${detail ? ` (${detail})` : ''}`, code);
+    const message = `${ep.mirror ? `${ep.host} (mirror of ${this.ref.domain})` : this.ref.domain}/${this.ref.path}: ${what}: HTTP ${res.status}${detail ? ` (${detail})` : ''}`;
+    if (isTransientStatus(res.status)) throw new TransientError(message, retryAfterMs(res));
+    throw new SkiffError(message, res.status === 404 ? 'ENOENT' : res.status === 401 || res.status === 403 ? 'EACCES' : 'EIO');
   }
 
-  /** GET /v2/ (the API version check), authenticating as the registry asks: what `login` verifies. */
+  /** Tries each endpoint in order (with retries); the last one's error is the one reported. */
+  private async firstEndpoint<T>(what: string, fn: (ep: Endpoint) => Promise<T>): Promise<T> {
+    let lastError: unknown;
+    for (const ep of this.endpoints) {
+      try {
+        return await withRetries(this.settings, `${ep.host}: ${what}`, () => fn(ep));
+      } catch (err) {
+        lastError = err;
+        if (!ep.mirror) break;
+        this.settings.onRetry?.(`${ep.host} (mirror): ${(err as Error).message}; trying the next`);
+      }
+    }
+    throw lastError instanceof TransientError ? new SkiffError(lastError.message, 'EIO') : lastError;
+  }
+
+  /** GET /v2/: the API version check, authenticating as the registry asks (what `login` verifies). */
   async ping(): Promise<void> {
-    const res = await this.request(`${this.base.slice(0, this.base.indexOf('/v2/') + 4)}`);
-    if (!res.ok) await this.fail(res, 'login');
+    const ep = this.endpoints[this.endpoints.length - 1];
+    await withRetries(this.settings, `${ep.host}: ping`, async () => {
+      const { res, watchdog } = await this.send(ep, '/v2/', {}, '');
+      watchdog.stop();
+      if (!res.ok) await this.fail(res, ep, 'GET /v2/');
+      await res.body?.cancel();
+    }).catch((err: unknown) => {
+      throw err instanceof TransientError ? new SkiffError(err.message, 'EIO') : err;
+    });
   }
 
-  /** The manifest (or index) for a tag or digest: its bytes and media type. */
-  async manifest(reference: string): Promise<{ bytes: Buffer; mediaType: string }> {
-    const res = await this.request(`${this.base}/manifests/${reference}`, MANIFEST_ACCEPT);
-    if (!res.ok) await this.fail(res, `manifest ${reference}`);
-    const bytes = Buffer.from(await res.arrayBuffer());
-    const mediaType = (res.headers.get('content-type') ?? '').split(';')[0] || (JSON.parse(bytes.toString('utf8')) as { mediaType?: string }).mediaType || '';
-    return { bytes, mediaType };
+  /** The manifest (or index) for a tag or digest: its bytes, media type and digest (checked against a digest reference). */
+  async manifest(reference: string): Promise<Manifest> {
+    return this.firstEndpoint(`manifest ${reference}`, async (ep) => {
+      const { res, watchdog } = await this.send(ep, `/v2/${this.ref.path}/manifests/${reference}`, { headers: { Accept: MANIFEST_MEDIA_TYPES.join(', ') } });
+      try {
+        if (!res.ok) await this.fail(res, ep, `manifest ${reference}`);
+        if (Number(res.headers.get('content-length') ?? 0) > MANIFEST_MAX) throw new SkiffError(`${this.name}: manifest ${reference} is larger than ${MANIFEST_MAX} bytes`, 'EFBIG');
+        const chunks: Uint8Array[] = [];
+        let n = 0;
+        for await (const c of watchdog.guard(res.body)) {
+          n += c.length;
+          if (n > MANIFEST_MAX) throw new SkiffError(`${this.name}: manifest ${reference} is larger than ${MANIFEST_MAX} bytes`, 'EFBIG');
+          chunks.push(c);
+        }
+        const bytes = Buffer.concat(chunks);
+        const digest = sha256(bytes);
+        const expected = reference.startsWith('sha256:') ? reference : res.headers.get('docker-content-digest');
+        if (expected && expected !== digest) throw new SkiffError(`${this.name}: manifest ${reference} arrived with digest ${digest}, not ${expected}`, 'EINVAL');
+        let mediaType = (res.headers.get('content-type') ?? '').split(';')[0].trim();
+        if (!MANIFEST_MEDIA_TYPES.includes(mediaType)) {
+          try {
+            mediaType = (JSON.parse(bytes.toString('utf8')) as { mediaType?: string }).mediaType ?? mediaType;
+          } catch {
+            throw new SkiffError(`${this.name}: manifest ${reference} is not JSON`, 'EINVAL');
+          }
+        }
+        return { bytes, mediaType, digest };
+      } finally {
+        watchdog.stop();
+      }
+    });
   }
 
-  /** Pushes a blob unless the registry has it: POST an upload, then PUT it whole with its digest. */
-  async pushBlob(digest: string, data: Buffer): Promise<boolean> {
-    const head = await this.request(`${this.base}/blobs/${digest}`, undefined, { method: 'HEAD' });
-    if (head.ok) return false;
-    const start = await this.request(`${this.base}/blobs/uploads/`, undefined, { method: 'POST' });
-    if (start.status !== 202) await this.fail(start, `start upload of ${digest}`);
-    const location = new URL(start.headers.get('location') ?? '', `${this.base}/`);
-    location.searchParams.set('digest', digest);
-    const put = await this.request(location.toString(), undefined, { method: 'PUT', body: data, contentType: 'application/octet-stream' });
-    if (put.status !== 201) await this.fail(put, `upload of ${digest}`);
-    return true;
+  /** HEAD of a manifest: its descriptor, without the body (what `skiff push` and resolvers use). */
+  async headManifest(reference: string): Promise<Descriptor | undefined> {
+    return this.firstEndpoint(`manifest ${reference}`, async (ep) => {
+      const { res, watchdog } = await this.send(ep, `/v2/${this.ref.path}/manifests/${reference}`, { method: 'HEAD', headers: { Accept: MANIFEST_MEDIA_TYPES.join(', ') } });
+      watchdog.stop();
+      if (res.status === 404) return undefined;
+      if (!res.ok) await this.fail(res, ep, `manifest ${reference}`);
+      const digest = res.headers.get('docker-content-digest') ?? (reference.startsWith('sha256:') ? reference : '');
+      return { mediaType: (res.headers.get('content-type') ?? '').split(';')[0], digest, size: Number(res.headers.get('content-length') ?? 0) };
+    });
   }
 
-  async pushManifest(reference: string, bytes: Buffer, mediaType: string): Promise<void> {
-    const res = await this.request(`${this.base}/manifests/${reference}`, undefined, { method: 'PUT', body: bytes, contentType: mediaType });
-    if (res.status !== 201) await this.fail(res, `manifest ${reference}`);
+  /**
+   * A source of the blob's bytes from an offset, for ContentStore.ingestFrom: GET with Range (a 200 instead of a
+   * 206 means the registry or its storage redirect ignored the Range, and the ingest starts over).
+   */
+  blobSource(desc: Descriptor): BlobSource {
+    return (offset) => this.firstEndpoint(`blob ${desc.digest}`, async (ep) => {
+      const headers: Record<string, string> = offset > 0 ? { Range: `bytes=${offset}-` } : {};
+      const { res, watchdog } = await this.send(ep, `/v2/${this.ref.path}/blobs/${desc.digest}`, { headers });
+      if (!res.ok) {
+        watchdog.stop();
+        await this.fail(res, ep, `blob ${desc.digest}`);
+      }
+      let start = 0;
+      if (res.status === 206) {
+        const m = /^bytes (\d+)-/.exec(res.headers.get('content-range') ?? '');
+        start = m ? Number(m[1]) : offset;
+      }
+      return { start, body: watchdog.guard(res.body) };
+    });
   }
 
-  async blob(digest: string): Promise<Buffer> {
-    const res = await this.request(`${this.base}/blobs/${digest}`);
-    if (!res.ok) await this.fail(res, `blob ${digest}`);
-    return Buffer.from(await res.arrayBuffer());
+  async blobExists(digest: string): Promise<boolean> {
+    const ep = this.endpoints[this.endpoints.length - 1];
+    return withRetries(this.settings, `${ep.host}: blob ${digest}`, async () => {
+      const { res, watchdog } = await this.send(ep, `/v2/${this.ref.path}/blobs/${digest}`, { method: 'HEAD' });
+      watchdog.stop();
+      if (res.ok) return true;
+      if (res.status === 404) return false;
+      return this.fail(res, ep, `blob ${digest}`);
+    });
+  }
+
+  /**
+   * Pushes a blob the registry lacks: a cross-repository mount from `mountFrom` (a repository path on the same
+   * registry holding it) when given, else POST an upload, PATCH it in chunks, PUT ?digest. `read(offset, length)`
+   * gives the blob's bytes. Returns how it got there.
+   */
+  async pushBlob(desc: Descriptor, read: (offset: number, length: number) => Promise<Buffer>, mountFrom?: string): Promise<'exists' | 'mounted' | 'pushed'> {
+    if (await this.blobExists(desc.digest)) return 'exists';
+    const ep = this.endpoints[this.endpoints.length - 1];
+    return withRetries(this.settings, `${ep.host}: upload of ${desc.digest}`, async () => {
+      const mountQuery = mountFrom && mountFrom !== this.ref.path ? `?mount=${desc.digest}&from=${encodeURIComponent(mountFrom)}` : '';
+      const scope = mountQuery ? `${this.scope} repository:${mountFrom}:pull` : this.scope;
+      const { res: start, watchdog, origin } = await this.send(ep, `/v2/${this.ref.path}/blobs/uploads/${mountQuery}`, { method: 'POST' }, scope);
+      watchdog.stop();
+      await start.body?.cancel();
+      if (start.status === 201) return 'mounted';
+      if (start.status !== 202) await this.fail(start, ep, `start upload of ${desc.digest}`);
+      let location = new URL(start.headers.get('location') ?? '', `${origin}/v2/${this.ref.path}/blobs/uploads/`);
+      let offset = 0;
+      if (desc.size > PUSH_CHUNK) {
+        while (offset < desc.size) {
+          const chunk = await read(offset, Math.min(PUSH_CHUNK, desc.size - offset));
+          const { res, watchdog: w } = await this.send(ep, location.toString(), {
+            method: 'PATCH', body: chunk,
+            headers: { 'Content-Type': 'application/octet-stream', 'Content-Range': `${offset}-${offset + chunk.length - 1}`, 'Content-Length': String(chunk.length) },
+          });
+          w.stop();
+          await res.body?.cancel();
+          if (res.status !== 202) await this.fail(res, ep, `upload of ${desc.digest} at byte ${offset}`);
+          location = new URL(res.headers.get('location') ?? location.toString(), location);
+          offset += chunk.length;
+        }
+      }
+      location.searchParams.set('digest', desc.digest);
+      const body = offset < desc.size ? await read(0, desc.size) : new Uint8Array(0);
+      const { res: put, watchdog: w } = await this.send(ep, location.toString(), { method: 'PUT', body, headers: { 'Content-Type': 'application/octet-stream' } });
+      w.stop();
+      if (put.status !== 201) await this.fail(put, ep, `upload of ${desc.digest}`);
+      await put.body?.cancel();
+      return 'pushed';
+    });
+  }
+
+  /** PUT a manifest under a tag (or its digest); returns the digest the registry names it by. */
+  async pushManifest(reference: string, bytes: Buffer, mediaType: string): Promise<string> {
+    const ep = this.endpoints[this.endpoints.length - 1];
+    return withRetries(this.settings, `${ep.host}: manifest ${reference}`, async () => {
+      const { res, watchdog } = await this.send(ep, `/v2/${this.ref.path}/manifests/${reference}`, { method: 'PUT', body: bytes, headers: { 'Content-Type': mediaType } });
+      watchdog.stop();
+      if (res.status !== 201) await this.fail(res, ep, `manifest ${reference}`);
+      await res.body?.cancel();
+      return res.headers.get('docker-content-digest') ?? sha256(bytes);
+    });
   }
 }

@@ -1,0 +1,28 @@
+// What `skiff images` and `skiff image inspect` show of an image: its record, manifest, config and sizes.
+import { SkiffError } from '../common/errors.js';
+import { ContentStore } from './content-store.js';
+import { ImageStore, type ImageRecord } from './image-store.js';
+import type { ImageManifest } from './pull.js';
+import { formatReference, parseReference } from './reference.js';
+
+export interface ImageSummary extends ImageRecord {
+  manifest: ImageManifest;
+  config: { created?: string; architecture?: string; os?: string; variant?: string } & Record<string, unknown>;
+  /** Sum of the (compressed) layer sizes. */
+  size: number;
+}
+
+/** The record of an image by any spelling of its name; the error names the input and its normalised form. */
+export async function findImage(root: string, input: string): Promise<ImageRecord> {
+  const name = formatReference(parseReference(input));
+  const rec = await new ImageStore(root).get(name);
+  if (!rec) throw new SkiffError(`image "${input}" (${name}) is not in the local store`, 'ENOENT');
+  return rec;
+}
+
+export async function summarize(root: string, rec: ImageRecord): Promise<ImageSummary> {
+  const content = new ContentStore(root);
+  const manifest = await content.readJson<ImageManifest>(rec.target.digest);
+  const config = await content.readJson<ImageSummary['config']>(manifest.config.digest);
+  return { ...rec, manifest, config, size: manifest.layers.reduce((n, l) => n + l.size, 0) };
+}
