@@ -168,8 +168,7 @@ describe('CNI networking', () => {
     for (const ns of ['mva', 'mvb']) await netns.create(ns);
     const at = (ns: string, ifName = 'eth0') => ({ containerId: ns, netns: netns.path(ns), ifName });
     await networks.attach('sktest7', at('mva'));
-    const rb = await networks.attach('sktest7', { ...at('mvb'), runtimeConfig: { mac: '02:00:0a:d5:07:0b' } });
-    assert.match(inNs('mvb', 'cat', '/sys/class/net/eth0/address').stdout, /^02:00:0a:d5:07:0b$/m, 'macvlan honours the mac capability');
+    const rb = await networks.attach('sktest7', at('mvb'));
     const ping = inNs('mva', 'busybox', 'ping', '-c', '1', '-W', '2', rb.ips![0].address.split('/')[0]);
     assert.equal(ping.status, 0, ping.stdout + ping.stderr);
     // mva joins the bridge network too, as eth1; leaving one network keeps the other and lo.

@@ -67,7 +67,7 @@ describe('skiff pull', () => {
       assert.match(skiff('auth', 'pull', '--authfile', authfile, ref).err, /HTTP 401/);
       const wrong = login('nope');
       assert.equal(wrong.status, 1);
-      assert.match(wrong.stderr, /login: HTTP 401/);
+      assert.match(wrong.stderr, /^skiff: 127\.0\.0\.1:\d+: the registry refused the credentials of "skiffy": HTTP 401\n$/);
       assert.equal(login('s3cret').stdout, 'Login Succeeded\n');
       const p = skiff('auth', 'pull', '--authfile', authfile, ref);
       assert.equal(p.code, 0, p.err);

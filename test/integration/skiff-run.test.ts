@@ -77,7 +77,7 @@ describe('skiff run', () => {
     assert.match(run('rmi', 'localhost/other:1').err, /is not in the local store/);
     assert.doesNotMatch(run('images', '-q').out, /other/);
     // The default image still holds every blob: nothing to collect. Once its name goes, everything does.
-    assert.equal(run('image', 'prune').out, 'Removed 0 blobs and 0 snapshots\n');
+    assert.equal(run('image', 'prune').out, 'Removed 0 blobs (0 B), 0 unpacked layers, 0 interrupted downloads\n');
     assert.equal(run('rmi', 'localhost/busybox').code, 0);
     assert.deepEqual(readdirSync(join(dir, 'root', 'content', 'blobs', 'sha256')), []);
     assert.deepEqual(readdirSync(join(dir, 'root', 'snapshots')), []);

@@ -113,7 +113,11 @@ export class RegistryClient {
         return { res, watchdog, origin };
       }
     }
-    throw new TransientError(`${ep.host}: cannot reach the registry: ${causeOf(lastError)}`);
+    // A refused connection or an unknown host is an answer, not a hiccup: said at once rather than retried.
+    const message = `${ep.host}: cannot reach the registry: ${causeOf(lastError)}`;
+    const code = (lastError as { cause?: { code?: string } }).cause?.code;
+    if (code && ['ECONNRESET', 'ETIMEDOUT', 'EAI_AGAIN', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT'].includes(code)) throw new TransientError(message);
+    throw new SkiffError(message, 'ECONNREFUSED');
   }
 
   /** The registry's error body, if it has one, as "CODE: message; ...". */

@@ -1,0 +1,137 @@
+// Transfers against Debian's docker-registry through a recording proxy (test/helpers/registry-proxy.ts): chunked
+// push of a blob over 16 MB and a cross-repository mount, a pull killed half way that resumes with a Range
+// request, two pulls at once that download each blob once, a 503 retried, and mirrors from registries.json.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { buildLayeredImage } from '../helpers/layered-image.js';
+import { startRegistryProxy, type RegistryProxy } from '../helpers/registry-proxy.js';
+import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+
+const skiffBin = fileURLToPath(new URL('../../bin/skiff.mjs', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'skiff-transfer-'));
+const args = (root: string, more: string[]) => [skiffBin, '--root', join(dir, root), '--state', join(dir, `${root}-state`), ...more];
+// Every child runs asynchronously: the proxy lives in this process, so its event loop must keep turning.
+const run = (cmd: string, argv: string[]) => {
+  const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; });
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => { err += d; });
+  const done = new Promise<{ code: number | null; out: string; err: string }>((r) => child.on('close', (code) => r({ code, out, err })));
+  return { pid: child.pid!, done };
+};
+const skiffAsync = (root: string, ...more: string[]) => run(process.execPath, args(root, more));
+const skiff = (root: string, ...more: string[]) => skiffAsync(root, ...more).done;
+const skopeo = (...argv: string[]) => run('skopeo', argv).done;
+const until = async (check: () => boolean) => {
+  while (!check()) await new Promise((r) => setTimeout(r, 20));
+};
+
+const BIG = 20 * 1024 * 1024 + 12345;
+let registry: TestRegistry;
+let proxy: RegistryProxy;
+let bigRef: string;
+let bigLayer: string;
+let bigData: Buffer;
+
+before(async () => {
+  registry = await startRegistry();
+  proxy = await startRegistryProxy(registry.address);
+  bigRef = `${proxy.address}/t/big:1`;
+  bigData = randomBytes(BIG);
+  bigLayer = (await buildLayeredImage(join(dir, 'src'), bigRef, { 'big.bin': bigData })).digest;
+});
+
+after(async () => {
+  await proxy?.stop();
+  await registry?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const blobGets = (digest: string) => proxy.seen.filter((s) => s.method === 'GET' && s.path.endsWith(`/blobs/${digest}`));
+
+describe('registry transfers', () => {
+  test('a layer over 16 MB is pushed in PATCH chunks and read back by skopeo', async () => {
+    const p = await skiff('src', 'push', bigRef);
+    assert.equal(p.code, 0, p.err);
+    const patches = proxy.seen.filter((s) => s.method === 'PATCH' && s.path.includes('/t/big/blobs/uploads/'));
+    assert.equal(patches.length, 2, 'one 16 MB chunk and the rest');
+    const inspect = await skopeo('inspect', '--tls-verify=false', `docker://${bigRef}`);
+    assert.equal(inspect.code, 0, inspect.err);
+    assert.ok((JSON.parse(inspect.out) as { Layers: string[] }).Layers.includes(bigLayer));
+  });
+
+  test('a pull killed half way resumes with a Range request, and the store verifies clean', async () => {
+    proxy.rule = (s) => (s.method === 'GET' && s.path.endsWith(bigLayer) ? { stallAfter: 6 * 1024 * 1024 } : undefined);
+    const partial = join(dir, 'k', 'content', 'ingest', `${bigLayer.slice(7)}.partial`);
+    const first = skiffAsync('k', 'pull', bigRef);
+    await until(() => existsSync(partial) && statSync(partial).size === 6 * 1024 * 1024);
+    process.kill(first.pid, 'SIGKILL');
+    await first.done;
+    assert.equal((await skiff('k', 'images', '-q')).out, '', 'no image name after a killed pull');
+
+    proxy.rule = () => undefined;
+    const second = await skiff('k', 'pull', bigRef);
+    assert.equal(second.code, 0, second.err);
+    assert.match(second.err, /resuming at byte 6291456/);
+    assert.deepEqual(blobGets(bigLayer).map((s) => s.range), [undefined, 'bytes=6291456-']);
+    const blob = readFileSync(join(dir, 'k', 'content', 'blobs', 'sha256', bigLayer.slice(7)));
+    assert.equal(`sha256:${createHash('sha256').update(blob).digest('hex')}`, bigLayer);
+    const ran = await skiff('k', 'run', '--rm', bigRef, 'sh', '-c', 'wc -c < /big.bin');
+    assert.equal(ran.out.trim(), String(BIG), ran.err);
+  });
+
+  test('two pulls at once download each blob once', async () => {
+    const before = blobGets(bigLayer).length;
+    const [a, b] = await Promise.all([skiffAsync('c', 'pull', bigRef).done, skiffAsync('c', 'pull', bigRef).done]);
+    assert.equal(a.code, 0, a.err);
+    assert.equal(b.code, 0, b.err);
+    assert.equal(blobGets(bigLayer).length - before, 1);
+  });
+
+  test('a blob present in another repository of the registry is mounted, not uploaded', async () => {
+    const copy = `${proxy.address}/u/copy:1`;
+    assert.equal((await skiff('k', 'tag', bigRef, copy)).code, 0);
+    const p = await skiff('k', 'push', copy);
+    assert.equal(p.code, 0, p.err);
+    assert.match(p.err, new RegExp(`${bigLayer.slice(7, 19)}: mounted from t/big`));
+    assert.ok(proxy.seen.some((s) => s.method === 'POST' && s.path.includes(`/u/copy/blobs/uploads/?mount=${bigLayer}&from=t%2Fbig`)));
+    assert.ok(!proxy.seen.some((s) => s.method === 'PATCH' && s.path.includes('/u/copy/')));
+  });
+
+  test('a 503 from the registry is retried', async () => {
+    let refused = 0;
+    proxy.rule = (s) => (s.path.endsWith('/manifests/1') && s.path.includes('/t/big/') && refused++ === 0 ? { status: 503 } : undefined);
+    try {
+      const p = await skiff('r', 'pull', bigRef);
+      assert.equal(p.code, 0, p.err);
+      assert.match(p.err, /HTTP 503.*retrying in 0\.2s \(1\/3\)/);
+    } finally {
+      proxy.rule = () => undefined;
+    }
+  });
+
+  test('docker.io served from the mirrors in registries.json: a dead one is passed over', async () => {
+    const root = join(dir, 'm');
+    mkdirSync(root);
+    writeFileSync(join(root, 'registries.json'), JSON.stringify({
+      registries: { 'docker.io': { mirrors: ['http://127.0.0.1:1', `http://${proxy.address}`] } }, retries: 0,
+    }));
+    const p = await skiff('m', 'pull', 'docker.io/t/big:1');
+    assert.equal(p.code, 0, p.err);
+    assert.equal(p.out.trim(), 'docker.io/t/big:1');
+    assert.match(p.err, /127\.0\.0\.1:1 \(mirror\): .*trying the next/);
+
+    writeFileSync(join(root, 'registries.json'), JSON.stringify({ registries: { 'docker.io': { mirrors: ['ftp://x'] } }, retries: 99 }));
+    const bad = await skiff('m', 'pull', 'docker.io/t/big:1');
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /registries\["docker\.io"\]\.mirrors\[0\]: "ftp:\/\/x" is not host\[:port\] or an http\(s\):\/\/ URL/);
+    assert.match(bad.err, /retries: must be an integer from 0 to 20/);
+  });
+});

@@ -1,0 +1,108 @@
+// Registry configuration (registries.json), WWW-Authenticate parsing, credential lookup and retries: the pure
+// parts of the registry client.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { parseChallenges } from '../../src/image/registry/auth.js';
+import { findCredentials, storeCredentials } from '../../src/image/registry/credentials.js';
+import { DEFAULT_CONFIG, endpointsFor, loadRegistriesConfig, validateRegistriesConfig } from '../../src/image/registry/hosts.js';
+import { TransientError, withRetries } from '../../src/image/registry/transfer.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'skiff-regconf-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('endpoints: mirrors first for pulls only; plain HTTP for loopback and insecure hosts; docker.io API host', () => {
+  const config = validateRegistriesConfig({
+    registries: { 'docker.io': { mirrors: ['mirror.lan:5000', 'http://10.0.0.1:5000'] }, 'reg.lan': { insecure: true }, 'mirror.lan:5000': { insecure: true } },
+  }, 'test');
+  assert.deepEqual(endpointsFor(config, 'docker.io', 'pull'), [
+    { host: 'mirror.lan:5000', origins: ['https://mirror.lan:5000', 'http://mirror.lan:5000'], mirror: true },
+    { host: '10.0.0.1:5000', origins: ['http://10.0.0.1:5000'], mirror: true },
+    { host: 'docker.io', origins: ['https://registry-1.docker.io'], mirror: false },
+  ]);
+  assert.deepEqual(endpointsFor(config, 'docker.io', 'push'), [{ host: 'docker.io', origins: ['https://registry-1.docker.io'], mirror: false }]);
+  assert.deepEqual(endpointsFor(config, 'reg.lan', 'pull')[0].origins, ['https://reg.lan', 'http://reg.lan']);
+  assert.deepEqual(endpointsFor(DEFAULT_CONFIG, 'quay.io', 'pull')[0].origins, ['https://quay.io']);
+  assert.deepEqual(endpointsFor(DEFAULT_CONFIG, '127.0.0.1:5000', 'pull')[0].origins, ['https://127.0.0.1:5000', 'http://127.0.0.1:5000']);
+  assert.deepEqual(endpointsFor(DEFAULT_CONFIG, 'localhost:5000', 'pull')[0].origins, ['https://localhost:5000', 'http://localhost:5000']);
+});
+
+test('registries.json: every bad field named by its path; no file is the defaults', () => {
+  assert.deepEqual(loadRegistriesConfig(join(dir, 'none')), DEFAULT_CONFIG);
+  assert.throws(() => validateRegistriesConfig({
+    registries: { 'bad host!': {}, 'ok.lan': { insecure: 'yes', mirrors: ['ftp://m', 3], endpoint: 'http://x/path', tls: {} } },
+    retries: -1, maxConcurrentDownloads: 1000, noProgressTimeoutSeconds: 0.5, proxy: 'x',
+  }, 'registries.json'), (err: Error) => {
+    for (const m of [
+      /registries\["bad host!"\]: the key must be a registry host\[:port\]/,
+      /registries\["ok\.lan"\]\.insecure: must be true or false/,
+      /registries\["ok\.lan"\]\.mirrors\[0\]: "ftp:\/\/m" is not host\[:port\] or an http\(s\):\/\/ URL/,
+      /registries\["ok\.lan"\]\.mirrors\[1\]: "3"/,
+      /registries\["ok\.lan"\]\.endpoint: must be host\[:port\] or an http\(s\):\/\/ URL/,
+      /registries\["ok\.lan"\]\.tls: unknown field/,
+      /retries: must be an integer from 0 to 20/,
+      /maxConcurrentDownloads: must be an integer from 1 to 64/,
+      /noProgressTimeoutSeconds: must be an integer from 1 to 3600/,
+      /proxy: unknown field/,
+    ]) assert.match(err.message, m);
+    return true;
+  });
+  writeFileSync(join(dir, 'registries.json'), '{ not json');
+  assert.throws(() => loadRegistriesConfig(dir), /registries\.json.*not valid JSON/);
+});
+
+test('WWW-Authenticate: several challenges, quoted values with commas and escapes', () => {
+  assert.deepEqual(parseChallenges('Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a/b:pull,push"'), [
+    { scheme: 'bearer', params: { realm: 'https://auth.example/token', service: 'registry.example', scope: 'repository:a/b:pull,push' } },
+  ]);
+  assert.deepEqual(parseChallenges('Basic realm="r\\"q", Bearer realm=x'), [
+    { scheme: 'basic', params: { realm: 'r"q' } }, { scheme: 'bearer', params: { realm: 'x' } },
+  ]);
+  assert.deepEqual(parseChallenges(''), []);
+});
+
+test('credentials: docker and auth.json key forms, the most specific repository key, helpers refused by name', async () => {
+  const file = join(dir, 'config.json');
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  writeFileSync(file, JSON.stringify({ auths: {
+    'https://index.docker.io/v1/': { auth: b64('hub:pw') },
+    'reg.lan': { auth: b64('lan:pw') },
+    'reg.lan/team': { auth: b64('team:pw') },
+    'broken.lan': { auth: b64('nocolon') },
+  } }));
+  assert.deepEqual(findCredentials('docker.io', file), { username: 'hub', password: 'pw' });
+  assert.deepEqual(findCredentials('reg.lan', file, 'other/app'), { username: 'lan', password: 'pw' });
+  assert.deepEqual(findCredentials('reg.lan', file, 'team/app'), { username: 'team', password: 'pw' });
+  assert.equal(findCredentials('none.lan', file), undefined);
+  assert.throws(() => findCredentials('broken.lan', file), /auths\["broken\.lan"\]\.auth: not base64 of "user:password"/);
+  writeFileSync(join(dir, 'helper.json'), JSON.stringify({ credHelpers: { 'ecr.lan': 'ecr-login' } }));
+  assert.throws(() => findCredentials('ecr.lan', join(dir, 'helper.json')), /credential helper "docker-credential-ecr-login" for ecr\.lan is not supported/);
+  writeFileSync(join(dir, 'array.json'), '[]');
+  assert.throws(() => findCredentials('x', join(dir, 'array.json')), /invalid JSON: not a JSON object/);
+
+  await storeCredentials('docker.io', { username: 'new', password: 'p:w' }, file);
+  const auths = (JSON.parse(readFileSync(file, 'utf8')) as { auths: Record<string, unknown> }).auths;
+  assert.ok(!('https://index.docker.io/v1/' in auths), 'the old key form is replaced');
+  assert.deepEqual(findCredentials('docker.io', file), { username: 'new', password: 'p:w' });
+  await storeCredentials('docker.io', undefined, file);
+  await assert.rejects(storeCredentials('docker.io', undefined, file), /not logged in to docker\.io/);
+});
+
+test('retries: transient errors again after a pause, others at once; Retry-After honoured', async () => {
+  const said: string[] = [];
+  let calls = 0;
+  const r = await withRetries({ retries: 2, noProgressTimeoutMs: 1000, onRetry: (m) => said.push(m) }, 'x', async () => {
+    if (++calls < 3) throw new TransientError('HTTP 503', calls === 1 ? 1 : undefined);
+    return 'ok';
+  });
+  assert.equal(r, 'ok');
+  assert.deepEqual(said, ['x: HTTP 503; retrying in 0.0s (1/2)', 'x: HTTP 503; retrying in 0.4s (2/2)']);
+  calls = 0;
+  await assert.rejects(withRetries({ retries: 5, noProgressTimeoutMs: 1000 }, 'x', async () => {
+    calls++;
+    throw new Error('permanent');
+  }), /permanent/);
+  assert.equal(calls, 1);
+});
