@@ -81,7 +81,8 @@ export class Snapshots {
       const key = `${this.root}\0${chains[i]}`;
       let job = inFlight.get(key);
       if (!job) {
-        job = this.unpackOnce(layer, diffIds[i], chains[i], what).finally(() => inFlight.delete(key));
+        const lowers = chains.slice(0, i).reverse().map((c) => this.path(c));
+        job = this.unpackOnce(layer, diffIds[i], chains[i], lowers, what).finally(() => inFlight.delete(key));
         inFlight.set(key, job);
       }
       await job;
@@ -89,7 +90,7 @@ export class Snapshots {
     return chains.map((c) => this.path(c));
   }
 
-  private async unpackOnce(layer: Descriptor, diffId: string, chainId: string, what: string): Promise<void> {
+  private async unpackOnce(layer: Descriptor, diffId: string, chainId: string, lowers: string[], what: string): Promise<void> {
     const compression = compressionOf(layer.mediaType, what);
     const blob = this.content.path(layer.digest);
     if (!existsSync(blob)) throw new SkiffError(`${what}: blob is not in the content store`, 'ENOENT');
@@ -105,7 +106,7 @@ export class Snapshots {
       await rm(tmp, { recursive: true, force: true });
       await mkdir(join(tmp, 'fs'), { recursive: true, mode: 0o755 });
       try {
-        await unpackLayer({ blob, compression, dest: join(tmp, 'fs'), diffId, what });
+        await unpackLayer({ blob, compression, dest: join(tmp, 'fs'), diffId, lowers, what });
         await rename(tmp, final);
       } catch (err) {
         await rm(tmp, { recursive: true, force: true });

@@ -103,16 +103,53 @@ describe('unpacking a layer', () => {
     await assert.rejects(u.run(), /^SkiffError: layer L: corrupt or truncated/);
   });
 
+  test('a hard link to a lower layer\'s file is materialized: copied up with its metadata, then linked', async () => {
+    const cap = Buffer.from('0100000200100000000000000000000000000000', 'hex');
+    const lower = await unpack([
+      { path: 'opt/', type: 'Directory', mode: 0o750, uid: 3, gid: 4 },
+      { path: 'opt/tool', content: 'lower tool', mode: 0o4711, uid: 1000, gid: 1001, xattrs: { 'security.capability': cap } },
+      { path: 'gone/file', content: 'hidden' },
+    ]);
+    await lower.run();
+    const upperTar = buildTar([
+      { path: 'bin/', type: 'Directory', mode: 0o755 },
+      { path: 'bin/tool', type: 'Link', linkpath: 'opt/tool' },
+    ]);
+    const dir = join(work, `case-${n++}`);
+    mkdirSync(join(dir, 'layer'), { recursive: true });
+    writeFileSync(join(dir, 'blob'), upperTar);
+    await unpackLayer({ blob: join(dir, 'blob'), compression: 'none', dest: join(dir, 'layer'), diffId: digest(upperTar), lowers: [lower.layer], what: 'layer U' });
+    const copy = statSync(join(dir, 'layer/opt/tool'));
+    const link = statSync(join(dir, 'layer/bin/tool'));
+    assert.equal(copy.ino, link.ino);
+    assert.deepEqual([copy.mode & 0o7777, copy.uid, copy.gid, copy.nlink], [0o4711, 1000, 1001, 2]);
+    assert.equal(readFileSync(join(dir, 'layer/bin/tool'), 'utf8'), 'lower tool');
+    assert.deepEqual(xattr(join(dir, 'layer/opt/tool'), 'security.capability'), cap);
+    const opt = statSync(join(dir, 'layer/opt'));
+    assert.deepEqual([opt.mode & 0o7777, opt.uid, opt.gid], [0o750, 3, 4], 'the copied-up parent keeps the lower one\'s metadata');
+    assert.equal(statSync(join(lower.layer, 'opt/tool')).nlink, 1, 'the lower layer is untouched');
+
+    // A whiteout in a layer between hides the target: the link is refused, naming the entry.
+    const middle = join(dir, 'middle');
+    mkdirSync(middle);
+    execFileSync('mknod', [join(middle, 'gone'), 'c', '0', '0']);
+    const hiddenTar = buildTar([{ path: 'h', type: 'Link', linkpath: 'gone/file' }]);
+    writeFileSync(join(dir, 'blob2'), hiddenTar);
+    mkdirSync(join(dir, 'layer2'));
+    await assert.rejects(unpackLayer({ blob: join(dir, 'blob2'), compression: 'none', dest: join(dir, 'layer2'), lowers: [middle, lower.layer], what: 'layer V' }),
+      /layer V: entry "h": hard link target "gone\/file" is in neither this layer nor a lower one/);
+  });
+
   describe('hostile archives write nothing outside the layer', () => {
     const refused: [string, (outside: string) => TarEntry[], RegExp][] = [
       ['"../" in a name', () => [{ path: '../escaped', content: 'x' }], /entry "\.\.\/escaped": "\.\." in a layer path/],
       ['".." deeper in a name', () => [{ path: 'a/b/../../../escaped', content: 'x' }], /entry "a\/b\/\.\.\/\.\.\/\.\.\/escaped"/],
       ['a hard link to a path outside', () => [{ path: 'h', type: 'Link', linkpath: '../../../../etc/passwd' }], /entry "h": hard link target "\.\.\/\.\.\/\.\.\/\.\.\/etc\/passwd": "\.\." in a layer path/],
-      ['a hard link to an absolute path', () => [{ path: 'h', type: 'Link', linkpath: '/etc/passwd' }], /entry "h": hard link target "\/etc\/passwd" is not in this layer/],
+      ['a hard link to an absolute path', () => [{ path: 'h', type: 'Link', linkpath: '/etc/passwd' }], /entry "h": hard link target "\/etc\/passwd" is in neither this layer nor a lower one/],
       ['a hard link through a symlink to outside', (o) => [
         { path: 'out', type: 'SymbolicLink', linkpath: o },
         { path: 'h', type: 'Link', linkpath: 'out/secret' },
-      ], /entry "h": hard link target "out\/secret" is not in this layer/],
+      ], /entry "h": hard link target "out\/secret" is in neither this layer nor a lower one/],
     ];
     for (const [name, make, error] of refused) {
       test(`refused: ${name}`, async () => {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { SkiffError } from '../../common/errors.js';
 import { entryComponents } from './entry-name.js';
 import { resolveDirInRoot } from './in-root.js';
+import { materializeFromLower } from './lower-link.js';
 import { makeNode, setXattr, type NodeKind } from './special-files.js';
 import type { Xattrs } from './pax-xattrs.js';
 
@@ -51,7 +52,8 @@ export class LayerWriter {
   /** Directory times are set last: writing into a directory changes its mtime. */
   private dirTimes: { path: string; atime: Date; mtime: Date }[] = [];
 
-  constructor(readonly dir: string) {}
+  /** `lowers`: the layers below this one, top first, where a hard link's target may live. */
+  constructor(readonly dir: string, private readonly lowers: string[] = []) {}
 
   private parentOf(parts: string[], what: string): string {
     const key = parts.slice(0, -1).join('/');
@@ -128,13 +130,14 @@ export class LayerWriter {
         if (targetParts.length === 0) throw new SkiffError(`${what}: hard link to the layer root`, 'EINVAL');
         const targetDir = resolveDirInRoot(this.dir, targetParts.slice(0, -1), what, false);
         const target = targetDir === undefined ? undefined : join(targetDir, targetParts[targetParts.length - 1]);
-        const st = target === undefined ? undefined : lstatOrUndefined(target);
-        if (!st) throw new SkiffError(`${what}: hard link target "${entry.linkpath}" is not in this layer`, 'EINVAL');
-        if (st.isDirectory()) throw new SkiffError(`${what}: hard link to directory "${entry.linkpath}"`, 'EINVAL');
-        if (target === path) return undefined;
-        this.clear(path, false);
-        linkSync(target!, path);
-        return undefined;
+        let st = target === undefined ? undefined : lstatOrUndefined(target);
+        if (!st && materializeFromLower(this.dir, this.lowers, targetParts, what)) {
+          this.parents.clear();
+          st = lstatOrUndefined(join(this.dir, ...targetParts));
+          return this.link(join(this.dir, ...targetParts), path, st!);
+        }
+        if (!st) throw new SkiffError(`${what}: hard link target "${entry.linkpath}" is in neither this layer nor a lower one`, 'EINVAL');
+        return this.link(target!, path, st, entry.linkpath);
       }
       case 'CharacterDevice':
       case 'BlockDevice':
@@ -148,6 +151,14 @@ export class LayerWriter {
       default:
         throw new SkiffError(`${what}: entry type ${entry.type} is not supported in a layer`, 'ENOTSUP');
     }
+  }
+
+  private link(target: string, path: string, st: Stats, linkpath?: string): undefined {
+    if (st.isDirectory()) throw new SkiffError(`hard link to directory "${linkpath ?? target}"`, 'EINVAL');
+    if (target === path) return undefined;
+    this.clear(path, false);
+    linkSync(target, path);
+    return undefined;
   }
 
   // chown(2) clears setuid/setgid bits and security.capability, so the order is: owner, mode, xattrs, times.

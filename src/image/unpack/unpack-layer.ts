@@ -18,6 +18,8 @@ export interface UnpackLayerOptions {
   dest: string;
   /** sha256:... the uncompressed tar must have (the config's rootfs.diff_ids entry). */
   diffId?: string;
+  /** The layers below, top first: a hard link to a file of theirs is materialized in this one. */
+  lowers?: string[];
   /** Names the layer in errors: "layer sha256:ab12... (rootfs.diff_ids[2])". */
   what: string;
 }
@@ -32,7 +34,7 @@ export async function unpackLayer(o: UnpackLayerOptions): Promise<string> {
     },
   });
   const xattrs = new XattrReader();
-  const writer = new LayerWriter(o.dest);
+  const writer = new LayerWriter(o.dest, o.lowers);
   let failure: Error | undefined;
   // Not strict: node-tar then reports every problem (bad checksum, invalid entry) as a 'warn' event, and an
   // unrecoverable one (truncated input) as 'error'; both fail the unpack here, naming the entry.
