@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/keyctl.h>
 #include <linux/types.h>
 #include <poll.h>
 #include <sched.h>
@@ -23,7 +24,6 @@
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
-#define KEYCTL_JOIN_SESSION_KEYRING 1
 #define IOPRIO_WHO_PROCESS 1
 
 /* sched_setattr(2)'s argument; glibc has no wrapper, and <linux/sched/types.h> clashes with <sched.h>. */
@@ -191,14 +191,37 @@ int op_domainname(const struct step *s)
     return setdomainname(s->argv[0], s->lens[0]) < 0 ? -errno : 0;
 }
 
+/*
+ * A new (or, by name, the existing) session keyring. The kernel creates it with no search permission for its
+ * owner user (keyrings(7)), so a later `exec` could not find it by name and would make a second one: add
+ * KEY_USR_SEARCH as runc does.
+ */
 int op_keyring(const struct step *s)
 {
-    if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, s->argv[0]) < 0) {
+    long id = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, s->argv[0]);
+    if (id < 0) {
         /* Kernels without keyring support: nothing to isolate. */
         if (errno == ENOSYS)
             return 0;
         return -errno;
     }
+    char desc[256];
+    long n = syscall(SYS_keyctl, KEYCTL_DESCRIBE, id, desc, sizeof desc);
+    if (n < 0)
+        return -errno;
+    desc[sizeof desc - 1] = 0;
+    /* "type;uid;gid;perm;description", perm in hex. */
+    const char *p = desc;
+    for (int field = 0; field < 3 && p; field++) {
+        p = strchr(p, ';');
+        if (p)
+            p++;
+    }
+    if (!p)
+        return -EPROTO;
+    unsigned long perm = strtoul(p, NULL, 16);
+    if (syscall(SYS_keyctl, KEYCTL_SETPERM, id, perm | 0x00080000UL) < 0)
+        return -errno;
     return 0;
 }
 

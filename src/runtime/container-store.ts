@@ -28,6 +28,8 @@ export interface ContainerRecord {
   creating: boolean;
   /** The native parent that waits for the container, when there is one (run, monitor mode). */
   monitor?: { exitFile?: string };
+  /** Created with --no-new-keyring: exec'd processes then keep the caller's session keyring too. */
+  noNewKeyring?: boolean;
 }
 
 const ID_PATTERN = /^[\w+\-.]+$/;

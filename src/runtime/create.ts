@@ -14,7 +14,7 @@ import type { ContainerRecord, ContainerStore } from './container-store.js';
 import type { HostFacts } from './host-facts.js';
 import { runHooks } from './hooks.js';
 import { launch, type Launched, type StdioTarget } from './native/launcher.js';
-import { buildCreatePlan, statBindSources } from './plan/index.js';
+import { bindSourceFlags, buildCreatePlan, rootfsParentMount, statBindSources } from './plan/index.js';
 import { processStartTime, waitProcessGone } from './proc.js';
 import { stateDocument } from './status.js';
 
@@ -65,7 +65,12 @@ export async function createContainer(
   const bundle = resolve(opts.bundle);
   const spec = await readSpec(bundle, host);
   const rootfs = isAbsolute(spec.root!.path) ? spec.root!.path : join(bundle, spec.root!.path);
-  const bindSourceKinds = await statBindSources(spec);
+  const bindSourceKinds = await statBindSources(spec, bundle);
+  // Host facts the plan needs only in some configs: the locked flags of bind sources in a new user namespace, and
+  // the mount holding the rootfs when / is to be shared.
+  const userns = spec.linux?.namespaces?.some((n) => n.type === 'user') ?? false;
+  const flags = userns ? await bindSourceFlags(spec, bundle) : undefined;
+  const parentMount = /shared/.test(spec.linux?.rootfsPropagation ?? '') ? await rootfsParentMount(rootfs) : undefined;
   const cgroupsPath = resolveCgroupsPath(spec.linux?.cgroupsPath, id);
 
   const undo = new UndoStack();
@@ -85,13 +90,13 @@ export async function createContainer(
 
     const record: ContainerRecord = {
       id, bundle, rootfs, pid: 0, pidStartTime: '', created: new Date().toISOString(),
-      cgroupsPath, spec, creating: true,
+      cgroupsPath, spec, creating: true, noNewKeyring: opts.noNewKeyring,
       monitor: mode.kind === 'monitor' ? { exitFile: mode.exitFile } : undefined,
     };
     await store.write(record);
 
     const plan = buildCreatePlan(spec, host, {
-      containerId: id, bundle, rootfs, bindSourceKinds, cgroupsPath,
+      containerId: id, bundle, rootfs, bindSourceKinds, bindSourceFlags: flags, rootfsParentMount: parentMount, cgroupsPath,
       parentMode: mode.kind === 'create' ? 'exit' : mode.kind === 'run' ? 'wait' : 'monitor',
       monitor: mode.kind === 'monitor' ? { logPath: mode.logPath, exitFile: mode.exitFile } : undefined,
       execFifo,

@@ -30,6 +30,8 @@ export async function execProcess(
 ): Promise<ExecResult> {
   const plan = buildExecPlan(host, {
     initPid: rec.pid,
+    containerId: rec.id,
+    noNewKeyring: rec.noNewKeyring,
     process: proc,
     spec: rec.spec,
     consoleSocket: opts.consoleSocket,
