@@ -50,13 +50,14 @@ after(async () => {
 
 describe('containerd with skiff-runtime', () => {
   test('ctr run --rm prints from inside', () => {
-    const r = ctr('run', '--rm', '--runc-binary', runtime, image, 'r1', 'sh', '-c', 'echo pid=$$');
+    // ctr's default cgroup is /<namespace>/<id>; ours stay under the skiff subtree.
+    const r = ctr('run', '--rm', '--runc-binary', runtime, '--cgroup', '/skiff/ctrtest-r1', image, 'r1', 'sh', '-c', 'echo pid=$$');
     assert.equal(r.code, 0, r.err);
     assert.equal(r.out.trim(), 'pid=1');
   });
 
   test('run -d, exec, pause, resume, kill, delete', () => {
-    assert.equal(ctr('run', '-d', '--runc-binary', runtime, image, 'd1', 'sleep', '1000').code, 0);
+    assert.equal(ctr('run', '-d', '--runc-binary', runtime, '--cgroup', '/skiff/ctrtest-d1', image, 'd1', 'sleep', '1000').code, 0);
     const exec = ctr('task', 'exec', '--exec-id', 'e1', 'd1', 'sh', '-c', 'echo exec-in $(cat /proc/1/cmdline | tr "\\0" " ")');
     assert.equal(exec.out.trim(), 'exec-in sleep 1000', exec.err);
     assert.equal(ctr('task', 'pause', 'd1').code, 0);
