@@ -20,7 +20,8 @@ export interface GcResult {
 export async function gc(root: string): Promise<GcResult> {
   const content = new ContentStore(root);
   const liveBlobs = await leasedDigests(root);
-  const liveSnapshots = await snapshotsInUse(root);
+  // A pull's lease names the chain IDs of the layers it is unpacking as well as its blobs.
+  const liveSnapshots = new Set([...await snapshotsInUse(root), ...liveBlobs]);
   const markManifest = async (desc: Descriptor): Promise<void> => {
     liveBlobs.add(desc.digest);
     const doc = await content.readJson<{ manifests?: Descriptor[]; config?: Descriptor; layers?: Descriptor[] }>(desc.digest).catch(() => undefined);

@@ -32,7 +32,7 @@ export async function localImage(root: string, input: string, o: LocalImageOptio
     await buildDefaultImage(root);
     rec = await images.get(name);
   } else if (!rec && o.pull) {
-    await pull(root, input, { log: o.log });
+    await pull(root, input, { log: o.log, unpack: true });
     rec = await images.get(name);
   }
   if (!rec) throw new SkiffError(`image "${input}" (${name}) is not in the local store`, 'ENOENT');

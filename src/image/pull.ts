@@ -1,6 +1,7 @@
 // Pull: resolve the reference to a manifest (choosing the platform from an index), download the config and the
 // layers the store lacks (a few at a time, each resumed after a failure from the bytes it already has, each
-// verified against its descriptor), and only then store the manifest and write the image's name. A pull that
+// verified against its descriptor; with `unpack`, each layer is unpacked as soon as its blob and the layers below
+// it are in, while later blobs still download), and only then store the manifest and write the image's name. A pull that
 // fails leaves no name behind; the blobs it finished stay for the next pull (GC removes them if none comes).
 import { SkiffError } from '../common/errors.js';
 import { ContentStore, type Descriptor, type IngestProgress } from './content-store.js';
@@ -10,6 +11,7 @@ import { isIndex, isManifest, isNonDistributable, isSupportedLayer, MEDIA_TYPES 
 import { choosePlatform, formatPlatform, hostPlatform, type Platform, type PlatformDescriptor } from './platform.js';
 import { formatReference, parseReference } from './reference.js';
 import { RegistryClient } from './registry/client.js';
+import { chainIds, Snapshots } from './snapshots.js';
 import { findCredentials } from './registry/credentials.js';
 import { loadRegistriesConfig } from './registry/hosts.js';
 import { TransientError } from './registry/transfer.js';
@@ -35,6 +37,8 @@ export interface PullOptions {
   onProgress?: (p: BlobProgress) => void;
   /** Messages worth a line: retries, mirrors failing over. */
   log?: (line: string) => void;
+  /** Also unpack the layers, each as soon as its blob and the layers below it are in, so the image is ready to run. */
+  unpack?: boolean;
 }
 
 export interface ImageManifest {
@@ -75,12 +79,15 @@ export async function pull(root: string, input: string, opts: PullOptions = {}):
     { desc: manifest.config, kind: 'config' }, ...manifest.layers.map((desc) => ({ desc, kind: 'layer' as const })),
   ];
   await withLease(root, [top.digest, ...blobs.map((b) => b.desc.digest)], async () => {
-    await eachLimited(blobs, config.maxConcurrentDownloads, (b) => fetchBlob(content, client, b.desc, b.kind, config.retries, opts));
-    const imageConfig = await content.readJson<{ rootfs?: { diff_ids?: unknown } }>(manifest.config.digest);
-    const diffIds = imageConfig.rootfs?.diff_ids;
-    if (!Array.isArray(diffIds) || diffIds.length !== manifest.layers.length) {
-      throw new SkiffError(`${name}: its config's rootfs.diff_ids has ${Array.isArray(diffIds) ? diffIds.length : 'no'} entries for ${manifest.layers.length} layers`, 'EINVAL');
-    }
+    const limit = limiter(config.maxConcurrentDownloads);
+    const downloads = blobs.map((b) => limit(() => fetchBlob(content, client, b.desc, b.kind, config.retries, opts)));
+    const unpacked = downloads[0].then(async () => {
+      const diffIds = await diffIdsOf(content, manifest, name);
+      if (!opts.unpack) return;
+      // Unpacked layers count as in use (for a concurrent prune) until the image's name points at them.
+      await withLease(root, chainIds(diffIds), () => new Snapshots(root, content).prepare(manifest.layers, diffIds, (i) => downloads[i + 1]));
+    });
+    await allSettled([...downloads, unpacked]);
     const stored = await content.ingest(top.bytes, top.mediaType, { digest: top.digest });
     await new ImageStore(root).put(name, stored, { source: name, ...(chosen ? { platform: formatPlatform(chosen) } : {}) });
   });
@@ -142,20 +149,36 @@ async function fetchBlob(content: ContentStore, client: RegistryClient, desc: De
   }
 }
 
-/** Runs `fn` on every item, at most `limit` at once; the first failure is thrown once all running ones end. */
-async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failure: unknown;
-  const worker = async () => {
-    while (next < items.length && failure === undefined) {
-      const item = items[next++];
-      try {
-        await fn(item);
-      } catch (err) {
-        failure ??= err;
-      }
+/** The config's rootfs.diff_ids, one per layer of the manifest. */
+async function diffIdsOf(content: ContentStore, manifest: ImageManifest, name: string): Promise<string[]> {
+  const imageConfig = await content.readJson<{ rootfs?: { diff_ids?: unknown } }>(manifest.config.digest);
+  const diffIds = imageConfig.rootfs?.diff_ids;
+  if (!Array.isArray(diffIds) || diffIds.length !== manifest.layers.length) {
+    throw new SkiffError(`${name}: its config's rootfs.diff_ids has ${Array.isArray(diffIds) ? diffIds.length : 'no'} entries for ${manifest.layers.length} layers`, 'EINVAL');
+  }
+  if (!diffIds.every((d) => typeof d === 'string' && /^sha256:[a-f0-9]{64}$/.test(d))) throw new SkiffError(`${name}: its config's rootfs.diff_ids are not all sha256 digests`, 'EINVAL');
+  return diffIds as string[];
+}
+
+/** A function that runs tasks given to it at most `n` at once, in the order given. */
+function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async (task) => {
+    if (running >= n) await new Promise<void>((r) => waiting.push(r));
+    running++;
+    try {
+      return await task();
+    } finally {
+      running--;
+      waiting.shift()?.();
     }
   };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failure !== undefined) throw failure;
+}
+
+/** Waits for every promise to settle (nothing keeps writing after we return), then throws the first failure. */
+async function allSettled(promises: Promise<unknown>[]): Promise<void> {
+  const results = await Promise.allSettled(promises);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }

@@ -69,14 +69,18 @@ export class Snapshots {
     return snapshotPath(this.root, chainId);
   }
 
-  /** Unpacks every layer not unpacked yet; returns the layer directories, bottom first. */
-  async prepare(layers: Descriptor[], diffIds: string[]): Promise<string[]> {
+  /**
+   * Unpacks every layer not unpacked yet, bottom first; returns the layer directories. `ready(i)`, if given, is
+   * awaited before layer i is looked at (a pull unpacks each layer as soon as its blob has arrived).
+   */
+  async prepare(layers: Descriptor[], diffIds: string[], ready?: (i: number) => Promise<unknown>): Promise<string[]> {
     if (layers.length !== diffIds.length) {
       throw new SkiffError(`image has ${layers.length} layers but its config has ${diffIds.length} rootfs.diff_ids`, 'EINVAL');
     }
     const chains = chainIds(diffIds);
     for (const [i, layer] of layers.entries()) {
       const what = `layer ${layer.digest} (rootfs.diff_ids[${i}])`;
+      await ready?.(i);
       if (existsSync(this.path(chains[i]))) continue;
       const key = `${this.root}\0${chains[i]}`;
       let job = inFlight.get(key);

@@ -71,16 +71,18 @@ describe('registry transfers', () => {
     proxy.rule = (s) => (s.method === 'GET' && s.path.endsWith(bigLayer) ? { stallAfter: 6 * 1024 * 1024 } : undefined);
     const partial = join(dir, 'k', 'content', 'ingest', `${bigLayer.slice(7)}.partial`);
     const first = skiffAsync('k', 'pull', bigRef);
-    await until(() => existsSync(partial) && statSync(partial).size === 6 * 1024 * 1024);
+    // The client writes in batches of up to 1 MiB, so the file holds most, not all, of what was sent.
+    await until(() => proxy.bytesSent(bigLayer) === 6 * 1024 * 1024 && existsSync(partial) && statSync(partial).size >= 5 * 1024 * 1024);
     process.kill(first.pid, 'SIGKILL');
     await first.done;
+    const kept = statSync(partial).size;
     assert.equal((await skiff('k', 'images', '-q')).out, '', 'no image name after a killed pull');
 
     proxy.rule = () => undefined;
     const second = await skiff('k', 'pull', bigRef);
     assert.equal(second.code, 0, second.err);
-    assert.match(second.err, /resuming at byte 6291456/);
-    assert.deepEqual(blobGets(bigLayer).map((s) => s.range), [undefined, 'bytes=6291456-']);
+    assert.match(second.err, new RegExp(`resuming at byte ${kept}`));
+    assert.deepEqual(blobGets(bigLayer).map((s) => s.range), [undefined, `bytes=${kept}-`]);
     const blob = readFileSync(join(dir, 'k', 'content', 'blobs', 'sha256', bigLayer.slice(7)));
     assert.equal(`sha256:${createHash('sha256').update(blob).digest('hex')}`, bigLayer);
     const ran = await skiff('k', 'run', '--rm', bigRef, 'sh', '-c', 'wc -c < /big.bin');

@@ -1,7 +1,6 @@
 // skiff pull [--platform os/arch[/variant]] [-q] [--authfile FILE] IMAGE: download the image and unpack its
 // layers, so it is ready to run. Prints the image's name.
 import type { Command } from 'commander';
-import { localImage } from '../../image/local-image.js';
 import { parsePlatform } from '../../image/platform.js';
 import { pull } from '../../image/pull.js';
 import { defaultAuthFile } from '../../image/registry/credentials.js';
@@ -19,11 +18,10 @@ export function register(program: Command): void {
       const progress = transferProgress({ quiet: o.quiet });
       let name: string;
       try {
-        name = await pull(root, image, { platform, authFile: o.authfile, onProgress: progress.onProgress, log: progress.log });
+        name = await pull(root, image, { platform, authFile: o.authfile, onProgress: progress.onProgress, log: progress.log, unpack: true });
       } finally {
         progress.stop();
       }
-      await localImage(root, name);
       process.stdout.write(name + '\n');
     });
 }

@@ -42,20 +42,27 @@ export async function withRetries<T>(settings: TransferSettings, what: string, f
 export class ProgressWatchdog {
   private readonly controller = new AbortController();
   private timer: NodeJS.Timeout | undefined;
+  private last = Date.now();
 
   constructor(private readonly ms: number, private readonly what: string) {
-    this.touch();
+    this.arm(ms);
   }
 
   get signal(): AbortSignal {
     return this.controller.signal;
   }
 
+  /** Progress: only a time is noted (a body arrives in thousands of chunks); the timer checks it when it fires. */
   touch(): void {
-    clearTimeout(this.timer);
+    this.last = Date.now();
+  }
+
+  private arm(delay: number): void {
     this.timer = setTimeout(() => {
+      const quiet = Date.now() - this.last;
+      if (quiet < this.ms) return this.arm(this.ms - quiet);
       this.controller.abort(new TransientError(`${this.what}: no progress for ${this.ms / 1000}s`));
-    }, this.ms);
+    }, delay);
     this.timer.unref();
   }
 

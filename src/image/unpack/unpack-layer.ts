@@ -98,7 +98,7 @@ export async function unpackLayer(o: UnpackLayerOptions): Promise<string> {
     },
   });
   try {
-    await pipeline(createReadStream(o.blob), decompressor(o.compression, o.what), hasher, xattrs, toParser);
+    await pipeline(createReadStream(o.blob, { highWaterMark: 1024 * 1024 }), decompressor(o.compression, o.what), hasher, xattrs, toParser);
   } catch (err) {
     if (failure) throw failure;
     throw new SkiffError(`${o.what}: corrupt or truncated: ${(err as Error).message}`, (err as SkiffError).code ?? 'EINVAL');
