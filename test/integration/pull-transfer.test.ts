@@ -9,6 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { ContentStore, type Descriptor } from '../../src/image/content-store.js';
+import { buildDefaultImage } from '../../src/image/default-image.js';
+import { MEDIA_TYPES } from '../../src/image/media-types.js';
 import { buildLayeredImage } from '../helpers/layered-image.js';
 import { startRegistryProxy, type RegistryProxy } from '../helpers/registry-proxy.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
@@ -136,4 +139,35 @@ describe('registry transfers', () => {
     assert.match(bad.err, /registries\["docker\.io"\]\.mirrors\[0\]: "ftp:\/\/x" is not host\[:port\] or an http\(s\):\/\/ URL/);
     assert.match(bad.err, /retries: must be an integer from 0 to 20/);
   });
+
+  test('a multi-platform index: the host platform by default, --platform to choose, an error listing what exists', async () => {
+    const root = join(dir, 'multi-src');
+    const content = new ContentStore(root);
+    const amd64 = await buildDefaultImage(root);
+    const manifest = await content.readJson<{ config: Descriptor; layers: Descriptor[] }>(amd64.digest);
+    const config = await content.readJson<Record<string, unknown>>(manifest.config.digest);
+    const armConfig = await content.ingest(Buffer.from(JSON.stringify({ ...config, architecture: 'arm64', variant: 'v8' })), MEDIA_TYPES.ociConfig);
+    const arm64 = await content.ingest(Buffer.from(JSON.stringify({ ...manifest, config: armConfig })), MEDIA_TYPES.ociManifest);
+    const index = await content.ingest(Buffer.from(JSON.stringify({
+      schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex,
+      manifests: [{ ...amd64, platform: { os: 'linux', architecture: 'amd64' } }, { ...arm64, platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } }],
+    })), MEDIA_TYPES.ociIndex);
+    // The content store is an OCI layout; an index.json naming the index lets skopeo copy it whole.
+    writeFileSync(join(root, 'content', 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ ...index, annotations: { 'org.opencontainers.image.ref.name': 'multi' } }] }));
+    const ref = `${proxy.address}/t/multi:1`;
+    const copy = await skopeo('copy', '--all', '--dest-tls-verify=false', `oci:${join(root, 'content')}:multi`, `docker://${ref}`);
+    assert.equal(copy.code, 0, copy.err);
+
+    assert.equal((await skiff('p', 'pull', '-q', ref)).code, 0);
+    const inspect = async () => JSON.parse((await skiff('p', 'image', 'inspect', ref)).out) as Record<string, unknown>;
+    assert.match(JSON.stringify(await inspect()), /"architecture":"amd64"/);
+    const arm = await skiff('p', 'pull', '-q', '--platform', 'linux/aarch64', ref);
+    assert.equal(arm.code, 0, arm.err);
+    assert.match(JSON.stringify(await inspect()), /"architecture":"arm64"/);
+    const none = await skiff('p', 'pull', '--platform', 'linux/s390x', ref);
+    assert.equal(none.code, 1);
+    assert.match(none.err, /no image for linux\/s390x \(the index has linux\/amd64, linux\/arm64\); choose one with --platform/);
+    assert.match((await skiff('p', 'pull', '--platform', 'linux', ref)).err, /--platform: "linux" is not os\/arch\[\/variant\]/);
+  });
 });
+
