@@ -3,8 +3,8 @@
 // named NAME, an opaque marker `.wh..wh..opq` becomes the xattr trusted.overlay.opaque=y on its directory.
 // Every parent directory is resolved inside the layer (in-root.ts), so no entry can write outside it.
 import {
-  chmodSync, closeSync, linkSync, lchownSync, lstatSync, lutimesSync, mkdirSync, openSync, rmSync, symlinkSync,
-  utimesSync, writeSync, type Stats,
+  chmodSync, closeSync, fchmodSync, fchownSync, futimesSync, linkSync, lchownSync, lstatSync, lutimesSync, mkdirSync,
+  openSync, rmSync, symlinkSync, utimesSync, writeSync, type Stats,
 } from 'node:fs';
 import { join } from 'node:path';
 import { SkiffError } from '../../common/errors.js';
@@ -114,8 +114,11 @@ export class LayerWriter {
             for (let off = 0; off < chunk.length;) off += writeSync(fd, chunk, off);
           },
           end: () => {
-            closeSync(fd);
-            this.finishMetadata(path, entry, xattrs, what, false);
+            try {
+              this.finishFileMetadata(fd, path, entry, xattrs, what);
+            } finally {
+              closeSync(fd);
+            }
           },
         };
       }
@@ -171,6 +174,15 @@ export class LayerWriter {
     if (isDir) this.dirTimes.push({ path, atime, mtime });
     else if (isLink) lutimesSync(path, atime, mtime);
     else utimesSync(path, atime, mtime);
+  }
+
+  /** finishMetadata for a regular file still open: the same order, through its descriptor (no path lookups). */
+  private finishFileMetadata(fd: number, path: string, e: LayerEntry, xattrs: Xattrs, what: string): void {
+    fchownSync(fd, e.uid ?? 0, e.gid ?? 0);
+    if (e.mode !== undefined) fchmodSync(fd, e.mode & 0o7777);
+    for (const [name, value] of xattrs) setXattr(path, name, value, `${what}: xattr ${name}`);
+    const mtime = e.mtime ?? new Date(0);
+    futimesSync(fd, e.atime ?? mtime, mtime);
   }
 
   /** Sets the directories' times, deepest first, once nothing more is written into them. */
