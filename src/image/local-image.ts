@@ -2,7 +2,8 @@
 // pulled when asked, except the built-in default image, which is made locally with no network.
 import { SkiffError } from '../common/errors.js';
 import { ContentStore, type Descriptor } from './content-store.js';
-import { buildDefaultImage, DEFAULT_IMAGE } from './default-image.js';
+import { DEFAULT_IMAGE } from './default-image.js';
+import { findImage } from './image-summary.js';
 import type { ImageConfig } from './container-config.js';
 import { ImageStore } from './image-store.js';
 import { MEDIA_TYPES } from './media-types.js';
@@ -25,17 +26,9 @@ export interface LocalImageOptions {
 
 export async function localImage(root: string, input: string, o: LocalImageOptions = {}): Promise<LocalImage> {
   const name = formatReference(parseReference(input));
-  const images = new ImageStore(root);
+  if (o.pull && name !== DEFAULT_IMAGE && !(await new ImageStore(root).get(name))) await pull(root, input, { log: o.log, unpack: true });
+  const rec = await findImage(root, input);
   const content = new ContentStore(root);
-  let rec = await images.get(name);
-  if (!rec && name === DEFAULT_IMAGE) {
-    await buildDefaultImage(root);
-    rec = await images.get(name);
-  } else if (!rec && o.pull) {
-    await pull(root, input, { log: o.log, unpack: true });
-    rec = await images.get(name);
-  }
-  if (!rec) throw new SkiffError(`image "${input}" (${name}) is not in the local store`, 'ENOENT');
   if (rec.target.mediaType !== MEDIA_TYPES.ociManifest && rec.target.mediaType !== MEDIA_TYPES.dockerManifest) {
     throw new SkiffError(`image "${name}": ${rec.target.mediaType} is not a single-platform manifest`, 'ENOTSUP');
   }

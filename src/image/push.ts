@@ -3,6 +3,7 @@
 import { open } from 'node:fs/promises';
 import { SkiffError } from '../common/errors.js';
 import { ContentStore, type Descriptor } from './content-store.js';
+import { findImage } from './image-summary.js';
 import { ImageStore } from './image-store.js';
 import type { ImageManifest } from './pull.js';
 import { formatReference, parseReference } from './reference.js';
@@ -20,9 +21,7 @@ export async function push(root: string, input: string, opts: PushOptions = {}):
   const ref = parseReference(input);
   const name = formatReference(ref);
   if (!ref.tag || ref.digest) throw new SkiffError(`push ${input}: push needs a tag, not a digest`, 'EINVAL');
-  const images = new ImageStore(root);
-  const rec = await images.get(name);
-  if (!rec) throw new SkiffError(`image "${input}" (${name}) is not in the local store`, 'ENOENT');
+  const rec = await findImage(root, input);
   const content = new ContentStore(root);
   const manifestBytes = await content.read(rec.target.digest);
   const manifest = JSON.parse(manifestBytes.toString('utf8')) as ImageManifest;

@@ -10,7 +10,7 @@ export function register(program: Command): void {
   program.command('rmi').description('remove images (and what only they used)').argument('<image...>')
     .action(async (names: string[], _o: unknown, cmd: Command) => {
       const root = contextOf(cmd).root;
-      const recs = await Promise.all(names.map((n) => findImage(root, n)));
+      const recs = await Promise.all(names.map((n) => findImage(root, n, { builtIn: false })));
       const store = new ImageStore(root);
       for (const r of recs) {
         await store.delete(r.name);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import * as tar from 'tar';
 import { SkiffError } from '../../common/errors.js';
 import { ContentStore } from '../content-store.js';
-import { ImageStore } from '../image-store.js';
+import { findImage } from '../image-summary.js';
 import { formatReference, parseReference } from '../reference.js';
 import { writeDockerArchive } from './docker-archive.js';
 import type { ManifestWithConfig } from './image-set.js';
@@ -18,8 +18,7 @@ export type ArchiveFormat = (typeof ARCHIVE_FORMATS)[number];
 export async function saveArchive(root: string, image: string, output: string, format: ArchiveFormat): Promise<void> {
   if (!ARCHIVE_FORMATS.includes(format)) throw new SkiffError(`--format: "${format}" is not one of ${ARCHIVE_FORMATS.join(', ')}`, 'EINVAL');
   const name = formatReference(parseReference(image));
-  const rec = await new ImageStore(root).get(name);
-  if (!rec) throw new SkiffError(`image "${image}" (${name}) is not in the local store`, 'ENOENT');
+  const rec = await findImage(root, image);
   const img: ManifestWithConfig = { target: rec.target, manifest: await new ContentStore(root).readJson(rec.target.digest) };
   const dir = mkdtempSync(join(tmpdir(), 'skiff-save-'));
   const tmp = `${output}.tmp-${process.pid}`;
