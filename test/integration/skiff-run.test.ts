@@ -81,6 +81,10 @@ describe('skiff run', () => {
     assert.equal(run('rmi', 'localhost/busybox').code, 0);
     assert.deepEqual(readdirSync(join(dir, 'root', 'content', 'blobs', 'sha256')), []);
     assert.deepEqual(readdirSync(join(dir, 'root', 'snapshots')), []);
+    // Removed, it is not made again by rmi; any command that reads it makes it again.
+    assert.match(run('rmi', 'localhost/busybox').err, /is not in the local store/);
+    assert.equal(run('tag', 'localhost/busybox', 'localhost/again:1').code, 0);
+    assert.match(run('images', '-q').out, /^localhost\/again:1\nlocalhost\/busybox:latest\n$/);
   });
 
   test('bad input: one error line, non-zero exit', () => {
