@@ -16,7 +16,7 @@
 
 #include "skiff-init.h"
 
-static int open_in_root(const char *root, const char *path, int flags)
+int open_in_root(const char *root, const char *path, int flags)
 {
     int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0) {

@@ -326,6 +326,8 @@ static const struct op_def ops[] = {
     { "exec-fifo", 1, op_exec_fifo },   { "exec-wait", 0, op_exec_wait },
     { "close-fds", 1, op_close_fds },   { "resolve-exec", 2, op_resolve_exec },
     { "ready", 0, op_ready },           { "exec", -1, op_exec },
+    { "mknod-in", 8, op_mknod_in },     { "xattr-in", 4, op_xattr_in },
+    { "link-in", 3, op_link_in },
 };
 
 static const struct op_def *find_op(const char *name)

@@ -77,6 +77,14 @@ int op_close_fds(const struct step *s);
 int op_resolve_exec(const struct step *s);
 int op_exec(const struct step *s);
 int op_hook(const struct step *s);
+
+/* fs-ops.c: `path` opened inside `root` (openat2 RESOLVE_IN_ROOT), or -errno. */
+int open_in_root(const char *root, const char *path, int flags);
+
+/* layer-ops.c */
+int op_mknod_in(const struct step *s);
+int op_xattr_in(const struct step *s);
+int op_link_in(const struct step *s);
 void reset_signals(void);
 
 /* console.c */

@@ -140,6 +140,19 @@ describe('unpacking a layer', () => {
       /layer V: entry "h": hard link target "gone\/file" is in neither this layer nor a lower one/);
   });
 
+  test('a hard link to a device node of the same layer', async () => {
+    const u = await unpack([
+      { path: 'dev/', type: 'Directory', mode: 0o755 },
+      { path: 'dev/zero', type: 'CharacterDevice', devmaj: 1, devmin: 5, mode: 0o640, uid: 2, gid: 3 },
+      { path: 'dev/zero2', type: 'Link', linkpath: 'dev/zero' },
+    ]);
+    await u.run();
+    const a = lstatSync(join(u.layer, 'dev/zero'));
+    const b = lstatSync(join(u.layer, 'dev/zero2'));
+    assert.ok(a.isCharacterDevice());
+    assert.deepEqual([a.ino, a.nlink, a.mode & 0o7777, a.uid, a.gid, a.rdev], [b.ino, 2, 0o640, 2, 3, b.rdev]);
+  });
+
   describe('hostile archives write nothing outside the layer', () => {
     const refused: [string, (outside: string) => TarEntry[], RegExp][] = [
       ['"../" in a name', () => [{ path: '../escaped', content: 'x' }], /entry "\.\.\/escaped": "\.\." in a layer path/],
@@ -150,6 +163,12 @@ describe('unpacking a layer', () => {
         { path: 'out', type: 'SymbolicLink', linkpath: o },
         { path: 'h', type: 'Link', linkpath: 'out/secret' },
       ], /entry "h": hard link target "out\/secret" is in neither this layer nor a lower one/],
+      // Nodes are made at the end of the layer, by the native helper: by then `a` is a symlink to the outside.
+      ['a whiteout whose directory a later entry turns into a symlink to outside', (o) => [
+        { path: 'a/', type: 'Directory' },
+        { path: 'a/.wh.secret', content: '' },
+        { path: 'a', type: 'SymbolicLink', linkpath: o },
+      ], /entry "a\/\.wh\.secret": parent of \/a\/secret: no such file or directory/],
     ];
     for (const [name, make, error] of refused) {
       test(`refused: ${name}`, async () => {

@@ -11,7 +11,7 @@ import { SkiffError } from '../../common/errors.js';
 import { entryComponents } from './entry-name.js';
 import { resolveDirInRoot } from './in-root.js';
 import { materializeFromLower } from './lower-link.js';
-import { makeNode, setXattr, type NodeKind } from './special-files.js';
+import { NativeSteps, type NodeKind } from './native-steps.js';
 import type { Xattrs } from './pax-xattrs.js';
 
 const WHITEOUT = '.wh.';
@@ -51,9 +51,18 @@ export class LayerWriter {
   private parents = new Map<string, string>();
   /** Directory times are set last: writing into a directory changes its mtime. */
   private dirTimes: { path: string; atime: Date; mtime: Date }[] = [];
+  /** Nodes and xattrs, made by the native helper in finish(). */
+  private readonly native: NativeSteps;
 
   /** `lowers`: the layers below this one, top first, where a hard link's target may live. */
-  constructor(readonly dir: string, private readonly lowers: string[] = []) {}
+  constructor(readonly dir: string, private readonly lowers: string[] = []) {
+    this.native = new NativeSteps(dir);
+  }
+
+  /** `hostPath` (under the layer directory) as the native helper sees it: inside the layer, "/" its root. */
+  private inLayer(hostPath: string): string {
+    return hostPath.slice(this.dir.length) || '/';
+  }
 
   private parentOf(parts: string[], what: string): string {
     const key = parts.slice(0, -1).join('/');
@@ -86,14 +95,14 @@ export class LayerWriter {
     const name = parts[parts.length - 1];
     const parent = this.parentOf(parts, what);
     if (name === OPAQUE) {
-      setXattr(parent, 'trusted.overlay.opaque', Buffer.from('y'), what);
+      this.native.xattr(this.inLayer(parent), 'trusted.overlay.opaque', Buffer.from('y'), what);
       return undefined;
     }
     if (name.startsWith(`${WHITEOUT}${WHITEOUT}`)) return undefined; // other AUFS metadata (.wh..wh.plnk): nothing for overlay
     if (name.startsWith(WHITEOUT)) {
       const target = join(parent, name.slice(WHITEOUT.length));
       // layer.md: a whiteout hides only what lower layers have; a path this layer itself holds stays.
-      if (!lstatOrUndefined(target)) makeNode(target, 'c', 0, 0, 0, what);
+      if (!lstatOrUndefined(target)) this.native.node(this.inLayer(target), 'c', 0, 0, 0, 0, 0, entry.mtime ?? new Date(0), what);
       return undefined;
     }
     const path = join(parent, name);
@@ -134,6 +143,11 @@ export class LayerWriter {
         const targetDir = resolveDirInRoot(this.dir, targetParts.slice(0, -1), what, false);
         const target = targetDir === undefined ? undefined : join(targetDir, targetParts[targetParts.length - 1]);
         let st = target === undefined ? undefined : lstatOrUndefined(target);
+        if (!st && target !== undefined && this.native.hasNode(this.inLayer(target))) {
+          this.clear(path, false);
+          this.native.link(this.inLayer(target), this.inLayer(path), what);
+          return undefined;
+        }
         if (!st && materializeFromLower(this.dir, this.lowers, targetParts, what)) {
           this.parents.clear();
           st = lstatOrUndefined(join(this.dir, ...targetParts));
@@ -147,8 +161,9 @@ export class LayerWriter {
       case 'FIFO': {
         this.clear(path, false);
         const kind: NodeKind = entry.type === 'CharacterDevice' ? 'c' : entry.type === 'BlockDevice' ? 'b' : 'p';
-        makeNode(path, kind, 0o600, entry.devmaj ?? 0, entry.devmin ?? 0, what);
-        this.finishMetadata(path, entry, xattrs, what, false);
+        const at = this.inLayer(path);
+        this.native.node(at, kind, entry.mode ?? 0o600, entry.devmaj ?? 0, entry.devmin ?? 0, entry.uid ?? 0, entry.gid ?? 0, entry.mtime ?? new Date(0), what);
+        for (const [name, value] of xattrs) this.native.xattr(at, name, value, what);
         return undefined;
       }
       default:
@@ -164,11 +179,11 @@ export class LayerWriter {
     return undefined;
   }
 
-  // chown(2) clears setuid/setgid bits and security.capability, so the order is: owner, mode, xattrs, times.
+  // chown(2) clears setuid/setgid bits and security.capability, so the order is: owner, mode, times (xattrs come in finish()).
   private finishMetadata(path: string, e: LayerEntry, xattrs: Xattrs, what: string, isDir: boolean, isLink = false): void {
     lchownSync(path, e.uid ?? 0, e.gid ?? 0);
     if (!isLink && e.mode !== undefined) chmodSync(path, e.mode & 0o7777);
-    for (const [name, value] of xattrs) setXattr(path, name, value, `${what}: xattr ${name}`);
+    for (const [name, value] of xattrs) this.native.xattr(this.inLayer(path), name, value, what);
     const mtime = e.mtime ?? new Date(0);
     const atime = e.atime ?? mtime;
     if (isDir) this.dirTimes.push({ path, atime, mtime });
@@ -180,13 +195,17 @@ export class LayerWriter {
   private finishFileMetadata(fd: number, path: string, e: LayerEntry, xattrs: Xattrs, what: string): void {
     fchownSync(fd, e.uid ?? 0, e.gid ?? 0);
     if (e.mode !== undefined) fchmodSync(fd, e.mode & 0o7777);
-    for (const [name, value] of xattrs) setXattr(path, name, value, `${what}: xattr ${name}`);
+    for (const [name, value] of xattrs) this.native.xattr(this.inLayer(path), name, value, what);
     const mtime = e.mtime ?? new Date(0);
     futimesSync(fd, e.atime ?? mtime, mtime);
   }
 
-  /** Sets the directories' times, deepest first, once nothing more is written into them. */
-  finish(): void {
+  /**
+   * Makes the nodes and xattrs (after every owner is set: chown(2) clears security.capability), then the
+   * directories' times, deepest first, once nothing more is written into them.
+   */
+  async finish(): Promise<void> {
+    await this.native.run();
     for (const d of this.dirTimes.reverse()) utimesSync(d.path, d.atime, d.mtime);
   }
 }

@@ -7,7 +7,7 @@ import { lstatSync, mkdtempSync, readdirSync, rmSync, writeFileSync, type Stats 
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { SkiffError } from '../../common/errors.js';
-import { findXattr } from './special-files.js';
+import { findXattr } from './find-xattr.js';
 
 const isWhiteout = (st: Stats) => st.isCharacterDevice() && st.rdev === 0;
 

@@ -104,7 +104,11 @@ export async function unpackLayer(o: UnpackLayerOptions): Promise<string> {
     throw new SkiffError(`${o.what}: corrupt or truncated: ${(err as Error).message}`, (err as SkiffError).code ?? 'EINVAL');
   }
   if (failure) throw failure;
-  writer.finish();
+  try {
+    await writer.finish();
+  } catch (err) {
+    throw new SkiffError(`${o.what}: ${(err as Error).message}`, (err as SkiffError).code ?? 'EIO');
+  }
   const digest = `sha256:${hash.digest('hex')}`;
   if (o.diffId && digest !== o.diffId) {
     throw new SkiffError(`${o.what}: uncompressed content has digest ${digest}, the image config says ${o.diffId}`, 'EINVAL');
