@@ -22,8 +22,19 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** With `user`, the registry asks for HTTP Basic auth (bcrypt htpasswd from apache2-utils). */
-export async function startRegistry(user?: { name: string; password: string }): Promise<TestRegistry> {
+/** docker-registry's `auth: token` settings: it sends clients to `realm` and trusts tokens signed by `rootcertbundle`'s key. */
+export interface TokenAuthSettings {
+  realm: string;
+  service: string;
+  issuer: string;
+  rootcertbundle: string;
+}
+
+/**
+ * With `user`, the registry asks for HTTP Basic auth (bcrypt htpasswd from apache2-utils); with `token`, for
+ * Bearer tokens from a token server (test/helpers/token-server.ts).
+ */
+export async function startRegistry(user?: { name: string; password: string }, token?: TokenAuthSettings): Promise<TestRegistry> {
   const dir = mkdtempSync(join(tmpdir(), 'skiff-registry-'));
   const port = await freePort();
   const auth: string[] = [];
@@ -31,6 +42,8 @@ export async function startRegistry(user?: { name: string; password: string }): 
     const line = execFileSync('htpasswd', ['-Bbn', user.name, user.password], { encoding: 'utf8' }).trim();
     writeFileSync(join(dir, 'htpasswd'), line + '\n');
     auth.push('auth:', '  htpasswd:', '    realm: skiff-test', `    path: ${dir}/htpasswd`);
+  } else if (token) {
+    auth.push('auth:', '  token:', ...Object.entries(token).map(([k, v]) => `    ${k}: ${v}`));
   }
   writeFileSync(join(dir, 'config.yml'), [
     'version: 0.1', 'log:', '  level: error', 'storage:', '  filesystem:', `    rootdirectory: ${dir}/data`,

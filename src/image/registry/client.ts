@@ -104,10 +104,11 @@ export class RegistryClient {
           break;
         }
         this.origins.set(ep.host, origin);
-        if (res.status === 401 && round < 2) {
+        if (res.status === 401) {
           await res.body?.cancel();
           watchdog.stop();
-          if (await auth.answer(res, scope)) continue;
+          // A new answer to the challenge is tried (twice at most: Basic, or a token for a wider scope).
+          if (round < 2 && (await auth.answer(res, scope))) continue;
           throw new SkiffError(`${ep.host}: ${this.opts.credentials && !ep.mirror ? `the registry refused the credentials of "${this.opts.credentials.username}"` : 'the registry requires authentication (skiff login)'}: HTTP 401`, 'EACCES');
         }
         return { res, watchdog, origin };
