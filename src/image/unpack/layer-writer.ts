@@ -83,6 +83,21 @@ export class LayerWriter {
     return undefined;
   }
 
+  /**
+   * Runs `make`, which creates `path` exclusively. The layer directory starts empty, so the path is almost always
+   * free: only when it is taken (an earlier entry of this layer, or a parent made implicitly) is it looked at and
+   * cleared (a directory kept for a directory), and `make` run again.
+   */
+  private create(path: string, make: () => void, keepDir: boolean): void {
+    try {
+      make();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if (this.clear(path, keepDir)) return;
+      make();
+    }
+  }
+
   /** Applies one entry; for a regular file returns the sink its content goes to. */
   apply(entry: LayerEntry, xattrs: Xattrs): FileSink | undefined {
     const what = `entry "${entry.path}"`;
@@ -109,15 +124,15 @@ export class LayerWriter {
     switch (entry.type) {
       case 'Directory':
       case 'GNUDumpDir': {
-        if (!this.clear(path, true)) mkdirSync(path, 0o700);
+        this.create(path, () => mkdirSync(path, 0o700), true);
         this.finishMetadata(path, entry, xattrs, what, true);
         return undefined;
       }
       case 'File':
       case 'OldFile':
       case 'ContiguousFile': {
-        this.clear(path, false);
-        const fd = openSync(path, 'wx', 0o600);
+        let fd = -1;
+        this.create(path, () => { fd = openSync(path, 'wx', 0o600); }, false);
         return {
           write: (chunk) => {
             for (let off = 0; off < chunk.length;) off += writeSync(fd, chunk, off);
@@ -132,9 +147,8 @@ export class LayerWriter {
         };
       }
       case 'SymbolicLink':
-        this.clear(path, false);
         // The target is stored as written: only following it (in-root.ts) could lead anywhere, and that is confined.
-        symlinkSync(entry.linkpath!, path);
+        this.create(path, () => symlinkSync(entry.linkpath!, path), false);
         this.finishMetadata(path, entry, xattrs, what, false, true);
         return undefined;
       case 'Link': {
