@@ -105,12 +105,15 @@ export async function removeCgroupDir(mount: string, path: string): Promise<void
 /** Calls `listener` whenever the OOM kill counter goes up, checking every 200 ms; returns the stop function. */
 export function pollOomKills(count: () => Promise<number>, listener: () => void): () => void {
   let last = -1;
-  const timer = setInterval(() => {
+  const sample = () => {
     void count().then((n) => {
       if (last >= 0 && n > last) listener();
       last = n;
     }, () => {});
-  }, 200);
+  };
+  // The baseline is read at once: a kill between subscribing and the first tick must count as new.
+  sample();
+  const timer = setInterval(sample, 200);
   return () => clearInterval(timer);
 }
 
