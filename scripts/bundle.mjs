@@ -2,7 +2,13 @@
 // command, which matters for a runtime that engines start once per container operation.
 import { build } from 'esbuild';
 
-for (const [entry, out] of [['dist/src/cli/runtime/main.js', 'dist/bin/skiff-runtime.mjs'], ['dist/src/cli/skiff/main.js', 'dist/bin/skiff.mjs']]) {
+// The layer writer thread's module goes beside the skiff bundle, where `new URL('./layer-writer-worker.js',
+// import.meta.url)` finds it from there as it does from tsc's output.
+for (const [entry, out] of [
+  ['dist/src/cli/runtime/main.js', 'dist/bin/skiff-runtime.mjs'],
+  ['dist/src/cli/skiff/main.js', 'dist/bin/skiff.mjs'],
+  ['dist/src/image/unpack/layer-writer-worker.js', 'dist/bin/layer-writer-worker.js'],
+]) {
   await build({
     entryPoints: [entry],
     outfile: out,

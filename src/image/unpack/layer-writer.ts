@@ -31,11 +31,15 @@ export interface LayerEntry {
   devmin?: number;
 }
 
-/** Receives a regular file's content in chunks, then `end()`. */
+/** Receives a regular file's content in chunks, then `end()`; `abandon()` closes it when the unpack fails. */
 export interface FileSink {
   write(chunk: Buffer): void;
   end(): void;
+  abandon(): void;
 }
+
+/** S_ISGID on a directory: files created in it take its group, not the creator's (open(2), mkdir(2)). */
+const S_ISGID = 0o2000;
 
 function lstatOrUndefined(path: string): Stats | undefined {
   try {
@@ -54,9 +58,18 @@ export class LayerWriter {
   /** Nodes and xattrs, made by the native helper in finish(). */
   private readonly native: NativeSteps;
 
+  /** What open(2) gives a new file: the caller's owner, the mode asked for less the umask. */
+  private readonly creator = { uid: process.geteuid!(), gid: process.getegid!(), umask: process.umask() };
+  /**
+   * Whether a directory of this layer may be setgid, so that a new file would take its group and not the
+   * creator's: only if the layer directory is, or an entry or a copy-up from a lower layer made one.
+   */
+  private setgidDirs: boolean;
+
   /** `lowers`: the layers below this one, top first, where a hard link's target may live. */
   constructor(readonly dir: string, private readonly lowers: string[] = []) {
     this.native = new NativeSteps(dir);
+    this.setgidDirs = (lstatSync(dir).mode & S_ISGID) !== 0;
   }
 
   /** `hostPath` (under the layer directory) as the native helper sees it: inside the layer, "/" its root. */
@@ -132,7 +145,7 @@ export class LayerWriter {
       case 'OldFile':
       case 'ContiguousFile': {
         let fd = -1;
-        this.create(path, () => { fd = openSync(path, 'wx', 0o600); }, false);
+        this.create(path, () => { fd = openSync(path, 'wx', (entry.mode ?? 0o600) & 0o777); }, false);
         return {
           write: (chunk) => {
             for (let off = 0; off < chunk.length;) off += writeSync(fd, chunk, off);
@@ -144,6 +157,7 @@ export class LayerWriter {
               closeSync(fd);
             }
           },
+          abandon: () => closeSync(fd),
         };
       }
       case 'SymbolicLink':
@@ -164,6 +178,7 @@ export class LayerWriter {
         }
         if (!st && materializeFromLower(this.dir, this.lowers, targetParts, what)) {
           this.parents.clear();
+          this.setgidDirs = true;
           st = lstatOrUndefined(join(this.dir, ...targetParts));
           return this.link(join(this.dir, ...targetParts), path, st!);
         }
@@ -197,6 +212,7 @@ export class LayerWriter {
   private finishMetadata(path: string, e: LayerEntry, xattrs: Xattrs, what: string, isDir: boolean, isLink = false): void {
     lchownSync(path, e.uid ?? 0, e.gid ?? 0);
     if (!isLink && e.mode !== undefined) chmodSync(path, e.mode & 0o7777);
+    if (isDir && e.mode !== undefined && (e.mode & S_ISGID) !== 0) this.setgidDirs = true;
     for (const [name, value] of xattrs) this.native.xattr(this.inLayer(path), name, value, what);
     const mtime = e.mtime ?? new Date(0);
     const atime = e.atime ?? mtime;
@@ -205,10 +221,14 @@ export class LayerWriter {
     else utimesSync(path, atime, mtime);
   }
 
-  /** finishMetadata for a regular file still open: the same order, through its descriptor (no path lookups). */
+  /**
+   * finishMetadata for a regular file still open: the same order, through its descriptor (no path lookups), and
+   * owner and mode only where open(2) did not already give the file the right ones (most files of most layers).
+   */
   private finishFileMetadata(fd: number, path: string, e: LayerEntry, xattrs: Xattrs, what: string): void {
-    fchownSync(fd, e.uid ?? 0, e.gid ?? 0);
-    if (e.mode !== undefined) fchmodSync(fd, e.mode & 0o7777);
+    const uid = e.uid ?? 0, gid = e.gid ?? 0, mode = (e.mode ?? 0o600) & 0o7777;
+    if (uid !== this.creator.uid || gid !== this.creator.gid || this.setgidDirs) fchownSync(fd, uid, gid);
+    if ((mode & 0o7000) !== 0 || (mode & this.creator.umask) !== 0) fchmodSync(fd, mode);
     for (const [name, value] of xattrs) this.native.xattr(this.inLayer(path), name, value, what);
     const mtime = e.mtime ?? new Date(0);
     futimesSync(fd, e.atime ?? mtime, mtime);

@@ -1,5 +1,6 @@
 // Unpacks one layer blob into a directory: decompress, hash the uncompressed tar (its digest must be the
-// config's diff_id), parse it with node-tar and apply each entry with LayerWriter.
+// config's diff_id) and parse it with node-tar here, while the layer writer thread applies the entries (LayerWriter)
+// as they come: the file-system calls are most of the work, and this way they use a second core.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Transform, Writable } from 'node:stream';
@@ -7,7 +8,8 @@ import { pipeline } from 'node:stream/promises';
 import { Parser, type ReadEntry } from 'tar';
 import { SkiffError } from '../../common/errors.js';
 import { decompressor, type Compression } from './decompress.js';
-import { LayerWriter, type LayerEntry } from './layer-writer.js';
+import type { LayerEntry } from './layer-writer.js';
+import { ThreadedLayerWriter } from './layer-writer-thread.js';
 import { XattrReader } from './pax-xattrs.js';
 
 export interface UnpackLayerOptions {
@@ -34,7 +36,6 @@ export async function unpackLayer(o: UnpackLayerOptions): Promise<string> {
     },
   });
   const xattrs = new XattrReader();
-  const writer = new LayerWriter(o.dest, o.lowers);
   let failure: Error | undefined;
   // Not strict: node-tar then reports every problem (bad checksum, invalid entry) as a 'warn' event, and an
   // unrecoverable one (truncated input) as 'error'; both fail the unpack here, naming the entry.
@@ -46,68 +47,47 @@ export async function unpackLayer(o: UnpackLayerOptions): Promise<string> {
       (err as SkiffError).code ?? 'EINVAL');
     parser.abort(failure);
   };
+  const writer = new ThreadedLayerWriter(o.dest, o.lowers ?? [], fail);
   parser.on('entry', (entry: ReadEntry) => {
     const attrs = xattrs.next();
     if (failure) {
       entry.resume();
       return;
     }
-    try {
-      const e: LayerEntry = {
-        path: entry.path, type: entry.type, mode: entry.mode, uid: entry.uid, gid: entry.gid, mtime: entry.mtime,
-        atime: entry.atime, linkpath: entry.linkpath, devmaj: entry.header.devmaj, devmin: entry.header.devmin,
-      };
-      const sink = writer.apply(e, attrs);
-      if (!sink) {
-        entry.resume();
-        return;
-      }
-      entry.on('data', (chunk: Buffer) => {
-        if (failure) return;
-        try {
-          sink.write(chunk);
-        } catch (err) {
-          fail(err, entry.path);
-        }
-      });
-      entry.on('end', () => {
-        if (failure) return;
-        try {
-          sink.end();
-        } catch (err) {
-          fail(err, entry.path);
-        }
-      });
-    } catch (err) {
-      fail(err, entry.path);
+    const e: LayerEntry = {
+      path: entry.path, type: entry.type, mode: entry.mode, uid: entry.uid, gid: entry.gid, mtime: entry.mtime,
+      atime: entry.atime, linkpath: entry.linkpath, devmaj: entry.header.devmaj, devmin: entry.header.devmin,
+    };
+    const sink = writer.entry(e, attrs);
+    if (!sink) {
       entry.resume();
+      return;
     }
+    entry.on('data', (chunk: Buffer) => sink.write(chunk));
+    entry.on('end', () => sink.end());
   });
   parser.on('ignoredEntry', (entry: ReadEntry) => fail(new Error(`entry type ${entry.type} is not supported in a layer`), entry.path));
   parser.on('warn', (_code: string, message: string | Error) => fail(message));
   parser.on('error', (err: Error) => fail(err));
-  // node-tar's Parser handles each chunk synchronously, entries included, so a failure is known when write returns.
+  // node-tar's Parser handles each chunk synchronously, entries included, so a chunk's entries are all queued
+  // when write returns; the writer thread's errors arrive later and abort the parser then.
   const toParser = new Writable({
     write(chunk: Buffer, _enc, cb) {
       parser.write(chunk);
-      cb(failure);
+      writer.flush(() => cb(failure));
     },
     final(cb) {
       parser.end();
-      cb(failure);
+      writer.flush(() => cb(failure));
     },
   });
   try {
     await pipeline(createReadStream(o.blob, { highWaterMark: 1024 * 1024 }), decompressor(o.compression, o.what), hasher, xattrs, toParser);
-  } catch (err) {
-    if (failure) throw failure;
-    throw new SkiffError(`${o.what}: corrupt or truncated: ${(err as Error).message}`, (err as SkiffError).code ?? 'EINVAL');
-  }
-  if (failure) throw failure;
-  try {
     await writer.finish();
   } catch (err) {
-    throw new SkiffError(`${o.what}: ${(err as Error).message}`, (err as SkiffError).code ?? 'EIO');
+    await writer.abort();
+    if (failure) throw failure;
+    throw new SkiffError(`${o.what}: corrupt or truncated: ${(err as Error).message}`, (err as SkiffError).code ?? 'EINVAL');
   }
   const digest = `sha256:${hash.digest('hex')}`;
   if (o.diffId && digest !== o.diffId) {
