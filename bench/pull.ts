@@ -1,12 +1,13 @@
 // Pull and unpack of a ~100 MB, five-layer image (bench/pull-image.ts) from Debian's docker-registry on loopback:
 // skiff side by side with skopeo copy + umoci unpack and with containerd's `ctr image pull` (hyperfine medians and
-// ratios, each run from an empty store), then skiff's peak memory, its pull and unpack phases in-process, the cost
-// of preparing and removing an overlay rootfs on the pulled image, and where a skiff pull spends its time (a CPU
-// profile of the main thread, gunzip and sha256 alone, fsync time by strace).
-// Root. Usage: node dist/bench/pull.js [RUNS]   (RUNS default 5; needs hyperfine, skopeo, umoci, containerd, strace)
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+// ratios, each run from an empty store on an ext4 filesystem made for the benchmark), then skiff's peak memory, its
+// pull and unpack phases in-process, the cost of preparing and removing an overlay rootfs on the pulled image, and
+// where a skiff pull spends its time (a CPU profile of each thread, gunzip and sha256 alone, fsync time by strace).
+// Root. Usage: node dist/bench/pull.js [RUNS]   (RUNS default 5; needs hyperfine, skopeo, umoci, containerd, strace,
+// e2fsprogs and a free loop device)
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -18,6 +19,8 @@ import { localImage } from '../src/image/local-image.js';
 import { pull } from '../src/image/pull.js';
 import { prepareRootfs } from '../src/image/rootfs.js';
 import { startRegistry, type TestRegistry } from '../test/helpers/registry.js';
+import { containerdSocket, restartContainerd, stopContainerd } from './containerd-daemon.js';
+import { scratchExt4, type ScratchFs } from './scratch-fs.js';
 import { writeBenchImage, type BenchImageLayer } from './pull-image.js';
 
 const RUNS = Number(process.argv[2] ?? 5);
@@ -26,6 +29,15 @@ const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const SKIFF = `node ${join(REPO, 'dist/bin/skiff.mjs')}`;
 
 const work = mkdtempSync(join(tmpdir(), 'skiff-pull-bench-'));
+// What the pulls write goes to a filesystem of the benchmark's own, the same for every tool (bench/scratch-fs.ts).
+let scratch: ScratchFs;
+try {
+  scratch = scratchExt4(work, 16);
+} catch (err) {
+  rmSync(work, { recursive: true, force: true });
+  throw err;
+}
+const stores = scratch.path;
 const ms = (x: number) => `${x.toFixed(0)} ms`;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -33,39 +45,6 @@ function run(argv: string[], what: string): string {
   const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', maxBuffer: 64 << 20 });
   if (r.status !== 0) throw new Error(`${what}: ${argv.join(' ')}: ${r.stderr || r.error?.message || `exit ${r.status}`}`);
   return r.stdout;
-}
-
-/** containerd on its own socket, root and state under `dir`, nothing but what a pull needs. */
-async function startContainerd(dir: string): Promise<{ sock: string; proc: ChildProcess }> {
-  const sock = join(dir, 'containerd.sock');
-  const config = join(dir, 'config.toml');
-  writeFileSync(config, [
-    'version = 2', `root = "${dir}/root"`, `state = "${dir}/state"`,
-    'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
-    '[grpc]', `  address = "${sock}"`, '[ttrpc]', `  address = "${sock}.ttrpc"`,
-    // The opt plugin would otherwise make /opt/containerd on the host.
-    '[plugins."io.containerd.internal.v1.opt"]', `  path = "${dir}/opt"`,
-  ].join('\n') + '\n');
-  const log = join(dir, 'containerd.log');
-  const out = openSync(log, 'a');
-  // A session of its own: a Ctrl-C on the benchmark does not reach it before the finally stops it.
-  const proc = spawn('containerd', ['--config', config], { detached: true, stdio: ['ignore', out, out] });
-  closeSync(out);
-  for (let i = 0; ; i++) {
-    if (spawnSync('ctr', ['--address', sock, 'version'], { stdio: 'ignore' }).status === 0) return { sock, proc };
-    if (i === 100 || proc.exitCode !== null) {
-      await stopProcess(proc);
-      throw new Error(`containerd did not start:\n${readFileSync(log, 'utf8').slice(-2000)}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function stopProcess(proc: ChildProcess): Promise<void> {
-  if (proc.exitCode !== null || proc.signalCode !== null || !proc.pid || proc.pid <= 0) return;
-  const exited = new Promise((r) => proc.once('exit', r));
-  process.kill(proc.pid, 'SIGTERM');
-  await exited;
 }
 
 interface HyperfineResult { command: string; median: number; min: number; max: number; times: number[] }
@@ -96,7 +75,8 @@ function summariseProfile(file: string): ProfileSummary {
     [/node_modules\/tar\//, 'tar parse (node-tar)'],
     [/node:(internal\/)?child_process/, 'child processes (spawnSync)'],
     [/src\/image\/unpack\//, 'layer apply (JS)'],
-    [/node:(internal\/)?fs/, 'fs syscalls (sync, tar apply)'],
+    [/node:(internal\/)?fs/, 'fs syscalls (tar apply, ingest)'],
+    [/node:(internal\/)?worker/, 'to the layer writer thread (postMessage)'],
     [/node:zlib/, 'gunzip (main-thread side)'],
     [/node:internal\/crypto/, 'sha256'],
     [/src\/image\/(registry|content-store)|node:internal\/deps\/undici|node:net|stream_base_commons/, 'download (HTTP, ingest)'],
@@ -156,8 +136,14 @@ function unmountUnder(dir: string): void {
   for (const p of points.sort((a, b) => b.length - a.length)) spawnSync('umount', ['-l', p]);
 }
 
+/**
+ * A hyperfine prepare step that gives each run a new, empty directory (its path in `file`) and deletes nothing
+ * while runs are timed: freeing the last run's ~25k inodes would compete with this one. All go at the end.
+ */
+const freshDir = (file: string, prefix: string) => `mktemp -d -p ${stores} ${prefix}-XXXXXX > ${file}; sync`;
+
 let registry: TestRegistry | undefined;
-let containerd: ChildProcess | undefined;
+const cd = join(stores, 'containerd');
 try {
   let t = performance.now();
   const layers: BenchImageLayer[] = writeBenchImage(join(work, 'oci'), '1');
@@ -168,39 +154,27 @@ try {
   const ref = `${registry.address}/bench/big:1`;
   run(['skopeo', 'copy', '-q', '--dest-tls-verify=false', `oci:${join(work, 'oci')}:1`, `docker://${ref}`], 'push');
 
-  const cd = join(work, 'containerd');
   mkdirSync(cd);
-  const started = await startContainerd(cd);
-  containerd = started.proc;
-  const ctr = `ctr --address ${started.sock}`;
-  // Each containerd run starts empty by removing the image with --sync, which runs containerd's garbage collection
-  // before returning: the blobs and the overlayfs snapshots go with it (checked below). Restarting containerd on
-  // fresh directories would time a cold daemon, which no one pulling with containerd has.
-  const ctrEmpty = `${ctr} images rm --sync ${ref} >/dev/null 2>&1; sync`;
+  const ctr = `ctr --address ${containerdSocket(cd)}`;
+  const restart = `node ${join(REPO, 'dist/bench/containerd-daemon.js')} restart ${cd}`;
+  // containerd unpacks as part of `ctr images pull`: check it made one snapshot per layer.
+  restartContainerd(cd);
   run(['sh', '-c', `${ctr} images pull --plain-http ${ref} >/dev/null`], 'containerd check pull');
   const unpacked = run(['sh', '-c', `${ctr} snapshots ls | tail -n +2`], 'containerd snapshots').trim().split('\n').length;
   if (unpacked !== layers.length) throw new Error(`ctr images pull left ${unpacked} snapshots for ${layers.length} layers`);
-  run(['sh', '-c', ctrEmpty], 'containerd image removal');
-  const leftover = run(['sh', '-c', `${ctr} content ls -q; ${ctr} snapshots ls | tail -n +2`], 'containerd check');
-  if (leftover.trim()) throw new Error(`containerd keeps content or snapshots after images rm --sync:\n${leftover}`);
 
-  // Every prepare step deletes the last run's ~25k files. On ext4 without a journal (this VM's root), the inode
-  // allocator steps over inodes freed in the last ~30 s (ialloc.c recently_deleted), so creating files soon after
-  // a large deletion costs several times more, and by how much depends on timing: each prepare waits that out.
-  const settle = 'sync; sleep 31';
-  const skiffRoot = join(work, 'skiff-root');
-  const oci = join(work, 'umoci');
+  const next = (tool: string) => join(work, `${tool}.next`);
   const results = hyperfine([
-    { name: 'skiff', prepare: `rm -rf ${skiffRoot}; ${settle}`, command: `${SKIFF} --root ${skiffRoot} pull -q ${ref}` },
+    { name: 'skiff', prepare: freshDir(next('skiff'), 'skiff'), command: `${SKIFF} --root $(cat ${next('skiff')}) pull -q ${ref}` },
     {
-      name: 'skopeo+umoci', prepare: `rm -rf ${oci}; ${settle}`,
-      command: `skopeo copy -q --src-tls-verify=false docker://${ref} oci:${oci}:1 && umoci unpack --image ${oci}:1 ${oci}/bundle`,
+      name: 'skopeo+umoci', prepare: freshDir(next('umoci'), 'umoci'),
+      command: `d=$(cat ${next('umoci')}); skopeo copy -q --src-tls-verify=false docker://${ref} oci:$d/oci:1 && umoci unpack --image $d/oci:1 $d/bundle`,
     },
-    { name: 'containerd', prepare: `${ctrEmpty}; ${settle}`, command: `${ctr} images pull --plain-http ${ref}` },
+    { name: 'containerd', prepare: `${restart}; sync`, command: `${ctr} images pull --plain-http ${ref}` },
   ]);
   const s = results.get('skiff')!, u = results.get('skopeo+umoci')!, c = results.get('containerd')!;
   const sec = (x: number) => `${x.toFixed(2)} s`.padStart(9);
-  console.log(`\npull + unpack from an empty store, ${RUNS} runs each (1 warmup)`);
+  console.log(`\npull + unpack into an empty store on a new ext4 (loop device), ${RUNS} runs each (1 warmup)`);
   console.log(`${''.padEnd(14)}${'median'.padStart(9)}${'min'.padStart(9)}${'max'.padStart(9)}`);
   for (const [name, r] of [['skiff', s], ['skopeo+umoci', u], ['containerd', c]] as const) {
     console.log(`${name.padEnd(14)}${sec(r.median)}${sec(r.min)}${sec(r.max)}`);
@@ -210,17 +184,20 @@ try {
     `target <= 0.70x containerd: ${ratio <= 0.7 ? 'met' : 'NOT met'}`);
 
   const rss: number[] = [];
+  const hwm: number[] = [];
   for (let i = 0; i < 3; i++) {
-    rmSync(skiffRoot, { recursive: true, force: true });
     const out = join(work, 'rss.txt');
     // GNU time's %M: the largest resident set of the command, in KiB.
-    run(['/usr/bin/time', '-o', out, '-f', '%M', ...SKIFF.split(' '), '--root', skiffRoot, 'pull', '-q', ref], 'peak RSS');
+    run(['/usr/bin/time', '-o', out, '-f', '%M', ...SKIFF.split(' '), '--root', mkdtempSync(join(stores, 'rss-')), 'pull', '-q', ref], 'peak RSS');
     rss.push(Number(readFileSync(out, 'utf8').trim()));
+    const pid = restartContainerd(cd);
+    run(['sh', '-c', `${ctr} images pull --plain-http ${ref} >/dev/null`], 'containerd pull');
+    hwm.push(Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]));
   }
-  const hwm = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${containerd.pid}/status`, 'utf8'))?.[1];
-  console.log(`\npeak RSS of skiff pull: ${(median(rss) / 1024).toFixed(0)} MiB (median of 3); containerd daemon's high-water mark after all its pulls: ${(Number(hwm) / 1024).toFixed(0)} MiB`);
+  const mib = (kib: number[]) => `${(median(kib) / 1024).toFixed(0)} MiB`;
+  console.log(`\npeak RSS, median of 3 pulls: skiff ${mib(rss)}; containerd daemon ${mib(hwm)} (its high-water mark after one pull; ctr not counted)`);
 
-  const libRoot = join(work, 'lib-root');
+  const libRoot = join(stores, 'lib-root');
   t = performance.now();
   await pull(libRoot, ref);
   const pullMs = performance.now() - t;
@@ -247,23 +224,26 @@ try {
   const blobs = layers.map((l) => join(libRoot, 'content', 'blobs', 'sha256', l.digest.slice(7)));
   const dc = await decompressCost(blobs);
   console.log(`  gunzip of all layers alone ${ms(dc.gunzip)}; gunzip + sha256 ${ms(dc.gunzipHash)} (in-process, warm cache)`);
-  rmSync(skiffRoot, { recursive: true, force: true });
-  const fs = fsyncTime([...SKIFF.split(' '), '--root', skiffRoot, 'pull', '-q', ref]);
+  const fs = fsyncTime([...SKIFF.split(' '), '--root', mkdtempSync(join(stores, 'fsync-')), 'pull', '-q', ref]);
   console.log(`  fsync/fdatasync: ${fs.calls} calls, ${ms(fs.seconds * 1000)} in all (strace -T)`);
   // The unbundled modules run the same code as dist/bin/skiff.mjs, but every frame names its module.
-  rmSync(skiffRoot, { recursive: true, force: true });
   const profDir = join(work, 'prof');
-  run(['node', '--cpu-prof', '--cpu-prof-dir', profDir, join(REPO, 'dist/src/cli/skiff/main.js'), '--root', skiffRoot, 'pull', '-q', ref], 'profile');
-  const profile = summariseProfile(join(profDir, readdirSync(profDir)[0]));
-  const total = profile.categories.reduce((a, [, v]) => a + v, 0);
-  const line = (name: string, v: number) => `    ${name.padEnd(48)}${ms(v).padStart(9)} ${((100 * v) / total).toFixed(0).padStart(3)}%`;
-  console.log(`  main thread (node --cpu-prof), ${ms(total)} in all, by category:`);
-  for (const [name, v] of profile.categories) console.log(line(name, v));
-  console.log('  the ten largest functions by self time:');
-  for (const [name, v] of profile.functions.slice(0, 10)) console.log(line(name, v));
+  run(['node', '--cpu-prof', '--cpu-prof-dir', profDir, join(REPO, 'dist/src/cli/skiff/main.js'), '--root', mkdtempSync(join(stores, 'prof-')), 'pull', '-q', ref], 'profile');
+  // One profile per thread, named CPU.<date>.<time>.<pid>.<thread id>.<seq>.cpuprofile: thread 0 is the main one.
+  for (const file of readdirSync(profDir).sort()) {
+    const profile = summariseProfile(join(profDir, file));
+    const total = profile.categories.reduce((a, [, v]) => a + v, 0);
+    const line = (name: string, v: number) => `    ${name.padEnd(48)}${ms(v).padStart(9)} ${((100 * v) / total).toFixed(0).padStart(3)}%`;
+    const thread = file.split('.')[4] === '0' ? 'main thread' : 'layer writer thread';
+    console.log(`  ${thread} (node --cpu-prof), ${ms(total)} in all, by category:`);
+    for (const [name, v] of profile.categories) console.log(line(name, v));
+    console.log('  the ten largest functions by self time:');
+    for (const [name, v] of profile.functions.slice(0, 10)) console.log(line(name, v));
+  }
 } finally {
-  if (containerd) await stopProcess(containerd);
+  stopContainerd(cd);
   if (registry) await registry.stop();
-  unmountUnder(work);
-  if (existsSync(work)) rmSync(work, { recursive: true, force: true });
+  unmountUnder(stores);
+  scratch.remove();
+  rmSync(work, { recursive: true, force: true });
 }
