@@ -72,7 +72,7 @@ function summariseProfile(file: string): ProfileSummary {
   interface Node { id: number; callFrame: { functionName: string; url: string }; children?: number[] }
   const prof = JSON.parse(readFileSync(file, 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[] };
   const rules: [RegExp, string][] = [
-    [/node_modules\/tar\//, 'tar parse (node-tar)'],
+    [/src\/image\/unpack\/tar-reader/, 'tar read'],
     [/node:(internal\/)?child_process/, 'child processes (spawnSync)'],
     [/src\/image\/unpack\//, 'layer apply (JS)'],
     [/node:(internal\/)?fs/, 'fs syscalls (tar apply, ingest)'],

@@ -15,6 +15,7 @@ import { chainIds, Snapshots } from './snapshots.js';
 import { findCredentials } from './registry/credentials.js';
 import { loadRegistriesConfig } from './registry/hosts.js';
 import { TransientError } from './registry/transfer.js';
+import { warmUpUnpacking } from './unpack/unpack-layer.js';
 
 export { hostPlatform, parsePlatform, type Platform } from './platform.js';
 
@@ -54,6 +55,7 @@ const CONFIG_TYPES: ReadonlySet<string> = new Set([MEDIA_TYPES.ociConfig, MEDIA_
 export async function pull(root: string, input: string, opts: PullOptions = {}): Promise<string> {
   const ref = parseReference(input);
   const name = formatReference(ref);
+  if (opts.unpack) warmUpUnpacking();
   const config = loadRegistriesConfig(root);
   const client = new RegistryClient(ref, {
     purpose: 'pull', config, credentials: findCredentials(ref.domain, opts.authFile, ref.path), onRetry: opts.log,

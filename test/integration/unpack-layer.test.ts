@@ -97,7 +97,7 @@ describe('unpacking a layer', () => {
   test('a truncated or corrupt blob is an error naming the layer', async () => {
     const big = buildTar([{ path: 'big', content: Buffer.alloc(200_000, 7) }]);
     const cut = await unpack(big.subarray(0, 100_000));
-    await assert.rejects(cut.run(), /^SkiffError: layer L: Truncated input/);
+    await assert.rejects(cut.run(), /^SkiffError: layer L: entry "big": the archive ends in the middle of an entry \(truncated\)$/);
     const u = await unpack(buildTar([{ path: 'random', content: randomBytes(200_000) }]), 'gzip');
     writeFileSync(join(u.dir, 'blob'), readFileSync(join(u.dir, 'blob')).subarray(0, 100_000));
     await assert.rejects(u.run(), /^SkiffError: layer L: corrupt or truncated/);

@@ -1,15 +1,13 @@
-// The pieces of unpacking that need no root: tar names, in-root resolution (symlinks in a temp dir), and PAX
-// records with binary xattr values.
+// The pieces of unpacking that need no root: tar names, in-root resolution (symlinks in a temp dir), PAX records
+// with binary xattr values, and the tar reader on archives built byte by byte.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { after, describe, test } from 'node:test';
-import { Parser, type ReadEntry } from 'tar';
 import { entryComponents } from '../../src/image/unpack/entry-name.js';
 import { resolveDirInRoot, resolvePathInRoot } from '../../src/image/unpack/in-root.js';
-import { parsePaxRecords, XattrReader } from '../../src/image/unpack/pax-xattrs.js';
+import { parsePaxRecords, TarReader, type TarHeader } from '../../src/image/unpack/tar-reader.js';
 import { compressionOf, sniffCompression } from '../../src/image/unpack/decompress.js';
 import { buildTar } from '../helpers/hostile-tar.js';
 
@@ -74,24 +72,124 @@ describe('PAX xattrs', () => {
     assert.throws(() => parsePaxRecords(Buffer.from('99 key=value\n')), /malformed PAX extended header at byte 0/);
   });
 
-  test('the reader hands each entry its own xattrs, in the order node-tar emits the entries', async () => {
+  test('the reader hands each entry its own xattrs, whatever the chunks', () => {
     const tar = buildTar([
       { path: 'a', content: 'x'.repeat(1000), xattrs: { 'user.one': Buffer.from([0xfe]) } },
       { path: 'b', content: 'y' },
       { path: 'c/', type: 'Directory', xattrs: { 'trusted.t': 'v' } },
     ]);
-    const reader = new XattrReader();
-    const parser = new Parser();
-    const seen: [string, string[]][] = [];
-    parser.on('entry', (e: ReadEntry) => {
-      seen.push([e.path, [...reader.next()].map(([k, v]) => `${k}=${v.toString('hex')}`)]);
-      e.resume();
-    });
-    // Small chunks: headers and bodies split across writes.
-    const chunks: Buffer[] = [];
-    for (let i = 0; i < tar.length; i += 100) chunks.push(tar.subarray(i, i + 100));
-    await new Promise<void>((resolve, reject) => Readable.from(chunks).pipe(reader).on('error', reject).pipe(parser).on('end', resolve));
-    assert.deepEqual(seen, [['a', ['user.one=fe']], ['b', []], ['c/', ['trusted.t=76']]]);
+    for (const size of [1, 100, 512, 513, tar.length]) {
+      const seen = readAll(tar, size);
+      assert.deepEqual(seen.map((e) => [e.path, e.xattrs]), [['a', ['user.one=fe']], ['b', []], ['c/', ['trusted.t=76']]], `chunks of ${size}`);
+      assert.equal(seen[0].content, 'x'.repeat(1000));
+    }
+  });
+});
+
+interface Seen { path: string; type: string; content: string; xattrs: string[]; header: TarHeader }
+
+/** Every entry `TarReader` finds in `tar`, fed in chunks of `size` bytes. */
+function readAll(tar: Buffer, size = 100): Seen[] {
+  const seen: Seen[] = [];
+  const reader = new TarReader((header, xattrs) => {
+    const e: Seen = { path: header.path, type: header.type, content: '', xattrs: [...xattrs].map(([k, v]) => `${k}=${v.toString('hex')}`), header };
+    seen.push(e);
+    return { write: (c) => (e.content += c.toString()), end: () => {}, abandon: () => {} };
+  });
+  for (let i = 0; i < tar.length; i += size) reader.push(tar.subarray(i, i + size));
+  reader.end();
+  return seen;
+}
+
+/** A raw 512-byte header, fields written as tar does, checksum computed. */
+function rawHeader(f: { name: string; type: string; size?: number | Buffer; mode?: string; linkname?: string; magic?: string; prefix?: string }): Buffer {
+  const b = Buffer.alloc(512);
+  b.write(f.name, 0, 100, 'utf8');
+  b.write(f.mode ?? '0000644\0', 100);
+  b.write('0000000\0', 108);
+  b.write('0000000\0', 116);
+  if (Buffer.isBuffer(f.size)) f.size.copy(b, 124);
+  else b.write(`${(f.size ?? 0).toString(8).padStart(11, '0')}\0`, 124);
+  b.write('14000000000\0', 136);
+  b.write(f.type, 156);
+  if (f.linkname) b.write(f.linkname, 157);
+  b.write(f.magic ?? 'ustar\u000000', 257, 'latin1');
+  if (f.prefix) b.write(f.prefix, 345);
+  b.fill(0x20, 148, 156);
+  let sum = 0;
+  for (const x of b) sum += x;
+  b.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
+  return b;
+}
+const body = (data: Buffer | string) => {
+  const d = Buffer.from(data);
+  return Buffer.concat([d, Buffer.alloc((512 - (d.length % 512)) % 512)]);
+};
+const END = Buffer.alloc(1024);
+
+describe('tar reader', () => {
+  test('GNU long names and long link targets, the ustar prefix, pax path and size', () => {
+    const long = `${'d'.repeat(120)}/${'f'.repeat(120)}`;
+    const tar = Buffer.concat([
+      rawHeader({ name: '././@LongLink', type: 'L', size: long.length + 1, magic: 'ustar  \0' }), body(`${long}\0`),
+      rawHeader({ name: long.slice(0, 99), type: '0', size: 2, magic: 'ustar  \0' }), body('hi'),
+      rawHeader({ name: '././@LongLink', type: 'K', size: long.length, magic: 'ustar  \0' }), body(long),
+      rawHeader({ name: 'hl', type: '1', linkname: 'short', magic: 'ustar  \0' }),
+      rawHeader({ name: 'file', type: '0', size: 1, prefix: 'usr/share' }), body('x'),
+      rawHeader({ name: 'PaxHeader/x', type: 'x', size: 30 }), body('14 path=p/q/r\n16 size=0000003\n'),
+      rawHeader({ name: 'truncated-name', type: '0', size: 999 }), body('abc'),
+      END,
+    ]);
+    const seen = readAll(tar, 77);
+    assert.deepEqual(seen.map((e) => [e.path, e.type, e.content, e.header.linkpath]), [
+      [long, 'File', 'hi', undefined],
+      ['hl', 'Link', '', long],
+      ['usr/share/file', 'File', 'x', undefined],
+      ['p/q/r', 'File', 'abc', undefined],
+    ]);
+  });
+
+  test('base-256 sizes, V7 directories, header-only types whose size is not zero, a GNU dumpdir', () => {
+    const size = Buffer.alloc(12);
+    size[0] = 0x80;
+    size.writeUInt32BE(5, 8);
+    const tar = Buffer.concat([
+      rawHeader({ name: 'big', type: '0', size }), body('12345'),
+      rawHeader({ name: 'old/', type: '\0' }),
+      rawHeader({ name: 'dir', type: '5', size: 4096 }),
+      rawHeader({ name: 'dump', type: 'D', size: 6 }), body('Yfile\0'),
+      rawHeader({ name: 'after', type: '0', size: 1 }), body('z'),
+      END,
+    ]);
+    assert.deepEqual(readAll(tar).map((e) => [e.path, e.type, e.content]), [
+      ['big', 'File', '12345'], ['old/', 'Directory', ''], ['dir', 'Directory', ''], ['dump', 'Directory', ''], ['after', 'File', 'z'],
+    ]);
+  });
+
+  test('a global pax header sets owners and times for the entries after it', () => {
+    const tar = Buffer.concat([
+      rawHeader({ name: 'pax_global_header', type: 'g', size: 29 }), body('12 uid=1000\n17 mtime=86400.5\n'),
+      rawHeader({ name: 'a', type: '0' }),
+      END,
+    ]);
+    const [a] = readAll(tar);
+    assert.equal(a.header.uid, 1000);
+    assert.equal(a.header.mtime.getTime(), 86_400_500);
+  });
+
+  test('bad archives: one error naming what is wrong', () => {
+    const file = Buffer.concat([rawHeader({ name: 'f', type: '0', size: 600 }), body('x'.repeat(600))]);
+    assert.throws(() => readAll(file.subarray(0, 700)), /^SkiffError: entry "f": the archive ends in the middle of an entry \(truncated\)$/);
+    assert.throws(() => readAll(file.subarray(0, 300)), /the archive ends in the middle of an entry/);
+    const broken = Buffer.from(file);
+    broken[10] ^= 1;
+    assert.throws(() => readAll(broken), /^SkiffError: header at byte 0 \("f"\): checksum does not match: not a tar archive, or a corrupt one$/);
+    assert.throws(() => readAll(Buffer.concat([rawHeader({ name: 's', type: 'S', size: 0 }), END])), /^SkiffError: entry "s": a GNU sparse file is not supported in a layer$/);
+    assert.throws(() => readAll(Buffer.concat([rawHeader({ name: 'q', type: 'Q', size: 0 }), END])), /^SkiffError: entry "q": entry type 'Q' is not supported in a layer$/);
+    assert.throws(() => readAll(Buffer.concat([rawHeader({ name: 'l', type: '2' }), END])), /^SkiffError: entry "l": a symbolic link without a target$/);
+    assert.throws(() => readAll(Buffer.concat([rawHeader({ name: 'x', type: 'x', size: 11 }), body('11 size=-1\n')])), /PAX record size="-1" is not a non-negative integer/);
+    assert.throws(() => readAll(Buffer.concat([rawHeader({ name: 'x', type: 'x', size: 22 }), body('22 GNU.sparse.major=1\n')])), /GNU sparse files/);
+    assert.throws(() => readAll(Buffer.concat([rawHeader({ name: 'x', type: 'x', size: 6 }), body('6 a=b\n'), END])), /the archive ends in the middle of an entry/);
   });
 });
 

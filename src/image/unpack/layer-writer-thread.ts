@@ -1,20 +1,18 @@
-// The main thread's end of the layer writer thread (layer-writer-worker.ts): one worker per process, started on the
-// first unpack and kept for the next ones, not keeping the process alive between them. Each unpack talks to it
-// through a ThreadedLayerWriter, which batches its entries and holds the parser back while too much is queued.
+// The main thread's end of the layer writer thread (layer-writer-worker.ts): one worker per process, started by the
+// first unpack (or earlier, by warmUp) and kept for the next ones, not keeping the process alive between them. Each
+// unpack streams its tar through a ThreadedLayerWriter, which holds the stream back while too much is queued.
 import { Worker } from 'node:worker_threads';
 import { SkiffError } from '../../common/errors.js';
-import { OpBatch, type FromWriter, type ToWriter } from './layer-ops.js';
-import type { LayerEntry } from './layer-writer.js';
-import type { Xattrs } from './pax-xattrs.js';
+import type { FromWriter, ToWriter } from './layer-writer-messages.js';
 
-/** Bytes sent and not yet written before the parser waits: bounds the memory a fast decompressor can fill. */
-const MAX_QUEUED = 16 << 20;
+/** Bytes sent and not yet applied before the stream waits: bounds the memory a fast decompressor can fill. */
+const MAX_QUEUED = 8 << 20;
 
 let thread: Worker | undefined;
 let nextId = 1;
 const writers = new Map<number, ThreadedLayerWriter>();
 
-function send(m: ToWriter, transfer: ArrayBuffer[] = []): void {
+function writerThread(): Worker {
   if (!thread) {
     // The same relative path from the bundle (dist/bin, where scripts/bundle.mjs puts the worker) and from tsc's output.
     const t = new Worker(new URL('./layer-writer-worker.js', import.meta.url));
@@ -26,10 +24,21 @@ function send(m: ToWriter, transfer: ArrayBuffer[] = []): void {
       if (thread === t) thread = undefined;
       for (const w of writers.values()) w.threadDied(new Error(`the layer writer thread exited with status ${code}`));
     });
+    t.unref();
     thread = t;
   }
-  thread.ref();
-  thread.postMessage(m, transfer);
+  return thread;
+}
+
+/** Starts the thread ahead of the first unpack, so that its start-up overlaps the download. */
+export function warmUpLayerWriter(): void {
+  writerThread();
+}
+
+function send(m: ToWriter, transfer: ArrayBuffer[] = []): void {
+  const t = writerThread();
+  t.ref();
+  t.postMessage(m, transfer);
 }
 
 /** The layer is done with; an idle thread does not keep the process alive. */
@@ -38,45 +47,47 @@ function release(id: number): void {
   if (writers.size === 0) thread?.unref();
 }
 
-/** What LayerWriter.apply does, on the writer thread: errors come back later through `onFailure`. */
+/**
+ * A chunk whose buffer is its own can be handed over; one that shares its buffer (zlib writes its next output
+ * into the rest of the same one) is copied. Node's pooled buffers hold at most 4 KiB each, never a whole pool.
+ */
+function transferable(chunk: Buffer): Uint8Array {
+  if (chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.buffer instanceof ArrayBuffer) return chunk;
+  const copy = new Uint8Array(chunk.byteLength);
+  copy.set(chunk);
+  return copy;
+}
+
+/** One layer's tar stream, applied by the writer thread into `dir`. */
 export class ThreadedLayerWriter {
   private readonly id = nextId++;
-  private batch = new OpBatch();
   private queued = 0;
-  private waiting: (() => void) | undefined;
+  private waiting: ((err?: Error) => void) | undefined;
   private done: { resolve: () => void; reject: (err: Error) => void } | undefined;
-  private failure: Error | undefined;
+  /** The writer thread's first error, its message naming the entry. */
+  failure: SkiffError | undefined;
 
-  /** `onFailure` is told the first error, with the entry it happened at. */
-  constructor(dir: string, lowers: string[], private readonly onFailure: (err: Error, entry?: string) => void) {
+  constructor(dir: string, lowers: string[]) {
     writers.set(this.id, this);
     send({ kind: 'open', id: this.id, dir, lowers });
   }
 
-  /** Queues an entry; for a regular file returns where its content goes. */
-  entry(e: LayerEntry, xattrs: Xattrs): { write(chunk: Buffer): void; end(): void } | undefined {
-    this.batch.push({ op: 'entry', entry: e, xattrs: [...xattrs].map(([k, v]) => [k, new Uint8Array(v)]) });
-    if (e.type !== 'File' && e.type !== 'OldFile' && e.type !== 'ContiguousFile') return undefined;
-    return { write: (chunk) => this.batch.data(chunk), end: () => this.batch.push({ op: 'end' }) };
-  }
-
-  /** Sends what is queued, then calls `next` once the writer has caught up enough. */
-  flush(next: () => void): void {
-    if (!this.batch.empty) {
-      const { ops, data } = this.batch.take();
-      this.queued += data.byteLength;
-      send({ kind: 'batch', id: this.id, ops, data }, [data]);
-    }
-    if (this.queued <= MAX_QUEUED || this.failure) next();
+  /** Sends the next chunk (after which `chunk` is empty); `next` is called once the thread has caught up enough. */
+  write(chunk: Buffer, next: (err?: Error) => void): void {
+    if (this.failure) return next(this.failure);
+    const data = transferable(chunk);
+    this.queued += data.byteLength;
+    send({ kind: 'data', id: this.id, chunk: data }, [data.buffer as ArrayBuffer]);
+    if (this.queued <= MAX_QUEUED) next();
     else this.waiting = next;
   }
 
   /** Resolves when every entry is applied and the layer finished (nodes, xattrs, directory times). */
-  finish(): Promise<void> {
+  end(): Promise<void> {
     return new Promise((resolve, reject) => {
       if (this.failure) return reject(this.failure);
       this.done = { resolve, reject };
-      this.flush(() => send({ kind: 'finish', id: this.id }));
+      send({ kind: 'end', id: this.id });
     });
   }
 
@@ -93,14 +104,10 @@ export class ThreadedLayerWriter {
     switch (m.kind) {
       case 'applied':
         this.queued -= m.bytes;
-        if (this.waiting && this.queued <= MAX_QUEUED) {
-          const next = this.waiting;
-          this.waiting = undefined;
-          next();
-        }
+        if (this.waiting && this.queued <= MAX_QUEUED) this.wake();
         return;
       case 'failed':
-        this.fail(new SkiffError(m.message, m.code ?? 'EIO'), m.entry);
+        this.fail(new SkiffError(m.message, m.code ?? 'EIO'));
         return;
       case 'finished':
       case 'aborted':
@@ -111,17 +118,20 @@ export class ThreadedLayerWriter {
 
   threadDied(err: Error): void {
     release(this.id);
-    this.fail(err);
+    this.fail(new SkiffError(err.message, 'EIO'));
     this.done?.resolve();
   }
 
-  private fail(err: Error, entry?: string): void {
-    if (this.failure) return;
-    this.failure = err;
-    this.onFailure(err, entry);
-    this.done?.reject(err);
+  private wake(err?: Error): void {
     const next = this.waiting;
     this.waiting = undefined;
-    next?.();
+    next?.(err);
+  }
+
+  private fail(err: SkiffError): void {
+    if (this.failure) return;
+    this.failure = err;
+    this.done?.reject(err);
+    this.wake(err);
   }
 }

@@ -1,54 +1,39 @@
-// The layer writer thread: applies the batches of tar operations an unpack sends (layer-ops.ts) with LayerWriter,
-// in order, one layer or several (each under its id). Its file-system calls are most of an unpack's time; here
-// they run beside the main thread's decompressing, hashing and parsing instead of after it.
+// The layer writer thread: reads the tar streams unpacks send it (layer-writer-messages.ts) and applies each entry
+// with LayerWriter, one layer or several (each under its id). Parsing and the file-system calls are most of an
+// unpack's time; here they run beside the main thread's downloading, decompressing and hashing.
 import { parentPort } from 'node:worker_threads';
-import type { FromWriter, LayerOp, ToWriter } from './layer-ops.js';
-import { LayerWriter, type FileSink } from './layer-writer.js';
+import type { FromWriter, ToWriter } from './layer-writer-messages.js';
+import { LayerWriter } from './layer-writer.js';
+import { TarReader } from './tar-reader.js';
 
 interface Layer {
-  writer: LayerWriter;
-  /** The regular file being written (none for a whiteout, which is a regular file in the tar). */
-  file?: FileSink;
-  /** The entry being applied, for errors. */
-  entry?: string;
+  writer?: LayerWriter;
+  reader?: TarReader;
   failed: boolean;
 }
 
 const layers = new Map<number, Layer>();
 const post = (m: FromWriter) => parentPort!.postMessage(m);
 
+/** Reports the first failure of a layer, naming the entry it happened at unless the message already does. */
 function fail(id: number, layer: Layer, err: unknown): void {
+  if (layer.failed) return;
   layer.failed = true;
+  layer.reader?.abandon();
   const e = err as NodeJS.ErrnoException;
-  post({ kind: 'failed', id, message: e.message ?? String(err), code: e.code, entry: layer.entry });
-}
-
-function apply(layer: Layer, ops: LayerOp[], data: ArrayBuffer): void {
-  for (const op of ops) {
-    switch (op.op) {
-      case 'entry':
-        layer.entry = op.entry.path;
-        layer.file = layer.writer.apply(op.entry, new Map(op.xattrs.map(([k, v]) => [k, Buffer.from(v.buffer, v.byteOffset, v.length)])));
-        break;
-      case 'data':
-        layer.file?.write(Buffer.from(data, op.offset, op.length));
-        break;
-      case 'end': {
-        const file = layer.file;
-        layer.file = undefined;
-        file?.end();
-        break;
-      }
-    }
-  }
+  const message = e.message ?? String(err);
+  const entry = layer.reader?.current;
+  post({ kind: 'failed', id, message: entry && !message.includes(`"${entry}"`) ? `entry "${entry}": ${message}` : message, code: e.code });
 }
 
 parentPort!.on('message', async (m: ToWriter) => {
   if (m.kind === 'open') {
-    const layer: Layer = { writer: undefined!, failed: false };
+    const layer: Layer = { failed: false };
     layers.set(m.id, layer);
     try {
-      layer.writer = new LayerWriter(m.dir, m.lowers);
+      const writer = new LayerWriter(m.dir, m.lowers);
+      layer.writer = writer;
+      layer.reader = new TarReader((header, xattrs) => writer.apply(header, xattrs));
     } catch (err) {
       fail(m.id, layer, err);
     }
@@ -57,21 +42,21 @@ parentPort!.on('message', async (m: ToWriter) => {
   const layer = layers.get(m.id);
   if (!layer) return;
   switch (m.kind) {
-    case 'batch':
+    case 'data':
       if (!layer.failed) {
         try {
-          apply(layer, m.ops, m.data);
+          layer.reader!.push(Buffer.from(m.chunk.buffer, m.chunk.byteOffset, m.chunk.byteLength));
         } catch (err) {
           fail(m.id, layer, err);
         }
       }
-      post({ kind: 'applied', id: m.id, bytes: m.data.byteLength });
+      post({ kind: 'applied', id: m.id, bytes: m.chunk.byteLength });
       return;
-    case 'finish':
+    case 'end':
       if (layer.failed) return;
-      layer.entry = undefined;
       try {
-        await layer.writer.finish();
+        layer.reader!.end();
+        await layer.writer!.finish();
         layers.delete(m.id);
         post({ kind: 'finished', id: m.id });
       } catch (err) {
@@ -80,10 +65,7 @@ parentPort!.on('message', async (m: ToWriter) => {
       return;
     case 'abort':
       layers.delete(m.id);
-      try {
-        layer.file?.abandon();
-      } finally {
-        post({ kind: 'aborted', id: m.id });
-      }
+      layer.reader?.abandon();
+      post({ kind: 'aborted', id: m.id });
   }
 });

@@ -12,31 +12,10 @@ import { entryComponents } from './entry-name.js';
 import { resolveDirInRoot } from './in-root.js';
 import { materializeFromLower } from './lower-link.js';
 import { NativeSteps, type NodeKind } from './native-steps.js';
-import type { Xattrs } from './pax-xattrs.js';
+import type { TarHeader, TarSink, Xattrs } from './tar-reader.js';
 
 const WHITEOUT = '.wh.';
 const OPAQUE = '.wh..wh..opq';
-
-/** The fields of a tar entry the writer uses (node-tar's ReadEntry has them). */
-export interface LayerEntry {
-  path: string;
-  type: string;
-  mode?: number;
-  uid?: number;
-  gid?: number;
-  mtime?: Date;
-  atime?: Date;
-  linkpath?: string;
-  devmaj?: number;
-  devmin?: number;
-}
-
-/** Receives a regular file's content in chunks, then `end()`; `abandon()` closes it when the unpack fails. */
-export interface FileSink {
-  write(chunk: Buffer): void;
-  end(): void;
-  abandon(): void;
-}
 
 /** S_ISGID on a directory: files created in it take its group, not the creator's (open(2), mkdir(2)). */
 const S_ISGID = 0o2000;
@@ -112,7 +91,7 @@ export class LayerWriter {
   }
 
   /** Applies one entry; for a regular file returns the sink its content goes to. */
-  apply(entry: LayerEntry, xattrs: Xattrs): FileSink | undefined {
+  apply(entry: TarHeader, xattrs: Xattrs): TarSink | undefined {
     const what = `entry "${entry.path}"`;
     const parts = entryComponents(entry.path, 'entry');
     if (parts.length === 0) {
@@ -130,22 +109,19 @@ export class LayerWriter {
     if (name.startsWith(WHITEOUT)) {
       const target = join(parent, name.slice(WHITEOUT.length));
       // layer.md: a whiteout hides only what lower layers have; a path this layer itself holds stays.
-      if (!lstatOrUndefined(target)) this.native.node(this.inLayer(target), 'c', 0, 0, 0, 0, 0, entry.mtime ?? new Date(0), what);
+      if (!lstatOrUndefined(target)) this.native.node(this.inLayer(target), 'c', 0, 0, 0, 0, 0, entry.mtime, what);
       return undefined;
     }
     const path = join(parent, name);
     switch (entry.type) {
-      case 'Directory':
-      case 'GNUDumpDir': {
+      case 'Directory': {
         this.create(path, () => mkdirSync(path, 0o700), true);
         this.finishMetadata(path, entry, xattrs, what, true);
         return undefined;
       }
-      case 'File':
-      case 'OldFile':
-      case 'ContiguousFile': {
+      case 'File': {
         let fd = -1;
-        this.create(path, () => { fd = openSync(path, 'wx', (entry.mode ?? 0o600) & 0o777); }, false);
+        this.create(path, () => { fd = openSync(path, 'wx', entry.mode & 0o777); }, false);
         return {
           write: (chunk) => {
             for (let off = 0; off < chunk.length;) off += writeSync(fd, chunk, off);
@@ -191,12 +167,10 @@ export class LayerWriter {
         this.clear(path, false);
         const kind: NodeKind = entry.type === 'CharacterDevice' ? 'c' : entry.type === 'BlockDevice' ? 'b' : 'p';
         const at = this.inLayer(path);
-        this.native.node(at, kind, entry.mode ?? 0o600, entry.devmaj ?? 0, entry.devmin ?? 0, entry.uid ?? 0, entry.gid ?? 0, entry.mtime ?? new Date(0), what);
+        this.native.node(at, kind, entry.mode, entry.devmaj, entry.devmin, entry.uid, entry.gid, entry.mtime, what);
         for (const [name, value] of xattrs) this.native.xattr(at, name, value, what);
         return undefined;
       }
-      default:
-        throw new SkiffError(`${what}: entry type ${entry.type} is not supported in a layer`, 'ENOTSUP');
     }
   }
 
@@ -209,12 +183,12 @@ export class LayerWriter {
   }
 
   // chown(2) clears setuid/setgid bits and security.capability, so the order is: owner, mode, times (xattrs come in finish()).
-  private finishMetadata(path: string, e: LayerEntry, xattrs: Xattrs, what: string, isDir: boolean, isLink = false): void {
-    lchownSync(path, e.uid ?? 0, e.gid ?? 0);
-    if (!isLink && e.mode !== undefined) chmodSync(path, e.mode & 0o7777);
-    if (isDir && e.mode !== undefined && (e.mode & S_ISGID) !== 0) this.setgidDirs = true;
+  private finishMetadata(path: string, e: TarHeader, xattrs: Xattrs, what: string, isDir: boolean, isLink = false): void {
+    lchownSync(path, e.uid, e.gid);
+    if (!isLink) chmodSync(path, e.mode);
+    if (isDir && (e.mode & S_ISGID) !== 0) this.setgidDirs = true;
     for (const [name, value] of xattrs) this.native.xattr(this.inLayer(path), name, value, what);
-    const mtime = e.mtime ?? new Date(0);
+    const mtime = e.mtime;
     const atime = e.atime ?? mtime;
     if (isDir) this.dirTimes.push({ path, atime, mtime });
     else if (isLink) lutimesSync(path, atime, mtime);
@@ -225,13 +199,11 @@ export class LayerWriter {
    * finishMetadata for a regular file still open: the same order, through its descriptor (no path lookups), and
    * owner and mode only where open(2) did not already give the file the right ones (most files of most layers).
    */
-  private finishFileMetadata(fd: number, path: string, e: LayerEntry, xattrs: Xattrs, what: string): void {
-    const uid = e.uid ?? 0, gid = e.gid ?? 0, mode = (e.mode ?? 0o600) & 0o7777;
-    if (uid !== this.creator.uid || gid !== this.creator.gid || this.setgidDirs) fchownSync(fd, uid, gid);
-    if ((mode & 0o7000) !== 0 || (mode & this.creator.umask) !== 0) fchmodSync(fd, mode);
+  private finishFileMetadata(fd: number, path: string, e: TarHeader, xattrs: Xattrs, what: string): void {
+    if (e.uid !== this.creator.uid || e.gid !== this.creator.gid || this.setgidDirs) fchownSync(fd, e.uid, e.gid);
+    if ((e.mode & 0o7000) !== 0 || (e.mode & this.creator.umask) !== 0) fchmodSync(fd, e.mode);
     for (const [name, value] of xattrs) this.native.xattr(this.inLayer(path), name, value, what);
-    const mtime = e.mtime ?? new Date(0);
-    futimesSync(fd, e.atime ?? mtime, mtime);
+    futimesSync(fd, e.atime ?? e.mtime, e.mtime);
   }
 
   /**
