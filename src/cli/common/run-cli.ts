@@ -6,17 +6,42 @@ export function errorLine(prog: string, err: unknown): string {
   return `${prog}: ${msg.split('\n')[0]}`;
 }
 
+/** "skiff image mount": the command as a user types it. */
+function commandPath(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
 /**
- * Parses argv and runs the command; any error becomes `prog: message` on stderr and exit status 1.
- * `onError` also receives the message (skiff-runtime writes it to its --log, where engines look for it).
+ * Usage errors (an unknown option, a missing argument) as one line like every other error, with where to read the
+ * usage instead of the whole help; `onError` hears them too.
+ */
+function oneLineUsageErrors(cmd: Command, prog: string, onError?: (message: string) => void): void {
+  cmd.showHelpAfterError(false);
+  cmd.configureOutput({
+    outputError: (str, write) => {
+      const message = str.replace(/^error: /, '').trim();
+      write(`${prog}: ${message} (see '${commandPath(cmd)} --help')\n`);
+      onError?.(message);
+    },
+  });
+  for (const sub of cmd.commands) oneLineUsageErrors(sub, prog, onError);
+}
+
+/**
+ * Parses argv and runs the command; any error becomes `prog: message` on stderr and exit status 1 (usage errors
+ * commander's status, 1 too). `onError` also receives the message (skiff-runtime writes it to its --log, where
+ * engines look for it).
  */
 export async function runCli(program: Command, argv = process.argv, onError?: (message: string) => void): Promise<void> {
   program.exitOverride();
+  oneLineUsageErrors(program, program.name(), onError);
   try {
     await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) {
-      // commander already printed usage errors; --help and --version exit 0.
+      // Printed already (usage errors above; --help and --version, which exit 0).
       process.exitCode = err.exitCode;
       return;
     }

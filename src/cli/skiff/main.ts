@@ -23,8 +23,7 @@ const program = new Command('skiff')
   .description('run and manage containers, images and networks')
   .option('--root <dir>', 'persistent data directory', DEFAULT_ROOT)
   .option('--state <dir>', 'runtime state directory', DEFAULT_STATE)
-  .enablePositionalOptions()
-  .showHelpAfterError();
+  .enablePositionalOptions();
 
 // Command modules: each exports `register(program: Command): void`.
 const modules: { register(program: Command): void }[] = [run, pull, push, login, logout, images, tag, rmi, imageInspect, imagePrune, imageMount, imageUnmount, load, save, network];
