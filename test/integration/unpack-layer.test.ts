@@ -51,6 +51,7 @@ describe('unpacking a layer', () => {
       { path: 'var/cache/', type: 'Directory' },
       { path: 'var/cache/.wh..wh..opq', content: '' },
       { path: 'var/cache/keep', content: 'k' },
+      { path: 'var/opaque/', type: 'Directory', xattrs: { 'trusted.overlay.opaque': 'y' } },
       { path: 'keep', content: 'mine' },
       { path: '.wh.keep', content: '' },
     ]);
@@ -80,6 +81,7 @@ describe('unpacking a layer', () => {
     assert.ok(!existsSync(join(u.layer, 'etc/.wh.gone')));
     assert.equal(xattr(join(u.layer, 'var/cache'), 'trusted.overlay.opaque').toString(), 'y');
     assert.ok(!existsSync(join(u.layer, 'var/cache/.wh..wh..opq')));
+    assert.equal(xattr(join(u.layer, 'var/opaque'), 'trusted.overlay.opaque').toString(), 'y', 'an opaque mark as an xattr is the marker file');
     assert.equal(readFileSync(join(u.layer, 'keep'), 'utf8'), 'mine', 'a whiteout does not hide what its own layer holds');
   });
 
@@ -157,6 +159,10 @@ describe('unpacking a layer', () => {
     const refused: [string, (outside: string) => TarEntry[], RegExp][] = [
       ['"../" in a name', () => [{ path: '../escaped', content: 'x' }], /entry "\.\.\/escaped": "\.\." in a layer path/],
       ['".." deeper in a name', () => [{ path: 'a/b/../../../escaped', content: 'x' }], /entry "a\/b\/\.\.\/\.\.\/\.\.\/escaped"/],
+      ['an overlayfs redirect xattr', () => [{ path: 'd/', type: 'Directory', xattrs: { 'trusted.overlay.redirect': '/etc' } }],
+        /entry "d\/": xattr trusted.overlay.redirect is overlayfs's own: a layer may not set it/],
+      ['an overlayfs metacopy xattr on a file', () => [{ path: 'f', content: 'x', xattrs: { 'trusted.overlay.metacopy': '' } }],
+        /entry "f": xattr trusted.overlay.metacopy is overlayfs's own/],
       ['a hard link to a path outside', () => [{ path: 'h', type: 'Link', linkpath: '../../../../etc/passwd' }], /entry "h": hard link target "\.\.\/\.\.\/\.\.\/\.\.\/etc\/passwd": "\.\." in a layer path/],
       ['a hard link to an absolute path', () => [{ path: 'h', type: 'Link', linkpath: '/etc/passwd' }], /entry "h": hard link target "\/etc\/passwd" is in neither this layer nor a lower one/],
       ['a hard link through a symlink to outside', (o) => [

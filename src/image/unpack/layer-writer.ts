@@ -20,6 +20,20 @@ const OPAQUE = '.wh..wh..opq';
 /** S_ISGID on a directory: files created in it take its group, not the creator's (open(2), mkdir(2)). */
 const S_ISGID = 0o2000;
 
+/**
+ * overlayfs keeps its own state in trusted.overlay.* xattrs of the layers it stacks (overlayfs.rst): a redirect
+ * makes a directory show another path of the lower layers (followed by default: CONFIG_OVERLAY_FS_REDIRECT_ALWAYS_FOLLOW),
+ * metacopy takes a file's data from elsewhere, origin and impure steer lookups. A layer is a changeset, not an
+ * overlay directory, so none of these may come from one; an opaque mark on a directory means what .wh..wh..opq does.
+ */
+function checkOverlayXattrs(entry: TarHeader, xattrs: Xattrs, what: string): void {
+  for (const [name, value] of xattrs) {
+    if (!name.startsWith('trusted.overlay.')) continue;
+    if (name === 'trusted.overlay.opaque' && entry.type === 'Directory' && value.toString() === 'y') continue;
+    throw new SkiffError(`${what}: xattr ${name} is overlayfs's own: a layer may not set it`, 'EINVAL');
+  }
+}
+
 function lstatOrUndefined(path: string): Stats | undefined {
   try {
     return lstatSync(path);
@@ -93,6 +107,7 @@ export class LayerWriter {
   /** Applies one entry; for a regular file returns the sink its content goes to. */
   apply(entry: TarHeader, xattrs: Xattrs): TarSink | undefined {
     const what = `entry "${entry.path}"`;
+    checkOverlayXattrs(entry, xattrs, what);
     const parts = entryComponents(entry.path, 'entry');
     if (parts.length === 0) {
       // "./": the layer root itself; only its metadata can change.
