@@ -142,6 +142,45 @@ describe('unpacking a layer', () => {
       /layer V: entry "h": hard link target "gone\/file" is in neither this layer nor a lower one/);
   });
 
+  test('parents a layer leaves out are made as the lower layers show them: owners, symlinks, whiteouts, opaque directories', async () => {
+    const lower = await unpack([
+      { path: 'home/', type: 'Directory' },
+      { path: 'home/user/', type: 'Directory', mode: 0o700, uid: 1000, gid: 1000 },
+      { path: 'usr/', type: 'Directory' },
+      { path: 'usr/lib/', type: 'Directory' },
+      { path: 'lib', type: 'SymbolicLink', linkpath: 'usr/lib' },
+      { path: 'opt/', type: 'Directory', uid: 5 },
+      { path: 'srv/', type: 'Directory' },
+      { path: 'srv/sub/', type: 'Directory', uid: 7 },
+    ]);
+    await lower.run();
+    const middle = await unpack([
+      { path: '.wh.opt', content: '' },
+      { path: 'srv/', type: 'Directory', uid: 9, gid: 9, mode: 0o2775 },
+      { path: 'srv/.wh..wh..opq', content: '' },
+    ]);
+    await middle.run();
+    const upperTar = buildTar([
+      { path: 'home/user/file', content: 'mine' },
+      { path: 'lib/x.so', content: 'elf' },
+      { path: 'opt/f', content: '' },
+      { path: 'srv/sub/f', content: '' },
+    ]);
+    const dir = join(work, `case-${n++}`);
+    mkdirSync(join(dir, 'layer'), { recursive: true });
+    writeFileSync(join(dir, 'blob'), upperTar);
+    await unpackLayer({ blob: join(dir, 'blob'), compression: 'none', dest: join(dir, 'layer'), lowers: [middle.layer, lower.layer], what: 'layer U' });
+    const meta = (p: string) => { const st = lstatSync(join(dir, 'layer', p)); return [st.isDirectory(), st.mode & 0o7777, st.uid, st.gid]; };
+    assert.deepEqual(meta('home/user'), [true, 0o700, 1000, 1000], 'a lower directory is made again with its owner and mode');
+    assert.equal(existsSync(join(dir, 'layer/lib')), false, 'a lower symlink is followed, not hidden by a new directory');
+    assert.equal(readFileSync(join(dir, 'layer/usr/lib/x.so'), 'utf8'), 'elf');
+    assert.deepEqual(meta('opt'), [true, 0o755, 0, 0], 'what a whiteout hides is not copied');
+    assert.deepEqual(meta('srv'), [true, 0o2775, 9, 9], 'from the middle layer');
+    // mkdir(2) in a setgid directory: the new one takes its group and its setgid bit.
+    assert.deepEqual(meta('srv/sub'), [true, 0o2755, 0, 9], 'an opaque directory hides the lower layer\'s srv/sub');
+    assert.equal(lstatSync(join(dir, 'layer/srv/sub/f')).gid, 0, 'in a setgid parent a file still gets the group its entry names');
+  });
+
   test('a hard link to a device node of the same layer', async () => {
     const u = await unpack([
       { path: 'dev/', type: 'Directory', mode: 0o755 },

@@ -19,12 +19,23 @@ function lstatOrUndefined(path: string): Stats | undefined {
 }
 
 /**
- * Resolves the directory `components` names inside `root` and returns its host path. With `create`, missing
- * directories are made (mode 0755, owned by the caller); without it, a missing one is reported as undefined.
- * `what` names the input for errors ("entry usr/lib/x").
+ * Makes the missing directory `host` (at `inRoot` inside the root), or says to follow a symlink instead: a layer's
+ * missing parent may be a symlink in a lower layer (lower-view.ts).
  */
-export function resolveDirInRoot(root: string, components: string[], what: string, create: boolean): string | undefined {
-  return resolve(root, components, what, create, false);
+export type MakeDir = (host: string, inRoot: string[]) => { follow: string } | undefined;
+
+const mkdir755: MakeDir = (host) => {
+  mkdirSync(host, 0o755);
+  return undefined;
+};
+
+/**
+ * Resolves the directory `components` names inside `root` and returns its host path. With `create`, missing
+ * directories are made (by the function given, or mode 0755 owned by the caller); without it, a missing one is
+ * reported as undefined. `what` names the input for errors ("entry usr/lib/x").
+ */
+export function resolveDirInRoot(root: string, components: string[], what: string, create: boolean | MakeDir): string | undefined {
+  return resolve(root, components, what, create === true ? mkdir755 : create || undefined, false);
 }
 
 /**
@@ -32,13 +43,18 @@ export function resolveDirInRoot(root: string, components: string[], what: strin
  * reader can open it without following anything itself); undefined if it does not exist.
  */
 export function resolvePathInRoot(root: string, path: string, what: string): string | undefined {
-  return resolve(root, path.split('/'), what, false, true);
+  return resolve(root, path.split('/'), what, undefined, true);
 }
 
-function resolve(root: string, components: string[], what: string, create: boolean, lastMayBeFile: boolean): string | undefined {
+function resolve(root: string, components: string[], what: string, create: MakeDir | undefined, lastMayBeFile: boolean): string | undefined {
   let resolved: string[] = [];
   const pending = [...components];
   let symlinks = 0;
+  const follow = (target: string) => {
+    if (++symlinks > MAX_SYMLINKS) throw new SkiffError(`${what}: too many levels of symbolic links`, 'ELOOP');
+    if (target.startsWith('/')) resolved = [];
+    pending.unshift(...target.split('/'));
+  };
   while (pending.length) {
     const c = pending.shift()!;
     if (c === '' || c === '.') continue;
@@ -50,15 +66,13 @@ function resolve(root: string, components: string[], what: string, create: boole
     const st = lstatOrUndefined(host);
     if (!st) {
       if (!create) return undefined;
-      mkdirSync(host, 0o755);
-      resolved.push(c);
+      const made = create(host, [...resolved, c]);
+      if (made) follow(made.follow);
+      else resolved.push(c);
       continue;
     }
     if (st.isSymbolicLink()) {
-      if (++symlinks > MAX_SYMLINKS) throw new SkiffError(`${what}: too many levels of symbolic links`, 'ELOOP');
-      const target = readlinkSync(host);
-      if (target.startsWith('/')) resolved = [];
-      pending.unshift(...target.split('/'));
+      follow(readlinkSync(host));
       continue;
     }
     if (!st.isDirectory() && !(lastMayBeFile && pending.length === 0)) throw new SkiffError(`${what}: /${[...resolved, c].join('/')} is not a directory`, 'ENOTDIR');

@@ -4,13 +4,14 @@
 // Every parent directory is resolved inside the layer (in-root.ts), so no entry can write outside it.
 import {
   chmodSync, closeSync, fchmodSync, fchownSync, futimesSync, linkSync, lchownSync, lstatSync, lutimesSync, mkdirSync,
-  openSync, rmSync, symlinkSync, utimesSync, writeSync, type Stats,
+  openSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeSync, type Stats,
 } from 'node:fs';
 import { join } from 'node:path';
 import { SkiffError } from '../../common/errors.js';
 import { entryComponents } from './entry-name.js';
-import { resolveDirInRoot } from './in-root.js';
-import { materializeFromLower } from './lower-link.js';
+import { resolveDirInRoot, type MakeDir } from './in-root.js';
+import { copyUp } from './lower-link.js';
+import { LowerView } from './lower-view.js';
 import { NativeSteps, type NodeKind } from './native-steps.js';
 import type { TarHeader, TarSink, Xattrs } from './tar-reader.js';
 
@@ -59,11 +60,32 @@ export class LayerWriter {
    */
   private setgidDirs: boolean;
 
-  /** `lowers`: the layers below this one, top first, where a hard link's target may live. */
-  constructor(readonly dir: string, private readonly lowers: string[] = []) {
+  /** What the layers below show: where a left-out parent or a hard link's target may come from. */
+  private readonly lowers: LowerView;
+
+  /** `lowers`: the layers below this one, top first. */
+  constructor(readonly dir: string, lowers: string[] = []) {
     this.native = new NativeSteps(dir);
     this.setgidDirs = (lstatSync(dir).mode & S_ISGID) !== 0;
+    this.lowers = new LowerView(lowers);
   }
+
+  /**
+   * A parent the tar left out, made as the lower layers show it (lower-view.ts): a lower symlink is followed, a
+   * lower directory is made again with its owner and mode (not its xattrs: an opaque mark would hide what the
+   * lowers hold), and anything else becomes a new directory, 0755.
+   */
+  private readonly makeParent: MakeDir = (host, inRoot) => {
+    const below = this.lowers.entry(inRoot);
+    if (below?.stat.isSymbolicLink()) return { follow: readlinkSync(below.path) };
+    mkdirSync(host, 0o755);
+    if (below?.stat.isDirectory()) {
+      lchownSync(host, below.stat.uid, below.stat.gid);
+      chmodSync(host, below.stat.mode & 0o7777);
+      if ((below.stat.mode & S_ISGID) !== 0) this.setgidDirs = true;
+    }
+    return undefined;
+  };
 
   /** `hostPath` (under the layer directory) as the native helper sees it: inside the layer, "/" its root. */
   private inLayer(hostPath: string): string {
@@ -74,7 +96,7 @@ export class LayerWriter {
     const key = parts.slice(0, -1).join('/');
     let dir = this.parents.get(key);
     if (dir === undefined) {
-      dir = resolveDirInRoot(this.dir, parts.slice(0, -1), what, true)!;
+      dir = resolveDirInRoot(this.dir, parts.slice(0, -1), what, this.makeParent)!;
       this.parents.set(key, dir);
     }
     return dir;
@@ -161,19 +183,19 @@ export class LayerWriter {
         if (targetParts.length === 0) throw new SkiffError(`${what}: hard link to the layer root`, 'EINVAL');
         const targetDir = resolveDirInRoot(this.dir, targetParts.slice(0, -1), what, false);
         const target = targetDir === undefined ? undefined : join(targetDir, targetParts[targetParts.length - 1]);
-        let st = target === undefined ? undefined : lstatOrUndefined(target);
+        const st = target === undefined ? undefined : lstatOrUndefined(target);
         if (!st && target !== undefined && this.native.hasNode(this.inLayer(target))) {
           this.clear(path, false);
           this.native.link(this.inLayer(target), this.inLayer(path), what);
           return undefined;
         }
-        if (!st && materializeFromLower(this.dir, this.lowers, targetParts, what)) {
-          this.parents.clear();
-          this.setgidDirs = true;
-          st = lstatOrUndefined(join(this.dir, ...targetParts));
-          return this.link(join(this.dir, ...targetParts), path, st!);
+        if (!st) {
+          const below = this.lowers.entry(targetParts);
+          if (!below?.stat.isFile()) throw new SkiffError(`${what}: hard link target "${entry.linkpath}" is in neither this layer nor a lower one`, 'EINVAL');
+          const copy = join(this.parentOf(targetParts, what), targetParts[targetParts.length - 1]);
+          copyUp(below.path, copy, what);
+          return this.link(copy, path, lstatSync(copy));
         }
-        if (!st) throw new SkiffError(`${what}: hard link target "${entry.linkpath}" is in neither this layer nor a lower one`, 'EINVAL');
         return this.link(target!, path, st, entry.linkpath);
       }
       case 'CharacterDevice':
