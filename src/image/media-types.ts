@@ -41,12 +41,28 @@ export function isNonDistributable(mediaType: string): boolean {
   return mediaType.includes('.nondistributable.') || mediaType.includes('.foreign.');
 }
 
-const LAYER_TYPES: ReadonlySet<string> = new Set([
-  MEDIA_TYPES.ociLayer, MEDIA_TYPES.ociLayerGzip, MEDIA_TYPES.ociLayerZstd,
-  MEDIA_TYPES.dockerLayer, MEDIA_TYPES.dockerLayerGzip, MEDIA_TYPES.dockerLayerZstd,
+export type Compression = 'none' | 'gzip' | 'zstd';
+
+/**
+ * Every layer media type skiff unpacks, with its compression: the one table that both the manifest check of a pull
+ * or load and the unpacker read, so what one accepts the other can unpack.
+ */
+const LAYER_COMPRESSION: ReadonlyMap<string, Compression> = new Map([
+  [MEDIA_TYPES.ociLayer, 'none'], [MEDIA_TYPES.ociLayerGzip, 'gzip'], [MEDIA_TYPES.ociLayerZstd, 'zstd'],
+  [MEDIA_TYPES.dockerLayer, 'none'], [MEDIA_TYPES.dockerLayerGzip, 'gzip'], [MEDIA_TYPES.dockerLayerZstd, 'zstd'],
 ]);
 
 /** tar, tar+gzip and tar+zstd layers, OCI and Docker. */
 export function isSupportedLayer(mediaType: string): boolean {
-  return LAYER_TYPES.has(mediaType);
+  return LAYER_COMPRESSION.has(mediaType);
 }
+
+/** The compression of a supported layer media type, undefined for any other. */
+export function layerCompression(mediaType: string): Compression | undefined {
+  return LAYER_COMPRESSION.get(mediaType);
+}
+
+/** The OCI layer media type for a compression (what a docker-archive's untyped layers are stored as). */
+export const OCI_LAYER_TYPE: Readonly<Record<Compression, string>> = {
+  none: MEDIA_TYPES.ociLayer, gzip: MEDIA_TYPES.ociLayerGzip, zstd: MEDIA_TYPES.ociLayerZstd,
+};

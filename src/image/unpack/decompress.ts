@@ -5,20 +5,12 @@ import { spawn } from 'node:child_process';
 import { Duplex, PassThrough } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { SkiffError } from '../../common/errors.js';
-import { MEDIA_TYPES } from '../media-types.js';
+import { layerCompression, type Compression } from '../media-types.js';
 
-export type Compression = 'none' | 'gzip' | 'zstd';
-
-const BY_MEDIA_TYPE: Record<string, Compression> = {
-  [MEDIA_TYPES.ociLayer]: 'none',
-  [MEDIA_TYPES.ociLayerGzip]: 'gzip',
-  [MEDIA_TYPES.ociLayerZstd]: 'zstd',
-  [MEDIA_TYPES.dockerLayerGzip]: 'gzip',
-  'application/vnd.docker.image.rootfs.diff.tar': 'none',
-};
+export type { Compression };
 
 export function compressionOf(mediaType: string, what: string): Compression {
-  const c = BY_MEDIA_TYPE[mediaType];
+  const c = layerCompression(mediaType);
   if (!c) throw new SkiffError(`${what}: layer media type "${mediaType}" is not supported (tar, tar+gzip, tar+zstd are)`, 'ENOTSUP');
   return c;
 }
