@@ -1,32 +1,70 @@
-// skiff images [-q] [--format table|json]: the images in the local store.
+// skiff images [-q] [--digests] [--format json|TEMPLATE]: the images in the local store, as `docker images` lists
+// them (newest first; REPOSITORY, TAG, IMAGE ID, CREATED, SIZE). An image whose blobs are missing is listed with
+// what is unknown as N/A, and named in one warning line on stderr; the listing goes on.
 import type { Command } from 'commander';
-import { SkiffError } from '../../common/errors.js';
-import { ImageStore } from '../../image/image-store.js';
-import { summarize } from '../../image/image-summary.js';
+import { summarizeAll, shortId, type ImageSummary } from '../../image/image-summary.js';
+import { parseReference, repositoryOf } from '../../image/reference.js';
 import { contextOf } from './context.js';
-import { formatBytes } from './transfer-progress.js';
+import { goTimeString, humanDuration, humanSize } from './docker-units.js';
+import { parseTemplate, renderRows } from './format-template.js';
+
+const FIELDS = ['Repository', 'Tag', 'Digest', 'ID', 'CreatedSince', 'CreatedAt', 'Size'] as const;
+type Field = (typeof FIELDS)[number];
+const HEADERS: Record<Field, string> = {
+  Repository: 'REPOSITORY', Tag: 'TAG', Digest: 'DIGEST', ID: 'IMAGE ID', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', Size: 'SIZE',
+};
+const TABLE = 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}';
+const TABLE_WITH_DIGESTS = 'table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}';
+/** docker's word for what it cannot tell. */
+const UNKNOWN = 'N/A';
+
+function createdOf(s: ImageSummary): Date | undefined {
+  const d = s.config?.created ? new Date(s.config.created) : undefined;
+  return d && !Number.isNaN(d.getTime()) ? d : undefined;
+}
+
+function fieldsOf(s: ImageSummary, now: number): Record<Field, string> {
+  const ref = parseReference(s.record.name);
+  const created = createdOf(s);
+  return {
+    Repository: repositoryOf(ref),
+    Tag: ref.tag ?? '<none>',
+    Digest: s.record.target.digest,
+    ID: s.id ? shortId(s.id) : UNKNOWN,
+    CreatedSince: created ? `${humanDuration(now - created.getTime())} ago` : UNKNOWN,
+    CreatedAt: created ? goTimeString(created) : UNKNOWN,
+    Size: s.size !== undefined ? humanSize(s.size) : UNKNOWN,
+  };
+}
+
+/** `docker images --format json`: every field docker's has (the ones skiff cannot count as N/A), keys sorted. */
+function jsonLine(f: Record<Field, string>): string {
+  const o = {
+    Containers: UNKNOWN, CreatedAt: f.CreatedAt, CreatedSince: f.CreatedSince, Digest: f.Digest, ID: f.ID,
+    Repository: f.Repository, SharedSize: UNKNOWN, Size: f.Size, Tag: f.Tag, UniqueSize: UNKNOWN, VirtualSize: f.Size,
+  };
+  // Go's encoding/json writes <, > and & as \u003c, \u003e, \u0026; the same bytes as docker's.
+  return JSON.stringify(o).replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`) + '\n';
+}
 
 export function register(program: Command): void {
   program.command('images')
     .description('list images in the local store')
-    .option('-q, --quiet', 'print only the names')
-    .option('--format <format>', 'table or json', 'table')
-    .action(async (o: { quiet?: boolean; format: string }, cmd: Command) => {
-      if (o.format !== 'table' && o.format !== 'json') throw new SkiffError(`--format: "${o.format}" is not table or json`, 'EINVAL');
-      const root = contextOf(cmd).root;
-      const records = await new ImageStore(root).list();
-      if (o.quiet) return void process.stdout.write(records.map((i) => i.name + '\n').join(''));
-      const images = await Promise.all(records.map((r) => summarize(root, r)));
-      if (o.format === 'json') {
-        const out = images.map((i) => ({
-          name: i.name, digest: i.target.digest, mediaType: i.target.mediaType, created: i.config.created ?? null, size: i.size,
-          platform: i.platform ?? `${i.config.os}/${i.config.architecture}${i.config.variant ? `/${i.config.variant}` : ''}`, named: i.created,
-        }));
-        return void process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+    .option('-q, --quiet', 'print only the image IDs')
+    .option('--digests', 'show the manifest digests')
+    .option('--format <format>', `json, or a template of ${FIELDS.map((f) => `{{.${f}}}`).join(' ')} ("table ..." for a header and columns)`)
+    .action(async (o: { quiet?: boolean; digests?: boolean; format?: string }, cmd: Command) => {
+      const format = o.format === undefined || o.format === 'table' ? (o.digests ? TABLE_WITH_DIGESTS : TABLE) : o.format;
+      const template = format === 'json' ? undefined : parseTemplate(format, FIELDS);
+      const images = (await summarizeAll(contextOf(cmd).root)).sort((a, b) =>
+        (createdOf(b)?.getTime() ?? -Infinity) - (createdOf(a)?.getTime() ?? -Infinity) || a.record.name.localeCompare(b.record.name));
+      for (const s of images) if (s.problem) process.stderr.write(`skiff: warning: image "${s.record.name}": ${s.problem}\n`);
+      if (o.quiet) {
+        const ids = new Set(images.flatMap((s) => (s.id ? [shortId(s.id)] : [])));
+        return void process.stdout.write([...ids].map((id) => `${id}\n`).join(''));
       }
-      const rows = [['NAME', 'DIGEST', 'CREATED', 'SIZE'],
-        ...images.map((i) => [i.name, i.target.digest.slice(7, 19), i.config.created ?? '', formatBytes(i.size)])];
-      const w = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-      process.stdout.write(rows.map((r) => r.map((cell, c) => cell.padEnd(w[c])).join('  ').trimEnd() + '\n').join(''));
+      const now = Date.now();
+      const rows = images.map((s) => fieldsOf(s, now));
+      process.stdout.write(template ? renderRows(template, rows, HEADERS) : rows.map(jsonLine).join(''));
     });
 }
