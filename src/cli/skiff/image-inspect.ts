@@ -1,19 +1,32 @@
-// skiff image inspect IMAGE...: name record, manifest and config as JSON.
+// skiff image inspect IMAGE...: docker's shape (a JSON array of ImageInspect objects), by name or image ID. As
+// docker does, the images found are printed and each one that is not is an error line after them (exit 1).
 import type { Command } from 'commander';
-import { findImage, summarize } from '../../image/image-summary.js';
+import { errorLine } from '../common/run-cli.js';
+import { dockerInspect, type DockerImageInspect } from '../../image/docker-inspect.js';
+import { resolveImage } from '../../image/image-summary.js';
 import { contextOf } from './context.js';
 import { imageCommand } from './image-command.js';
 
 export function register(program: Command): void {
-  imageCommand(program).command('inspect').description('show images\' records, manifests and configs as JSON').argument('<image...>')
-    .action(async (names: string[], _o: unknown, cmd: Command) => {
+  imageCommand(program).command('inspect').description('show images as docker image inspect does (JSON)').argument('<image...>')
+    .action(async (inputs: string[], _o: unknown, cmd: Command) => {
       const root = contextOf(cmd).root;
-      const recs = await Promise.all(names.map((n) => findImage(root, n)));
-      const out = [];
-      for (const r of recs) {
-        const s = await summarize(root, r);
-        out.push({ name: s.name, digest: s.target.digest, mediaType: s.target.mediaType, named: s.created, updated: s.updated, source: s.source, platform: s.platform, size: s.size, manifest: s.manifest, config: s.config });
+      const found: DockerImageInspect[] = [];
+      const errors: string[] = [];
+      const warnings: string[] = [];
+      for (const input of inputs) {
+        try {
+          const { image, names } = await resolveImage(root, input);
+          const { id, config, problem } = image;
+          if (id === undefined || config === undefined) throw new Error(`image "${input}": ${problem}`);
+          if (problem) warnings.push(`skiff: warning: image "${image.record.name}": ${problem}`);
+          found.push(dockerInspect({ ...image, id }, names));
+        } catch (err) {
+          errors.push(errorLine('skiff', err));
+        }
       }
-      process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+      process.stdout.write(JSON.stringify(found, null, 4) + '\n');
+      process.stderr.write([...warnings, ...errors].map((l) => `${l}\n`).join(''));
+      if (errors.length) process.exitCode = 1;
     });
 }
