@@ -25,6 +25,8 @@ export interface RootfsOptions {
   method?: RootfsMethod;
   /** Where the fallback is announced (default stderr). */
   log?: (line: string) => void;
+  /** The image's name, kept in the record (an image mount says what it mounts). */
+  image?: string;
 }
 
 export interface PreparedRootfs {
@@ -34,8 +36,19 @@ export interface PreparedRootfs {
   unmount(): Promise<void>;
 }
 
-interface RootfsRecord {
+export interface RootfsRecord {
   method: RootfsMethod;
+  /** Absent in records written before it was kept. */
+  readonly?: boolean;
+  image?: string;
+}
+
+export interface RootfsStatus extends RootfsRecord {
+  path: string;
+  /** What is really there: mounted (a writable copy: present) as recorded; false after an outside umount or a reboot. */
+  live: boolean;
+  /** Of the mount as it really is (mountinfo), or as recorded when nothing is mounted. */
+  readonly: boolean;
 }
 
 export function containerDataDir(root: string, containerId: string): string {
@@ -104,7 +117,7 @@ export async function prepareRootfs(root: string, containerId: string, layers: s
         undo.push(`unmount ${path}`, () => runPlan([step('umount', [path, MNT_DETACH])]));
       }
     }
-    const record: RootfsRecord = { method };
+    const record: RootfsRecord = { method, readonly: Boolean(o.readonly), ...(o.image ? { image: o.image } : {}) };
     writeFileSync(join(dir, 'rootfs.json'), JSON.stringify(record));
     undo.commit();
     return { path, method, unmount: () => removeRootfs(root, containerId) };
@@ -114,10 +127,13 @@ export async function prepareRootfs(root: string, containerId: string, layers: s
   }
 }
 
-function isMountPoint(path: string): boolean {
-  // proc(5) mountinfo field 5 is the mount point, with space, tab, newline and backslash octal-escaped.
+/** The mount on `path` that the path shows (the last of a stack), from our mount namespace's mountinfo. */
+function mountAt(path: string): { readonly: boolean } | undefined {
+  // proc(5) mountinfo field 5 is the mount point, with space, tab, newline and backslash octal-escaped; field 6
+  // the per-mount options, "ro" or "rw" first.
   const escaped = path.replace(/[ \t\n\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
-  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === escaped);
+  const line = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.split(' ')[4] === escaped).pop();
+  return line === undefined ? undefined : { readonly: line.split(' ')[5].split(',').includes('ro') };
 }
 
 /** Unmounts and removes a container's rootfs and its upper, work and record files; absent is not an error. */
@@ -125,12 +141,24 @@ export async function removeRootfs(root: string, containerId: string): Promise<v
   const dir = containerDataDir(root, containerId);
   const path = rootfsPath(root, containerId);
   if (!existsSync(dir)) return;
-  if (isMountPoint(path)) await runPlan([step('umount', [path, MNT_DETACH], undefined, `unmount ${path}`)]);
+  // Everything stacked there (mounted twice from outside too): recursive removal must not reach into a mount.
+  while (mountAt(path)) await runPlan([step('umount', [path, MNT_DETACH], undefined, `unmount ${path}`)]);
   rmSync(dir, { recursive: true, force: true });
 }
 
 /** How a prepared rootfs was made, or undefined if `containerId` has none. */
-export function rootfsMethod(root: string, containerId: string): RootfsMethod | undefined {
+export function rootfsRecord(root: string, containerId: string): RootfsRecord | undefined {
   const file = join(containerDataDir(root, containerId), 'rootfs.json');
-  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as RootfsRecord).method : undefined;
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as RootfsRecord) : undefined;
+}
+
+/** The record of a prepared rootfs checked against what is mounted; undefined if `containerId` has none. */
+export function rootfsStatus(root: string, containerId: string): RootfsStatus | undefined {
+  const record = rootfsRecord(root, containerId);
+  if (!record) return undefined;
+  const path = rootfsPath(root, containerId);
+  const mount = mountAt(path);
+  // A writable copy is the one rootfs with nothing mounted.
+  if (!mount && record.method === 'copy' && record.readonly !== true) return { ...record, path, live: existsSync(path), readonly: false };
+  return { ...record, path, live: mount !== undefined, readonly: mount?.readonly ?? record.readonly ?? false };
 }
