@@ -37,16 +37,28 @@ export function snapshotsRecord(root: string, containerId: string): string {
   return join(root, 'containers', containerId, 'snapshots.json');
 }
 
-/** Chain IDs of every snapshot a container's rootfs (or an image mount) uses: garbage collection keeps these. */
-export async function snapshotsInUse(root: string): Promise<Set<string>> {
-  const used = new Set<string>();
+export interface SnapshotUser {
+  /** The container's ID (or an image mount's, see image-mount.ts) under <root>/containers. */
+  id: string;
+  /** The chain IDs of the snapshots its rootfs stands on, bottom first. */
+  chainIds: string[];
+}
+
+/** Every container rootfs (and image mount) and the snapshots it stands on. */
+export async function snapshotUsers(root: string): Promise<SnapshotUser[]> {
   const dir = join(root, 'containers');
+  const out: SnapshotUser[] = [];
   for (const id of existsSync(dir) ? readdirSync(dir) : []) {
     const file = snapshotsRecord(root, id);
     if (!existsSync(file)) continue;
-    for (const name of JSON.parse(readFileSync(file, 'utf8')) as string[]) used.add(name.replace('-', ':'));
+    out.push({ id, chainIds: (JSON.parse(readFileSync(file, 'utf8')) as string[]).map((name) => name.replace('-', ':')) });
   }
-  return used;
+  return out;
+}
+
+/** Chain IDs of every snapshot a container's rootfs (or an image mount) uses: garbage collection keeps these. */
+export async function snapshotsInUse(root: string): Promise<Set<string>> {
+  return new Set((await snapshotUsers(root)).flatMap((u) => u.chainIds));
 }
 
 /** Removes one snapshot: renamed out of sight first, so it is never seen half deleted. */

@@ -1,22 +1,28 @@
-// skiff rmi IMAGE...: every name is checked before any is removed; then blobs and unpacked layers nothing uses any
-// more are collected.
+// skiff rmi [-f] IMAGE...: each name or ID on its own, as docker does: what can be removed is, each failure is one
+// error line, and the exit status is 1 if any failed. Then blobs and unpacked layers nothing uses any more are
+// collected.
 import type { Command } from 'commander';
 import { gc } from '../../image/gc.js';
-import { ImageStore } from '../../image/image-store.js';
-import { findImage } from '../../image/image-summary.js';
+import { removeImage } from '../../image/image-remove.js';
+import { errorLine } from '../common/run-cli.js';
 import { contextOf } from './context.js';
 
 export function register(program: Command): void {
-  program.command('rmi').description('remove images (and what only they used)').argument('<image...>')
-    .action(async (names: string[], _o: unknown, cmd: Command) => {
+  program.command('rmi').description('remove images (and what only they used)').argument('<image...>', 'image names or IDs')
+    .option('-f, --force', 'remove even an image a container or an image mount uses, and every name of an image ID')
+    .action(async (inputs: string[], o: { force?: boolean }, cmd: Command) => {
       const root = contextOf(cmd).root;
-      const recs = await Promise.all(names.map((n) => findImage(root, n, { builtIn: false })));
-      const store = new ImageStore(root);
-      for (const r of recs) {
-        await store.delete(r.name);
-        process.stdout.write(`Untagged: ${r.name}\n`);
+      let removed = false;
+      for (const input of inputs) {
+        try {
+          const r = await removeImage(root, input, { force: o.force });
+          process.stdout.write(r.untagged.map((n) => `Untagged: ${n}\n`).join('') + (r.deleted ? `Deleted: ${r.deleted}\n` : ''));
+          removed = true;
+        } catch (err) {
+          process.stderr.write(`${errorLine('skiff', err)}\n`);
+          process.exitCode = 1;
+        }
       }
-      const swept = await gc(root);
-      if (swept.blobs || swept.snapshots) process.stdout.write(`Deleted: ${swept.blobs} blobs, ${swept.snapshots} unpacked layers\n`);
+      if (removed) await gc(root);
     });
 }
