@@ -12,7 +12,7 @@ import { choosePlatform, formatPlatform, hostPlatform, type Platform, type Platf
 import { formatReference, parseReference } from './reference.js';
 import { RegistryClient } from './registry/client.js';
 import { chainIds, Snapshots } from './snapshots.js';
-import { findCredentials } from './registry/credentials.js';
+import { lookupCredentials } from './registry/credentials.js';
 import { loadRegistriesConfig } from './registry/hosts.js';
 import { TransientError } from './registry/transfer.js';
 import { warmUpUnpacking } from './unpack/unpack-layer.js';
@@ -57,8 +57,9 @@ export async function pull(root: string, input: string, opts: PullOptions = {}):
   const name = formatReference(ref);
   if (opts.unpack) warmUpUnpacking();
   const config = loadRegistriesConfig(root);
+  const found = lookupCredentials(ref.domain, opts.authFile, ref.path);
   const client = new RegistryClient(ref, {
-    purpose: 'pull', config, credentials: findCredentials(ref.domain, opts.authFile, ref.path), onRetry: opts.log,
+    purpose: 'pull', config, credentials: found.credentials, credentialsMissing: found.missing, onRetry: opts.log,
   });
   const content = new ContentStore(root);
   const platform = opts.platform ?? hostPlatform();

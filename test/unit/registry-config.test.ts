@@ -1,17 +1,23 @@
-// Registry configuration (registries.json), WWW-Authenticate parsing, credential lookup and retries: the pure
-// parts of the registry client.
+// Registry configuration (registries.json), WWW-Authenticate parsing, credential lookup (files and credential
+// helpers: the tests' own helper program, test/fixtures/credential-helper.ts) and retries: the parts of the
+// registry client that need no registry.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { parseChallenges } from '../../src/image/registry/auth.js';
-import { findCredentials, storeCredentials } from '../../src/image/registry/credentials.js';
+import { findCredentials, lookupCredentials, removeCredentials, storeCredentials } from '../../src/image/registry/credentials.js';
 import { DEFAULT_CONFIG, endpointsFor, loadRegistriesConfig, validateRegistriesConfig } from '../../src/image/registry/hosts.js';
 import { TransientError, withRetries } from '../../src/image/registry/transfer.js';
+import { installCredentialHelper } from '../helpers/credential-helper.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'skiff-regconf-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const savedPath = process.env.PATH;
+after(() => {
+  process.env.PATH = savedPath;
+  rmSync(dir, { recursive: true, force: true });
+});
 
 test('endpoints: mirrors first for pulls only; plain HTTP for loopback and insecure hosts; docker.io API host', () => {
   const config = validateRegistriesConfig({
@@ -63,7 +69,7 @@ test('WWW-Authenticate: several challenges, quoted values with commas and escape
   assert.deepEqual(parseChallenges(''), []);
 });
 
-test('credentials: docker and auth.json key forms, the most specific repository key, helpers refused by name', async () => {
+test('credentials: docker and auth.json key forms, the most specific repository key; docker.io stored under docker\'s key', async () => {
   const file = join(dir, 'config.json');
   const b64 = (s: string) => Buffer.from(s).toString('base64');
   writeFileSync(file, JSON.stringify({ auths: {
@@ -77,17 +83,64 @@ test('credentials: docker and auth.json key forms, the most specific repository 
   assert.deepEqual(findCredentials('reg.lan', file, 'team/app'), { username: 'team', password: 'pw' });
   assert.equal(findCredentials('none.lan', file), undefined);
   assert.throws(() => findCredentials('broken.lan', file), /auths\["broken\.lan"\]\.auth: not base64 of "user:password"/);
-  writeFileSync(join(dir, 'helper.json'), JSON.stringify({ credHelpers: { 'ecr.lan': 'ecr-login' } }));
-  assert.throws(() => findCredentials('ecr.lan', join(dir, 'helper.json')), /credential helper "docker-credential-ecr-login" for ecr\.lan is not supported/);
   writeFileSync(join(dir, 'array.json'), '[]');
   assert.throws(() => findCredentials('x', join(dir, 'array.json')), /invalid JSON: not a JSON object/);
+  writeFileSync(join(dir, 'token.json'), JSON.stringify({ auths: { 'oauth.lan': { auth: b64('u:p'), identitytoken: 'refresh-me' } } }));
+  assert.deepEqual(findCredentials('oauth.lan', join(dir, 'token.json')), { username: '', password: '', identityToken: 'refresh-me' });
 
+  writeFileSync(file, JSON.stringify({ auths: { 'docker.io': { auth: b64('old:pw') } } }));
   await storeCredentials('docker.io', { username: 'new', password: 'p:w' }, file);
   const auths = (JSON.parse(readFileSync(file, 'utf8')) as { auths: Record<string, unknown> }).auths;
-  assert.ok(!('https://index.docker.io/v1/' in auths), 'the old key form is replaced');
+  assert.deepEqual(Object.keys(auths), ['https://index.docker.io/v1/'], 'the key docker\'s CLI uses, replacing the other form');
   assert.deepEqual(findCredentials('docker.io', file), { username: 'new', password: 'p:w' });
-  await storeCredentials('docker.io', undefined, file);
-  await assert.rejects(storeCredentials('docker.io', undefined, file), /not logged in to docker\.io/);
+  assert.equal(await removeCredentials('docker.io', file), true);
+  assert.equal(await removeCredentials('docker.io', file), false);
+  assert.equal(await removeCredentials('never.lan', join(dir, 'no-such-config.json')), false);
+});
+
+test('credential helpers: get, store and erase through docker-credential-NAME; credHelpers before credsStore; identity tokens', async () => {
+  const bin = join(dir, 'bin');
+  const main = installCredentialHelper(bin, 'skiff-unit');
+  const other = installCredentialHelper(bin, 'skiff-other');
+  installCredentialHelper(bin, 'skiff-broken', { SKIFF_TEST_CREDENTIAL_FAIL: 'the keyring is locked' });
+  process.env.PATH = `${bin}:${savedPath}`;
+  writeFileSync(main.store, JSON.stringify({ 'reg.lan': { Username: 'u', Secret: 's' }, 'https://index.docker.io/v1/': { Username: '<token>', Secret: 'refresh-1' } }));
+  const file = join(dir, 'helpers.json');
+  writeFileSync(file, JSON.stringify({
+    credsStore: 'skiff-unit', credHelpers: { 'other.lan': 'skiff-other', 'plain.lan': '', 'broken.lan': 'skiff-broken', 'gone.lan': 'skiff-not-installed' },
+    auths: { 'reg.lan': { auth: Buffer.from('ignored:pw').toString('base64') }, 'plain.lan': { auth: Buffer.from('p:pw').toString('base64') } },
+  }));
+  assert.deepEqual(findCredentials('reg.lan', file), { username: 'u', password: 's' }, 'the helper, not the auths entry');
+  assert.deepEqual(findCredentials('docker.io', file), { username: '', password: '', identityToken: 'refresh-1' });
+  assert.equal(findCredentials('none.lan', file), undefined, '"credentials not found" is anonymous');
+  assert.deepEqual(main.calls().map((c) => [c.action, c.input]), [['get', 'reg.lan'], ['get', 'https://index.docker.io/v1/'], ['get', 'none.lan']]);
+  assert.equal(findCredentials('other.lan', file), undefined);
+  assert.deepEqual(other.calls(), [{ action: 'get', input: 'other.lan' }]);
+  assert.deepEqual(findCredentials('plain.lan', file), { username: 'p', password: 'pw' }, 'an empty credHelpers entry means this file');
+  assert.throws(() => findCredentials('broken.lan', file), /docker-credential-skiff-broken get broken\.lan \(credHelpers\["broken\.lan"\] in .*helpers\.json\): the keyring is locked/);
+
+  const warnings: string[] = [];
+  assert.deepEqual(lookupCredentials('gone.lan', file, undefined, (l) => warnings.push(l)), {
+    missing: `credential helper docker-credential-skiff-not-installed (credHelpers["gone.lan"] in ${file}) is not installed`,
+  });
+  assert.deepEqual(warnings, [`credential helper docker-credential-skiff-not-installed (credHelpers["gone.lan"] in ${file}) is not installed; continuing without credentials for gone.lan`]);
+
+  await storeCredentials('new.lan:5000', { username: 'n', password: 'secret' }, file);
+  assert.deepEqual(JSON.parse(readFileSync(main.store, 'utf8'))['new.lan:5000'], { Username: 'n', Secret: 'secret' });
+  const written = readFileSync(file, 'utf8');
+  assert.ok(!written.includes(Buffer.from('n:secret').toString('base64')) && !written.includes('secret'), 'no secret in the file');
+  assert.deepEqual((JSON.parse(written) as { auths: Record<string, unknown> }).auths['new.lan:5000'], {});
+  assert.deepEqual(findCredentials('new.lan:5000', file), { username: 'n', password: 'secret' });
+  assert.equal(await removeCredentials('new.lan:5000', file), true);
+  assert.equal(JSON.parse(readFileSync(main.store, 'utf8'))['new.lan:5000'], undefined);
+  assert.equal(await removeCredentials('new.lan:5000', file), false);
+  assert.deepEqual(main.calls().slice(-5).map((c) => c.action), ['store', 'get', 'get', 'erase', 'get']);
+  assert.deepEqual(JSON.parse(main.calls().slice(-5)[0].input), { ServerURL: 'new.lan:5000', Username: 'n', Secret: 'secret' });
+
+  writeFileSync(join(dir, 'bad-helper.json'), JSON.stringify({ credsStore: '../../bin/sh' }));
+  assert.throws(() => findCredentials('x.lan', join(dir, 'bad-helper.json')), /bad-helper\.json: credsStore: "\.\.\/\.\.\/bin\/sh" is not a credential helper name/);
+  writeFileSync(join(dir, 'bad-helpers.json'), JSON.stringify({ credHelpers: ['x'] }));
+  assert.throws(() => findCredentials('x.lan', join(dir, 'bad-helpers.json')), /bad-helpers\.json: credHelpers: must be an object of registry -> helper name/);
 });
 
 test('retries: transient errors again after a pause, others at once; Retry-After honoured', async () => {

@@ -1,13 +1,14 @@
-// skiff logout [--authfile FILE] REGISTRY: removes the registry's credentials.
+// skiff logout [--authfile FILE] REGISTRY: removes the registry's credentials from the file and from the credential
+// helper configured for it. Not being logged in is not an error, as with docker.
 import type { Command } from 'commander';
-import { defaultAuthFile, storeCredentials } from '../../image/registry/credentials.js';
+import { defaultAuthFile, removeCredentials } from '../../image/registry/credentials.js';
 import { registryDomain } from './login.js';
 
 export function register(program: Command): void {
   program.command('logout').description('remove the credentials of a registry').argument('<registry>')
     .option('--authfile <file>', 'credentials file', defaultAuthFile())
     .action(async (registry: string, o: { authfile: string }) => {
-      await storeCredentials(registryDomain(registry, 'logout'), undefined, o.authfile);
-      process.stdout.write(`Removed login credentials for ${registry}\n`);
+      const removed = await removeCredentials(registryDomain(registry, 'logout'), o.authfile);
+      process.stdout.write(removed ? `Removing login credentials for ${registry}\n` : `Not logged in to ${registry}\n`);
     });
 }

@@ -1,6 +1,9 @@
 // Registry authentication (distribution spec, docker's token auth spec): a 401 carries WWW-Authenticate; Basic is
 // answered with the stored credentials, Bearer by asking the realm for a token with service and scope (with the
-// credentials as Basic when there are some, anonymously otherwise). Tokens are kept per scope for the client's life.
+// credentials as Basic when there are some, anonymously otherwise). An identity token (docker's name for an OAuth2
+// refresh token, from a credential helper or config.json's "identitytoken") is exchanged instead by the OAuth2
+// form POST of docker's token spec (grant_type=refresh_token), and is never sent as Basic. Tokens are kept per
+// scope for the client's life.
 import { SkiffError } from '../../common/errors.js';
 import type { Credentials } from './credentials.js';
 
@@ -57,7 +60,12 @@ export function parseChallenges(header: string): Challenge[] {
   return out;
 }
 
-export type AuthFetch = (url: string, init: { headers: Record<string, string> }) => Promise<Response>;
+export type AuthFetch = (url: string, init: { method?: string; headers: Record<string, string>; body?: string }) => Promise<Response>;
+
+/** How credentials are named in messages: `the credentials of "user"`, or the identity token. */
+export function describeCredentials(c: Credentials): string {
+  return c.identityToken ? 'the identity token' : `the credentials of "${c.username}"`;
+}
 
 export class Authorizer {
   private readonly byScope = new Map<string, string>();
@@ -67,7 +75,7 @@ export class Authorizer {
 
   private get basic(): string | undefined {
     const c = this.credentials;
-    return c && `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
+    return c && !c.identityToken ? `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}` : undefined;
   }
 
   /** The Authorization header to send for `scope`, if one is known. */
@@ -100,14 +108,11 @@ export class Authorizer {
     } catch {
       throw new SkiffError(`${this.host}: the token realm "${params.realm}" is not a URL`, 'EPROTO');
     }
-    if (params.service) url.searchParams.set('service', params.service);
     // The challenge's scope is what this request needs; ours adds push when pushing. Ask for both.
-    for (const s of new Set([...scope.split(' '), params.scope ?? ''].filter(Boolean))) url.searchParams.append('scope', s);
-    const headers: Record<string, string> = {};
-    if (this.basic) headers.Authorization = this.basic;
-    const res = await this.fetchFn(url.toString(), { headers });
+    const scopes = [...new Set([...scope.split(' '), params.scope ?? ''].filter(Boolean))];
+    const res = this.credentials?.identityToken ? await this.tokenPostRefresh(url, params.service, scopes, this.credentials.identityToken) : await this.tokenGet(url, params.service, scopes);
     if (res.status === 401 || res.status === 403) {
-      throw new SkiffError(`${this.host}: the token server ${url.origin} refused ${this.credentials ? `the credentials of "${this.credentials.username}"` : 'an anonymous token'}: HTTP ${res.status}`, 'EACCES');
+      throw new SkiffError(`${this.host}: the token server ${url.origin} refused ${this.credentials ? describeCredentials(this.credentials) : 'an anonymous token'}: HTTP ${res.status}`, 'EACCES');
     }
     if (!res.ok) throw new SkiffError(`${this.host}: the token server ${url.origin} answered HTTP ${res.status}`, 'EIO');
     let body: { token?: string; access_token?: string };
@@ -122,5 +127,22 @@ export class Authorizer {
     if (this.byScope.get(scope) === header) return false;
     this.byScope.set(scope, header);
     return true;
+  }
+
+  /** GET realm?service=&scope=..., with the credentials as Basic if there are some. */
+  private tokenGet(realm: URL, service: string | undefined, scopes: string[]): Promise<Response> {
+    const url = new URL(realm);
+    if (service) url.searchParams.set('service', service);
+    for (const s of scopes) url.searchParams.append('scope', s);
+    const headers: Record<string, string> = {};
+    if (this.basic) headers.Authorization = this.basic;
+    return this.fetchFn(url.toString(), { headers });
+  }
+
+  /** The OAuth2 form POST of docker's token spec: the refresh token for an access token, scopes space-separated. */
+  private tokenPostRefresh(realm: URL, service: string | undefined, scopes: string[], refreshToken: string): Promise<Response> {
+    const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: 'skiff', scope: scopes.join(' ') });
+    if (service) form.set('service', service);
+    return this.fetchFn(realm.toString(), { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: form.toString() });
   }
 }

@@ -7,7 +7,7 @@ import { SkiffError } from '../../common/errors.js';
 import type { BlobSource, Descriptor } from '../content-store.js';
 import { MANIFEST_MEDIA_TYPES } from '../media-types.js';
 import type { ImageReference } from '../reference.js';
-import { Authorizer } from './auth.js';
+import { Authorizer, describeCredentials } from './auth.js';
 import type { Credentials } from './credentials.js';
 import { DEFAULT_CONFIG, endpointsFor, type Endpoint, type RegistriesConfig } from './hosts.js';
 import { causeOf, isTransientStatus, ProgressWatchdog, retryAfterMs, TransientError, withRetries, type TransferSettings } from './transfer.js';
@@ -21,6 +21,8 @@ export interface ClientOptions {
   purpose: 'pull' | 'push';
   config?: RegistriesConfig;
   credentials?: Credentials;
+  /** Why there are no credentials although there may be some (a credential helper not installed): told with a 401. */
+  credentialsMissing?: string;
   onRetry?: (message: string) => void;
 }
 
@@ -61,16 +63,16 @@ export class RegistryClient {
     let a = this.authorizers.get(ep.host);
     if (!a) {
       // Credentials belong to the registry; a mirror is asked anonymously unless it has its own login.
-      a = new Authorizer(ep.host, ep.mirror ? undefined : this.opts.credentials, (url, init) => this.plainFetch(url, init.headers, ep.host));
+      a = new Authorizer(ep.host, ep.mirror ? undefined : this.opts.credentials, (url, init) => this.tokenFetch(ep.host, url, init));
       this.authorizers.set(ep.host, a);
     }
     return a;
   }
 
-  private async plainFetch(url: string, headers: Record<string, string>, host: string): Promise<Response> {
+  private async tokenFetch(host: string, url: string, init: { method?: string; headers: Record<string, string>; body?: string }): Promise<Response> {
     const watchdog = new ProgressWatchdog(this.settings.noProgressTimeoutMs, `${host}: token request`);
     try {
-      return await fetch(url, { headers, signal: watchdog.signal });
+      return await fetch(url, { ...init, signal: watchdog.signal });
     } catch (err) {
       throw new SkiffError(`${host}: cannot reach the token server ${new URL(url).origin}: ${causeOf(err)}`, 'ECONNREFUSED');
     } finally {
@@ -109,7 +111,9 @@ export class RegistryClient {
           watchdog.stop();
           // A new answer to the challenge is tried (twice at most: Basic, or a token for a wider scope).
           if (round < 2 && (await auth.answer(res, scope))) continue;
-          throw new SkiffError(`${ep.host}: ${this.opts.credentials && !ep.mirror ? `the registry refused the credentials of "${this.opts.credentials.username}"` : 'the registry requires authentication (skiff login)'}: HTTP 401`, 'EACCES');
+          if (this.opts.credentials && !ep.mirror) throw new SkiffError(`${ep.host}: the registry refused ${describeCredentials(this.opts.credentials)}: HTTP 401`, 'EACCES');
+          const missing = this.opts.credentialsMissing && !ep.mirror ? ` (no credentials were read: ${this.opts.credentialsMissing})` : '';
+          throw new SkiffError(`${ep.host}: the registry requires authentication (skiff login): HTTP 401${missing}`, 'EACCES');
         }
         return { res, watchdog, origin };
       }
