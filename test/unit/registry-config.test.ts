@@ -1,7 +1,8 @@
 // Registry configuration (registries.json), WWW-Authenticate parsing, credential lookup (files and credential
-// helpers: the tests' own helper program, test/fixtures/credential-helper.ts) and retries: the parts of the
-// registry client that need no registry.
+// helpers: the tests' own helper program, test/fixtures/credential-helper.ts), TLS failure sorting and retries:
+// the parts of the registry client that need no registry.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { after, test } from 'node:test';
 import { parseChallenges } from '../../src/image/registry/auth.js';
 import { findCredentials, lookupCredentials, removeCredentials, storeCredentials } from '../../src/image/registry/credentials.js';
 import { DEFAULT_CONFIG, endpointsFor, loadRegistriesConfig, validateRegistriesConfig } from '../../src/image/registry/hosts.js';
+import { tlsFailure } from '../../src/image/registry/tls.js';
 import { TransientError, withRetries } from '../../src/image/registry/transfer.js';
 import { installCredentialHelper } from '../helpers/credential-helper.js';
 
@@ -24,7 +26,7 @@ test('endpoints: mirrors first for pulls only; plain HTTP for loopback and insec
     registries: { 'docker.io': { mirrors: ['mirror.lan:5000', 'http://10.0.0.1:5000'] }, 'reg.lan': { insecure: true }, 'mirror.lan:5000': { insecure: true } },
   }, 'test');
   assert.deepEqual(endpointsFor(config, 'docker.io', 'pull'), [
-    { host: 'mirror.lan:5000', origins: ['https://mirror.lan:5000', 'http://mirror.lan:5000'], mirror: true },
+    { host: 'mirror.lan:5000', origins: ['https://mirror.lan:5000', 'http://mirror.lan:5000'], mirror: true, tls: { insecure: true } },
     { host: '10.0.0.1:5000', origins: ['http://10.0.0.1:5000'], mirror: true },
     { host: 'docker.io', origins: ['https://registry-1.docker.io'], mirror: false },
   ]);
@@ -35,8 +37,44 @@ test('endpoints: mirrors first for pulls only; plain HTTP for loopback and insec
   assert.deepEqual(endpointsFor(DEFAULT_CONFIG, 'localhost:5000', 'pull')[0].origins, ['https://localhost:5000', 'http://localhost:5000']);
 });
 
+test('ca: a host\'s CA is read when the configuration is loaded, for its own endpoint and where it is a mirror', () => {
+  const key = join(dir, 'ca-key.pem');
+  const ca = join(dir, 'ca.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', ca, '-days', '1', '-subj', '/CN=skiff-test-ca'], { stdio: 'ignore' });
+  const pem = readFileSync(ca, 'utf8');
+  const config = validateRegistriesConfig({ registries: { 'corp.lan': { ca }, 'docker.io': { mirrors: ['https://corp.lan'] } } }, 'test');
+  assert.equal(config.registries['corp.lan'].caCertificates, pem);
+  assert.deepEqual(endpointsFor(config, 'corp.lan', 'pull'), [{ host: 'corp.lan', origins: ['https://corp.lan'], mirror: false, tls: { ca: pem } }]);
+  assert.deepEqual(endpointsFor(config, 'docker.io', 'pull')[0], { host: 'corp.lan', origins: ['https://corp.lan'], mirror: true, tls: { ca: pem } });
+  writeFileSync(join(dir, 'not-pem.txt'), 'hello\n');
+  writeFileSync(join(dir, 'bad-pem.pem'), '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n');
+  assert.throws(() => validateRegistriesConfig({
+    registries: { a: { ca: 'ca.pem' }, b: { ca: join(dir, 'missing.pem') }, c: { ca: join(dir, 'not-pem.txt') }, d: { ca: join(dir, 'bad-pem.pem') }, e: { ca: 7 } },
+  }, 'registries.json'), (err: Error) => {
+    for (const m of [
+      /registries\["a"\]\.ca: "ca\.pem" is not an absolute path/,
+      /registries\["b"\]\.ca: cannot read .*missing\.pem: ENOENT/,
+      /registries\["c"\]\.ca: .*not-pem\.txt holds no PEM certificate/,
+      /registries\["d"\]\.ca: .*bad-pem\.pem: certificate 1 does not parse/,
+      /registries\["e"\]\.ca: must be the path of a PEM file of CA certificates/,
+    ]) assert.match(err.message, m);
+    return true;
+  });
+});
+
+test('TLS failures: an untrusted certificate and a failed handshake are not a reason for plain HTTP; a peer that is not TLS is', () => {
+  const failed = (code: string, message: string) => Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error(message), { code }) });
+  assert.deepEqual(tlsFailure(failed('DEPTH_ZERO_SELF_SIGNED_CERT', 'self-signed certificate')), { kind: 'certificate', detail: 'self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT)' });
+  assert.equal(tlsFailure(failed('ERR_TLS_CERT_ALTNAME_INVALID', "Hostname/IP does not match certificate's altnames"))?.kind, 'certificate');
+  assert.equal(tlsFailure(failed('CERT_HAS_EXPIRED', 'certificate has expired'))?.kind, 'certificate');
+  assert.equal(tlsFailure(failed('ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION', 'alert protocol version'))?.kind, 'handshake');
+  assert.equal(tlsFailure(failed('ERR_SSL_WRONG_VERSION_NUMBER', 'wrong version number')), undefined);
+  assert.equal(tlsFailure(failed('ECONNRESET', 'Client network socket disconnected before secure TLS connection was established')), undefined);
+  assert.equal(tlsFailure(failed('ECONNREFUSED', 'connect ECONNREFUSED')), undefined);
+});
+
 test('registries.json: every bad field named by its path; no file is the defaults', () => {
-  assert.deepEqual(loadRegistriesConfig(join(dir, 'none')), DEFAULT_CONFIG);
+  assert.deepEqual(loadRegistriesConfig(join(dir, 'none')), { ...DEFAULT_CONFIG, file: join(dir, 'none', 'registries.json') });
   assert.throws(() => validateRegistriesConfig({
     registries: { 'bad host!': {}, 'ok.lan': { insecure: 'yes', mirrors: ['ftp://m', 3], endpoint: 'http://x/path', tls: {} } },
     retries: -1, maxConcurrentDownloads: 1000, noProgressTimeoutSeconds: 0.5, proxy: 'x',

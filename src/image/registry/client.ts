@@ -1,7 +1,9 @@
 // A registry client (distribution spec v2) for one repository: ping, manifests by tag or digest (GET/HEAD with
 // the OCI and Docker Accept list), blobs (redirects followed, Range to resume), and push (blob HEAD, cross-repo
 // mount, POST + chunked PATCH + PUT ?digest, manifest PUT). Pulls try the configured mirrors first, then the
-// registry; each endpoint is spoken to over HTTPS, or plain HTTP where that is allowed and TLS fails.
+// registry; each endpoint is spoken to over HTTPS (with its own TLS settings, tls.ts), or plain HTTP where that is
+// allowed and the server does not speak TLS. A certificate that is not trusted is an error that says what to
+// configure, never a reason to try plain HTTP.
 import { createHash } from 'node:crypto';
 import { SkiffError } from '../../common/errors.js';
 import type { BlobSource, Descriptor } from '../content-store.js';
@@ -10,6 +12,7 @@ import type { ImageReference } from '../reference.js';
 import { Authorizer, describeCredentials } from './auth.js';
 import type { Credentials } from './credentials.js';
 import { DEFAULT_CONFIG, endpointsFor, type Endpoint, type RegistriesConfig } from './hosts.js';
+import { fetcherFor, tlsFailure, type FetchFn } from './tls.js';
 import { causeOf, isTransientStatus, ProgressWatchdog, retryAfterMs, TransientError, withRetries, type TransferSettings } from './transfer.js';
 
 /** containerd's limit: a manifest larger than this is refused rather than read into memory. */
@@ -44,12 +47,16 @@ export class RegistryClient {
   private readonly endpoints: Endpoint[];
   private readonly settings: TransferSettings;
   private readonly authorizers = new Map<string, Authorizer>();
+  private readonly fetchers = new Map<string, Promise<FetchFn>>();
   /** The origin (scheme) that answered, per endpoint host, so TLS is not tried again on every request. */
   private readonly origins = new Map<string, string>();
   private readonly scope: string;
+  /** registries.json, named where a TLS error says what to set. */
+  private readonly configFile: string;
 
   constructor(readonly ref: ImageReference, private readonly opts: ClientOptions) {
     const config = opts.config ?? DEFAULT_CONFIG;
+    this.configFile = config.file ?? '<root>/registries.json';
     this.endpoints = endpointsFor(config, ref.domain, opts.purpose);
     this.settings = { retries: config.retries, noProgressTimeoutMs: config.noProgressTimeoutSeconds * 1000, onRetry: opts.onRetry };
     this.scope = `repository:${ref.path}:${opts.purpose === 'push' ? 'pull,push' : 'pull'}`;
@@ -63,29 +70,51 @@ export class RegistryClient {
     let a = this.authorizers.get(ep.host);
     if (!a) {
       // Credentials belong to the registry; a mirror is asked anonymously unless it has its own login.
-      a = new Authorizer(ep.host, ep.mirror ? undefined : this.opts.credentials, (url, init) => this.tokenFetch(ep.host, url, init));
+      a = new Authorizer(ep.host, ep.mirror ? undefined : this.opts.credentials, (url, init) => this.tokenFetch(ep, url, init));
       this.authorizers.set(ep.host, a);
     }
     return a;
   }
 
-  private async tokenFetch(host: string, url: string, init: { method?: string; headers: Record<string, string>; body?: string }): Promise<Response> {
-    const watchdog = new ProgressWatchdog(this.settings.noProgressTimeoutMs, `${host}: token request`);
+  /** The endpoint's fetch: its TLS settings apply to everything it is asked for (token realm, redirects), as docker's transport. */
+  private fetcher(ep: Endpoint): Promise<FetchFn> {
+    let f = this.fetchers.get(ep.host);
+    if (!f) {
+      f = fetcherFor(ep.tls);
+      this.fetchers.set(ep.host, f);
+    }
+    return f;
+  }
+
+  private async tokenFetch(ep: Endpoint, url: string, init: { method?: string; headers: Record<string, string>; body?: string }): Promise<Response> {
+    const watchdog = new ProgressWatchdog(this.settings.noProgressTimeoutMs, `${ep.host}: token request`);
     try {
-      return await fetch(url, { ...init, signal: watchdog.signal });
+      return await (await this.fetcher(ep))(url, { ...init, signal: watchdog.signal });
     } catch (err) {
-      throw new SkiffError(`${host}: cannot reach the token server ${new URL(url).origin}: ${causeOf(err)}`, 'ECONNREFUSED');
+      const tls = tlsFailure(err);
+      if (tls) throw new SkiffError(`${ep.host}: token server ${new URL(url).origin}: ${this.tlsMessage(ep, url, tls.kind, tls.detail)}`, 'EPROTO');
+      throw new SkiffError(`${ep.host}: cannot reach the token server ${new URL(url).origin}: ${causeOf(err)}`, 'ECONNREFUSED');
     } finally {
       watchdog.stop();
     }
   }
 
+  /** A TLS failure in one line: the host, OpenSSL's words, and what to set where. */
+  private tlsMessage(ep: Endpoint, url: string, kind: 'certificate' | 'handshake', detail: string): string {
+    const server = new URL(url).host;
+    if (kind === 'handshake') return `TLS handshake with ${server} failed: ${detail}`;
+    const entry = `registries["${ep.host}"]`;
+    return `the TLS certificate of ${server} is not trusted: ${detail}; trust its CA with ${entry}.ca (a PEM file) in ${this.configFile}, or skip verification with ${entry}.insecure: true`;
+  }
+
   /**
    * One request to one endpoint, authenticating as its challenge asks. `path` is under /v2/ or an absolute URL
-   * (an upload location). Connection failures try the endpoint's next origin (https, then http if allowed).
+   * (an upload location). Connection failures try the endpoint's next origin (https, then http if allowed); TLS
+   * failures from a server that speaks TLS do not.
    */
   private async send(ep: Endpoint, path: string, init: { method?: string; headers?: Record<string, string>; body?: Uint8Array }, scope = this.scope): Promise<Sent> {
     const auth = this.authorizer(ep);
+    const fetchFn = await this.fetcher(ep);
     const known = this.origins.get(ep.host);
     const origins = known ? [known] : ep.origins;
     let lastError: unknown;
@@ -98,10 +127,12 @@ export class RegistryClient {
         const watchdog = new ProgressWatchdog(this.settings.noProgressTimeoutMs, `${ep.host}: ${init.method ?? 'GET'} ${new URL(url).pathname}`);
         let res: Response;
         try {
-          res = await fetch(url, { method: init.method ?? 'GET', headers, body: init.body as BodyInit | undefined, signal: watchdog.signal, redirect: 'follow' });
+          res = await fetchFn(url, { method: init.method ?? 'GET', headers, body: init.body as BodyInit | undefined, signal: watchdog.signal, redirect: 'follow' });
         } catch (err) {
           watchdog.stop();
           if (watchdog.signal.aborted) throw watchdog.signal.reason as Error;
+          const tls = tlsFailure(err);
+          if (tls) throw new SkiffError(`${ep.host}: ${this.tlsMessage(ep, url, tls.kind, tls.detail)}`, 'EPROTO');
           lastError = err;
           break;
         }
