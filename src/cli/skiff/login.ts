@@ -1,6 +1,7 @@
 // skiff login [-u USER] [--password-stdin] [--authfile FILE] REGISTRY: checks the credentials against the
-// registry (GET /v2/ with its auth flow), then stores them in ~/.docker/config.json (or --authfile).
-import { spawnSync } from 'node:child_process';
+// registry (GET /v2/ with its auth flow), then stores them in ~/.docker/config.json (or --authfile), through the
+// credential helper configured there for the registry if there is one (credentials.ts). On a terminal the user
+// name is asked with echo and the password without (password-prompt.ts).
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { SkiffError } from '../../common/errors.js';
@@ -9,6 +10,7 @@ import { RegistryClient } from '../../image/registry/client.js';
 import { defaultAuthFile, storeCredentials } from '../../image/registry/credentials.js';
 import { loadRegistriesConfig } from '../../image/registry/hosts.js';
 import { contextOf } from './context.js';
+import { Interrupted, readPassword } from './password-prompt.js';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -16,17 +18,18 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
 }
 
-/** Asks on the terminal; the password with echo off (stty, as docker does on Unix). */
-async function prompt(question: string, secret: boolean): Promise<string> {
+/** The user name, asked on the terminal with readline's line editing; Ctrl-C and Ctrl-D end the command. */
+async function promptUsername(): Promise<string> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
-  if (secret) spawnSync('stty', ['-echo'], { stdio: ['inherit', 'ignore', 'ignore'] });
+  // readline pauses the input on Ctrl-C or Ctrl-D and leaves the question unanswered: say so instead.
+  const ended = new Promise<never>((_, reject) => {
+    rl.once('SIGINT', () => reject(new Interrupted('login')));
+    rl.once('close', () => reject(new SkiffError('login: no user name given (end of input)', 'EINVAL')));
+  });
+  ended.catch(() => {});
   try {
-    return await rl.question(question);
+    return await Promise.race([rl.question('Username: '), ended]);
   } finally {
-    if (secret) {
-      spawnSync('stty', ['echo'], { stdio: ['inherit', 'ignore', 'ignore'] });
-      process.stderr.write('\n');
-    }
     rl.close();
   }
 }
@@ -52,8 +55,15 @@ export function register(program: Command): void {
       const tty = Boolean(process.stdin.isTTY);
       if (!o.username && (o.passwordStdin || !tty)) throw new SkiffError('login: --username is required when standard input is not a terminal', 'EINVAL');
       if (!o.passwordStdin && !tty) throw new SkiffError('login: give the password with --password-stdin (it is never taken as an argument)', 'EINVAL');
-      const username = o.username ?? await prompt('Username: ', false);
-      const password = o.passwordStdin ? await readStdin() : await prompt('Password: ', true);
+      let username: string;
+      let password: string;
+      try {
+        username = o.username ?? await promptUsername();
+        password = o.passwordStdin ? await readStdin() : await readPassword('Password: ', 'login');
+      } catch (err) {
+        if (err instanceof Interrupted) process.exitCode = 130;
+        throw err;
+      }
       if (!username || !password) throw new SkiffError('login: the user name and password must not be empty', 'EINVAL');
       const creds = { username, password };
       const client = new RegistryClient(parseReference(`${domain}/login-check`), { purpose: 'pull', credentials: creds, config: loadRegistriesConfig(contextOf(cmd).root) });
