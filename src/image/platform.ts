@@ -1,5 +1,6 @@
-// Platforms (image-spec image-index.md "platform"): the host's, `--platform os/arch[/variant]`, and the choice of
-// one manifest from an index. Names are normalised as containerd's platforms package does (x86_64 -> amd64,
+// Platforms (image-spec image-index.md "platform"): the host's, `--platform os/arch[/variant]`, the choice of
+// one manifest from an index, and the platform an image config says it is for (config.md: os, architecture,
+// variant). Names are normalised as containerd's platforms package does (x86_64 -> amd64,
 // aarch64 -> arm64, arm64's default variant v8, arm's v7), so "linux/arm64" matches an entry saying "v8".
 import { SkiffError } from '../common/errors.js';
 import type { Descriptor } from './content-store.js';
@@ -44,10 +45,18 @@ export function parsePlatform(s: string, flag = '--platform'): Platform {
   return normalizePlatform({ os: parts[0], architecture: parts[1], variant: parts[2] });
 }
 
-function matches(want: Platform, have: Platform | undefined): boolean {
+/** Whether `have` is the platform `want` asks for, both normalised. */
+export function platformMatches(want: Platform, have: Platform | undefined): boolean {
   if (!have?.os || !have.architecture) return false;
+  const w = normalizePlatform(want);
   const h = normalizePlatform(have);
-  return h.os === want.os && h.architecture === want.architecture && (h.variant ?? '') === (want.variant ?? '');
+  return h.os === w.os && h.architecture === w.architecture && (h.variant ?? '') === (w.variant ?? '');
+}
+
+/** The platform an image config names, normalised; undefined if it lacks os or architecture. */
+export function configPlatform(config: { os?: unknown; architecture?: unknown; variant?: unknown }): Platform | undefined {
+  if (typeof config.os !== 'string' || !config.os || typeof config.architecture !== 'string' || !config.architecture) return undefined;
+  return normalizePlatform({ os: config.os, architecture: config.architecture, variant: typeof config.variant === 'string' ? config.variant : undefined });
 }
 
 /**
@@ -56,7 +65,7 @@ function matches(want: Platform, have: Platform | undefined): boolean {
  */
 export function choosePlatform(manifests: PlatformDescriptor[], want: Platform, what: string): PlatformDescriptor {
   const w = normalizePlatform(want);
-  const found = manifests.find((m) => matches(w, m.platform));
+  const found = manifests.find((m) => platformMatches(w, m.platform));
   if (found) return found;
   const have = manifests.filter((m) => m.platform && m.platform.os !== 'unknown').map((m) => formatPlatform(normalizePlatform(m.platform!)));
   throw new SkiffError(`${what}: no image for ${formatPlatform(w)} (the index has ${have.join(', ') || 'no platforms'}); choose one with --platform`, 'ENOENT');

@@ -1,6 +1,7 @@
 // Transfers against Debian's docker-registry through a recording proxy (test/helpers/registry-proxy.ts): chunked
 // push of a blob over 16 MB and a cross-repository mount, a pull killed half way that resumes with a Range
-// request, two pulls at once that download each blob once, a 503 retried, and mirrors from registries.json.
+// request, two pulls at once that download each blob once, a 503 retried, mirrors from registries.json, and a
+// pull of a tag already in the store that is only a manifest HEAD while the tag names the same digest.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -140,6 +141,36 @@ describe('registry transfers', () => {
     assert.match(bad.err, /retries: must be an integer from 0 to 20/);
   });
 
+  test('a tag already in the store: a manifest HEAD and nothing more while it names the same digest, a GET when it changed', async () => {
+    const ref = `${proxy.address}/t/head:1`;
+    const publish = async (text: string) => {
+      await buildLayeredImage(join(dir, 'src'), ref, { 'v.txt': Buffer.from(text) });
+      const p = await skiff('src', 'push', ref);
+      assert.equal(p.code, 0, p.err);
+    };
+    const since = (from: number) => proxy.seen.slice(from).map((s) => `${s.method} ${s.path}`);
+    await publish('one\n');
+    assert.equal((await skiff('h', 'pull', '-q', ref)).code, 0);
+
+    let from = proxy.seen.length;
+    const same = await skiff('h', 'pull', ref);
+    assert.equal(same.code, 0, same.err);
+    assert.equal(same.out, `${ref}\n`);
+    assert.equal(same.err, `Status: Image is up to date for ${ref}\n`);
+    assert.deepEqual(since(from), ['HEAD /v2/t/head/manifests/1']);
+
+    await publish('two\n');
+    from = proxy.seen.length;
+    const changed = await skiff('h', 'pull', ref);
+    assert.equal(changed.code, 0, changed.err);
+    assert.doesNotMatch(changed.err, /up to date/);
+    const seen = since(from);
+    assert.deepEqual(seen.slice(0, 2), ['HEAD /v2/t/head/manifests/1', 'GET /v2/t/head/manifests/1']);
+    assert.equal(seen.filter((s) => s.startsWith('GET /v2/t/head/blobs/')).length, 2, 'the new config and layer, not the base layer');
+    const ran = await skiff('h', 'run', '--rm', ref, 'cat', '/v.txt');
+    assert.equal(ran.out, 'two\n', ran.err);
+  });
+
   test('a multi-platform index: the host platform by default, --platform to choose, an error listing what exists', async () => {
     const root = join(dir, 'multi-src');
     const content = new ContentStore(root);
@@ -160,10 +191,19 @@ describe('registry transfers', () => {
 
     assert.equal((await skiff('p', 'pull', '-q', ref)).code, 0);
     const inspect = async () => JSON.parse((await skiff('p', 'image', 'inspect', ref)).out) as Record<string, unknown>;
-    assert.match(JSON.stringify(await inspect()), /"architecture":"amd64"/);
+    assert.match(JSON.stringify(await inspect()), /"Architecture":"amd64"/);
     const arm = await skiff('p', 'pull', '-q', '--platform', 'linux/aarch64', ref);
     assert.equal(arm.code, 0, arm.err);
-    assert.match(JSON.stringify(await inspect()), /"architecture":"arm64"/);
+    assert.match(JSON.stringify(await inspect()), /"Architecture":"arm64"/);
+    // The tag names the index; the index kept by the last pull says its arm64 entry is what the name points at.
+    const from = proxy.seen.length;
+    const same = await skiff('p', 'pull', '--platform', 'linux/arm64', ref);
+    assert.equal(same.code, 0, same.err);
+    assert.match(same.err, /Image is up to date/);
+    assert.deepEqual(proxy.seen.slice(from).map((s) => `${s.method} ${s.path}`), ['HEAD /v2/t/multi/manifests/1']);
+    const host = await skiff('p', 'pull', ref);
+    assert.doesNotMatch(host.err, /up to date/, 'the host platform is not what the name points at');
+    assert.match(JSON.stringify(await inspect()), /"Architecture":"amd64"/);
     const none = await skiff('p', 'pull', '--platform', 'linux/s390x', ref);
     assert.equal(none.code, 1);
     assert.match(none.err, /no image for linux\/s390x \(the index has linux\/amd64, linux\/arm64\); choose one with --platform/);

@@ -1,12 +1,14 @@
 // skiff pull from a real registry (Debian's docker-registry on 127.0.0.1): an image skopeo pushed is pulled,
-// verified, and runs; errors name the image and the registry's answer.
+// verified, and runs; its config's platform is recorded and must be the one --platform asks for; errors name the
+// image and the registry's answer.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { ImageStore } from '../../src/image/image-store.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 
 const skiffBin = fileURLToPath(new URL('../../bin/skiff.mjs', import.meta.url));
@@ -39,7 +41,24 @@ describe('skiff pull', () => {
     const r = skiff('dst', 'run', '--rm', ref, 'echo', 'pulled and running');
     assert.equal(r.out.trim(), 'pulled and running', r.err);
     // Again: everything is already there, nothing is downloaded.
-    assert.doesNotMatch(skiff('dst', 'pull', ref).err, /downloading/);
+    const again = skiff('dst', 'pull', ref);
+    assert.doesNotMatch(again.err, /downloading/);
+    assert.match(again.err, new RegExp(`Status: Image is up to date for ${ref.replace(/\./g, '\\.')}`));
+    assert.equal(again.out, `${ref}\n`);
+  });
+
+  test('--platform of a single-platform image is checked against its config: a mismatch names both and stores nothing', async () => {
+    const ref = `${registry.address}/skiff/bb:1`;
+    const wrong = skiff('plat', 'pull', '--platform', 'linux/arm64', ref);
+    assert.equal(wrong.code, 1);
+    assert.equal(wrong.err.split('\n').slice(-2)[0], `skiff: ${ref}: the image does not match the specified platform: wanted linux/arm64, actual linux/amd64`);
+    assert.doesNotMatch(wrong.err, /done/);
+    assert.equal(skiff('plat', 'images', '-q').out, '');
+    const blobs = join(dir, 'plat', 'content', 'blobs', 'sha256');
+    assert.deepEqual(existsSync(blobs) ? readdirSync(blobs) : [], [], 'not even the config is kept');
+    const right = skiff('plat', 'pull', '-q', '--platform', 'linux/x86_64', ref);
+    assert.equal(right.code, 0, right.err);
+    assert.equal((await new ImageStore(join(dir, 'plat')).get(ref))?.platform, 'linux/amd64', 'the platform the config says');
   });
 
   test('skiff push is read back by skopeo inspect and skopeo copy', () => {

@@ -264,6 +264,27 @@ export class RegistryClient {
     });
   }
 
+  /** A small blob (an image config) read into memory, checked against its descriptor's size and digest. */
+  async blobBytes(desc: Descriptor, max: number): Promise<Buffer> {
+    if (desc.size > max) throw new SkiffError(`${this.name}: blob ${desc.digest} is ${desc.size} bytes, more than the ${max} read into memory`, 'EFBIG');
+    return withRetries(this.settings, `blob ${desc.digest}`, async () => {
+      const { body } = await this.blobSource(desc)(0);
+      const chunks: Uint8Array[] = [];
+      let n = 0;
+      for await (const c of body) {
+        n += c.length;
+        if (n > desc.size) throw new SkiffError(`${this.name}: blob ${desc.digest} is longer than its ${desc.size} bytes`, 'EINVAL');
+        chunks.push(c);
+      }
+      const bytes = Buffer.concat(chunks);
+      if (bytes.length !== desc.size) throw new TransientError(`${this.name}: blob ${desc.digest} ended after ${bytes.length} of ${desc.size} bytes`);
+      if (sha256(bytes) !== desc.digest) throw new SkiffError(`${this.name}: blob ${desc.digest} arrived with digest ${sha256(bytes)}`, 'EINVAL');
+      return bytes;
+    }).catch((err: unknown) => {
+      throw err instanceof TransientError ? new SkiffError(err.message, 'EIO') : err;
+    });
+  }
+
   async blobExists(digest: string): Promise<boolean> {
     const ep = this.endpoints[this.endpoints.length - 1];
     return withRetries(this.settings, `${ep.host}: blob ${digest}`, async () => {
