@@ -1,5 +1,6 @@
 // skiff pull [--platform os/arch[/variant]] [-q] [--authfile FILE] IMAGE: download the image and unpack its
-// layers, so it is ready to run. Prints the image's name.
+// layers, so it is ready to run (or, for a tag already there and unchanged, say it is up to date). Prints the
+// image's name.
 import type { Command } from 'commander';
 import { parsePlatform } from '../../image/platform.js';
 import { pull } from '../../image/pull.js';
@@ -9,7 +10,7 @@ import { transferProgress } from './transfer-progress.js';
 
 export function register(program: Command): void {
   program.command('pull').description('pull an image from a registry and unpack it').argument('<image>')
-    .option('--platform <os/arch[/variant]>', 'platform to choose from a multi-platform image (default: this host)')
+    .option('--platform <os/arch[/variant]>', 'platform to choose from a multi-platform image, and that the image must be for (default: this host, from a multi-platform image)')
     .option('--authfile <file>', 'credentials file', defaultAuthFile())
     .option('-q, --quiet', 'print only the image name')
     .action(async (image: string, o: { platform?: string; quiet?: boolean; authfile: string }, cmd: Command) => {
