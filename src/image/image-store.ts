@@ -93,11 +93,6 @@ export class ImageStore {
     return out.sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  /** The names pointing at a manifest digest. */
-  async namesOf(digest: string): Promise<string[]> {
-    return (await this.list()).filter((r) => r.target.digest === digest).map((r) => r.name);
-  }
-
   async delete(name: string): Promise<boolean> {
     await this.migrated();
     return this.changing(async () => {

@@ -1,9 +1,9 @@
 // skiff image inspect IMAGE...: docker's shape (a JSON array of ImageInspect objects), by name or image ID. As
 // docker does, the images found are printed and each one that is not is an error line after them (exit 1).
 import type { Command } from 'commander';
-import { errorLine } from '../common/run-cli.js';
 import { dockerInspect, type DockerImageInspect } from '../../image/docker-inspect.js';
 import { resolveImage } from '../../image/image-summary.js';
+import { errorLine } from '../common/run-cli.js';
 import { contextOf } from './context.js';
 import { imageCommand } from './image-command.js';
 
