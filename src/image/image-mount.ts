@@ -42,8 +42,9 @@ export async function mountImage(root: string, input: string, { writable = false
       if (status.readonly === !writable) return status.path;
       throw new SkiffError(`image "${input}" is mounted ${kind(status.readonly)} at ${status.path}; unmount it first (skiff image unmount ${input}) to mount it ${kind(!writable)}`, 'EBUSY');
     }
-    // A record without its mount: an outside umount or a reboot took it; what an upper directory held went with it.
-    if (status) await removeRootfs(root, id);
+    // A record without its mount (an outside umount or a reboot took it; what an upper directory held went with
+    // it), or a directory without its record (a mount killed half way): cleared before mounting afresh.
+    await removeRootfs(root, id);
     const img = await localImage(root, name);
     return (await prepareRootfs(root, id, img.layers, { readonly: !writable, image: name })).path;
   });

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -283,6 +283,12 @@ describe('skiff image mount', () => {
     assert.ok(existsSync(join(rw, 'etc/passwd')) && !existsSync(join(rw, 'scratch')), 'mounted again, fresh');
     assert.equal(spawnSync('umount', [rw]).status, 0);
     ok('g', 'image', 'unmount', id);
+    // A mount killed half way leaves its directory without a record: the next mount clears it first.
+    mkdirSync(rw, { recursive: true });
+    writeFileSync(join(rw, '..', 'snapshots.json'), '[]');
+    assert.equal(ok('g', 'image', 'mount', 'localhost/busybox').trim(), rw);
+    assert.ok(existsSync(join(rw, 'etc/passwd')));
+    ok('g', 'image', 'unmount', 'localhost/busybox');
     assert.deepEqual(readdirSync(join(rootOf('g'), 'containers')), []);
     assert.deepEqual(mountedUnder(dir), []);
   });
