@@ -6,7 +6,7 @@
 // over when that process is gone), so two pulls of the same layer download it once.
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SkiffError } from '../common/errors.js';
 import { withLock } from '../runtime/lock.js';
@@ -134,6 +134,52 @@ export class ContentStore {
       await this.syncBlobDir();
     }
     return { mediaType, digest, size: data.length };
+  }
+
+  /**
+   * Stores a blob from `body`, a source read once as it arrives (an archive being loaded): hashed and written
+   * under ingest/ chunk by chunk, checked against `expected`, fsynced and renamed into place. A blob already stored
+   * under the expected digest is read and checked but not written again. Nothing stays under ingest/ when this
+   * fails or `body` throws; a process killed meanwhile leaves `<hex>.<pid>.<n>` as ingest() does, or
+   * `stream.<pid>.<n>` when the digest is not known beforehand. Errors start with `what`.
+   */
+  async ingestStream(body: AsyncIterable<Uint8Array>, expected: { digest?: string; size?: number } = {}, what = `blob ${expected.digest ?? '(stream)'}`): Promise<{ digest: string; size: number }> {
+    const hex = expected.digest === undefined ? undefined : hexOf(expected.digest);
+    let tmp: string | undefined;
+    let fh: FileHandle | undefined;
+    if (hex === undefined || !(await this.has(expected.digest!))) {
+      await this.prepareDirs();
+      tmp = join(this.dir, 'ingest', `${hex ?? 'stream'}.${process.pid}.${counter++}`);
+      fh = await open(tmp, 'wx', 0o644);
+    }
+    const hash = createHash('sha256');
+    let size = 0;
+    try {
+      for await (const chunk of body) {
+        size += chunk.length;
+        if (expected.size !== undefined && size > expected.size) throw new SkiffError(`${what}: more than the ${expected.size} bytes expected`, 'EINVAL');
+        hash.update(chunk);
+        for (let off = 0; fh && off < chunk.length;) off += (await fh.write(chunk, off)).bytesWritten;
+      }
+      if (expected.size !== undefined && size < expected.size) throw new SkiffError(`${what}: truncated: ${size} of ${expected.size} bytes`, 'EINVAL');
+      const digest = `sha256:${hash.digest('hex')}`;
+      if (expected.digest !== undefined && digest !== expected.digest) throw new SkiffError(`${what}: the content has digest ${digest}`, 'EINVAL');
+      if (fh && tmp) {
+        await fh.sync();
+        await fh.close();
+        fh = undefined;
+        if (await this.has(digest)) await rm(tmp, { force: true });
+        else {
+          await rename(tmp, this.path(digest));
+          await this.syncBlobDir();
+        }
+        tmp = undefined;
+      }
+      return { digest, size };
+    } finally {
+      await fh?.close().catch(() => {});
+      if (tmp) await rm(tmp, { force: true });
+    }
   }
 
   /**
