@@ -1,5 +1,5 @@
-// What archive readers hand back and archive writers take: manifests already verified and stored, with the names
-// the archive gives them. Names are written last and only when every image of the archive is stored.
+// What archive readers hand back and archive writers take: manifests verified and stored (with every blob they
+// need), and the names the archive gives them. Names are written last and only when every image is stored.
 import type { Descriptor } from '../content-store.js';
 
 export interface ImageToName {
@@ -9,6 +9,10 @@ export interface ImageToName {
   names: string[];
   /** Where in the archive, for errors: "index.json manifests[0]". */
   what: string;
+  /** The platform its config says it is for, as os/arch[/variant]. */
+  platform?: string;
+  /** The manifest's, config's and layers' digests: held against a concurrent prune until the names are written. */
+  blobs: string[];
 }
 
 export interface ManifestWithConfig {
