@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { saveArchive, type ArchiveFormat } from '../../image/archive/save.js';
 import { contextOf } from './context.js';
+import { interruptible } from './interruptible.js';
 
 export function register(program: Command): void {
   program.command('save')
@@ -10,6 +11,7 @@ export function register(program: Command): void {
     .option('--format <format>', 'oci-archive or docker-archive', 'oci-archive')
     .argument('<image>')
     .action(async (image: string, o: { output: string; format: string }, cmd: Command) => {
-      await saveArchive(contextOf(cmd).root, image, o.output, o.format as ArchiveFormat);
+      const root = contextOf(cmd).root;
+      await interruptible((signal) => saveArchive(root, image, o.output, o.format as ArchiveFormat, signal));
     });
 }

@@ -1,5 +1,5 @@
-// What archive readers hand back and archive writers take: manifests verified and stored (with every blob they
-// need), and the names the archive gives them. Names are written last and only when every image is stored.
+// What archive readers hand back: manifests verified and stored (with every blob they need), and the names the
+// archive gives them. Names are written last and only when every image of the archive is stored.
 import type { Descriptor } from '../content-store.js';
 
 export interface ImageToName {
@@ -13,9 +13,4 @@ export interface ImageToName {
   platform?: string;
   /** The manifest's, config's and layers' digests: held against a concurrent prune until the names are written. */
   blobs: string[];
-}
-
-export interface ManifestWithConfig {
-  target: Descriptor;
-  manifest: { config: Descriptor; layers: Descriptor[] };
 }
