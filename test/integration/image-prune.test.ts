@@ -107,12 +107,13 @@ describe('skiff image prune after a kill', () => {
     process.kill(pull.pid, 'SIGKILL');
     await pull.done;
     proxy.rule = () => undefined;
-    assert.deepEqual(list(ingest), [`${bigLayer.slice(7)}.lock`, `${bigLayer.slice(7)}.partial`]);
-    const kept = sizeOf(partial);
+    // The small layer below may have been downloading (or unpacking) too: its leftovers count with the big one's.
+    const partials = list(ingest).filter((n) => n.endsWith('.partial'));
+    assert.ok(partials.includes(`${bigLayer.slice(7)}.partial`) && list(ingest).includes(`${bigLayer.slice(7)}.lock`));
+    const kept = partials.reduce((n, p) => n + sizeOf(join(ingest, p)), 0);
 
     const out = await ok('download', 'image', 'prune');
-    // The layer below may have been unpacking meanwhile: that is a leftover of its own.
-    assert.match(out, new RegExp(`, 1 interrupted downloads \\(${(kept / 1e6).toFixed(1)} MB\\), \\d leftovers`));
+    assert.match(out, new RegExp(`, ${partials.length} interrupted downloads \\(${(kept / 1e6).toFixed(1)} MB\\), \\d leftovers`));
     assert.deepEqual(list(ingest), []);
     assert.deepEqual(list(join(root, 'unpacking')), []);
   });
