@@ -1,5 +1,6 @@
 // An image from the local store, ready to run: its manifest, config and unpacked layers. A missing image is
-// pulled when asked, except the built-in default image, which is made locally with no network.
+// pulled when the caller says how (skiff run shows progress), except the built-in default image, which is made
+// locally with no network.
 import { SkiffError } from '../common/errors.js';
 import { ContentStore, type Descriptor } from './content-store.js';
 import { DEFAULT_IMAGE } from './default-image.js';
@@ -7,7 +8,6 @@ import { findImage } from './image-summary.js';
 import type { ImageConfig } from './container-config.js';
 import { ImageStore } from './image-store.js';
 import { MEDIA_TYPES } from './media-types.js';
-import { pull } from './pull.js';
 import { formatReference, parseReference } from './reference.js';
 import { Snapshots } from './snapshots.js';
 
@@ -19,14 +19,16 @@ export interface LocalImage {
 }
 
 export interface LocalImageOptions {
-  /** Pull the image if it is not in the store (skiff run); otherwise a missing image is an error. */
-  pull?: boolean;
-  log?: (line: string) => void;
+  /**
+   * Called with the normalised name when the image is not in the store: pulls it (skiff run). Without it a
+   * missing image is an error.
+   */
+  pullMissing?: (name: string) => Promise<void>;
 }
 
 export async function localImage(root: string, input: string, o: LocalImageOptions = {}): Promise<LocalImage> {
   const name = formatReference(parseReference(input));
-  if (o.pull && name !== DEFAULT_IMAGE && !(await new ImageStore(root).get(name))) await pull(root, input, { log: o.log, unpack: true });
+  if (o.pullMissing && name !== DEFAULT_IMAGE && !(await new ImageStore(root).get(name))) await o.pullMissing(name);
   const rec = await findImage(root, input);
   const content = new ContentStore(root);
   if (rec.target.mediaType !== MEDIA_TYPES.ociManifest && rec.target.mediaType !== MEDIA_TYPES.dockerManifest) {

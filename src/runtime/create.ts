@@ -27,6 +27,11 @@ export interface CreateOptions {
   preserveFds?: number;
   /** The container's stdin, stdout, stderr (default: this process's). */
   stdio?: [StdioTarget, StdioTarget, StdioTarget];
+  /**
+   * The native parent gets a session of its own, out of reach of the terminal's signals, because the caller relays
+   * signals itself (skiff run without -t, as docker's --sig-proxy).
+   */
+  ownSession?: boolean;
 }
 
 /** How the native parent behaves once the container exists (docs/launch-plan.md `clone`). */
@@ -112,13 +117,15 @@ export async function createContainer(
       stdio: mode.kind === 'monitor' ? ['ignore', 'ignore', 'ignore'] : opts.stdio,
       preserveFds: opts.preserveFds,
       cwd: bundle,
-      detached: mode.kind === 'monitor',
+      detached: mode.kind === 'monitor' || Boolean(opts.ownSession),
       onPid: async (pid) => {
         record.pid = pid;
         record.pidStartTime = (await processStartTime(pid)) ?? '';
         undo.push(`container process ${pid}`, () => killAndWait(pid, record.pidStartTime));
         await writeIdMaps(spec, pid);
         await cgroup.addProcess(pid);
+        // Recorded before the process is let go: in run mode it runs at once, and `state` must name its pid.
+        await store.write(record);
         return processDocuments(spec, hookState('created'));
       },
       onSync: async (name) => {

@@ -29,6 +29,8 @@ export interface ExitStatus {
 export interface RunOptions extends CreateOptions {
   /** Keep the container's state after it exits (runc run --keep). */
   keep?: boolean;
+  /** Called once the container's process exists, before the poststart hooks and the wait for its exit. */
+  onStarted?(): void;
 }
 
 export class Runtime {
@@ -84,6 +86,7 @@ export class Runtime {
       createContainer(this.store, await this.host(), id, opts, { kind: 'run' }));
     const { record, launched } = created;
     try {
+      opts.onStarted?.();
       await runHooksLoggingFailures(record.spec.hooks?.poststart, 'poststart', stateDocument(record, 'running'), this.warn);
       const exit = await launched.exit!;
       return { exitCode: exit.exitCode, signal: exit.signal };

@@ -3,6 +3,7 @@
 // resolves on `ready`. A failing step comes back as {step, errno}, turned into an error naming the config field.
 import { spawn, type StdioOptions } from 'node:child_process';
 import type { Socket } from 'node:net';
+import { constants } from 'node:os';
 import { getSystemErrorMap } from 'node:util';
 import { SkiffError } from '../../common/errors.js';
 import type { Step } from '../plan/step.js';
@@ -19,7 +20,11 @@ export interface LaunchOptions {
   preserveFds?: number;
   /** The helper's working directory; it never leaks into the container. */
   cwd?: string;
-  /** Monitor mode: the helper starts its own session and outlives us. */
+  /**
+   * The helper starts its own session (setsid(2)): a monitor, which outlives us; or a `wait` parent whose caller
+   * relays signals itself, so that the terminal's (Ctrl-C) reach only the caller and the container gets each once,
+   * not once from the caller and again from the helper.
+   */
   detached?: boolean;
   /**
    * The container process exists and waits: write id maps, join cgroups. Returns the state JSON for `@state`
@@ -59,9 +64,17 @@ export class LaunchError extends SkiffError {
   }
 }
 
+/** execve(2) errnos that libuv's map (getSystemErrorMap) lacks, with strerror(3)'s words for them. */
+const ERRNOS_BEYOND_LIBUV = new Map<number, [string, string]>([[constants.errno.ENOEXEC, ['ENOEXEC', 'exec format error']]]);
+
+/** The name and description of a positive errno: ["ENOENT", "no such file or directory"]. */
+export function describeErrno(errno: number): [string, string] | undefined {
+  return getSystemErrorMap().get(-errno) ?? ERRNOS_BEYOND_LIBUV.get(errno);
+}
+
 function describeFailure(plan: Step[], index: number, errno: number, text: string): LaunchError {
   const step = plan[index];
-  const sys = errno ? getSystemErrorMap().get(-errno) : undefined;
+  const sys = errno ? describeErrno(errno) : undefined;
   const where = step ? `${step.what ?? `${step.op} ${step.args.slice(0, 2).join(' ')}`}${step.field ? ` (${step.field})` : ''}` : 'native helper';
   const why = [text, sys?.[1] ?? (errno ? `errno ${errno}` : '')].filter(Boolean).join(': ');
   return new LaunchError(`${where}: ${why}`, index, errno, sys?.[0] ?? '', text, step);
