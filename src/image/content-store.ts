@@ -150,7 +150,7 @@ export class ContentStore {
     if (hex === undefined || !(await this.has(expected.digest!))) {
       await this.prepareDirs();
       tmp = join(this.dir, 'ingest', `${hex ?? 'stream'}.${process.pid}.${counter++}`);
-      fh = await open(tmp, 'wx', 0o644);
+      fh = await open(tmp, 'w', 0o644);
     }
     const hash = createHash('sha256');
     let size = 0;

@@ -2,7 +2,7 @@
 // target when whole and synced, so the target is the old file or the new one, never half of one. Any failure, or
 // an abort (SIGINT), removes the temporary file; only a SIGKILL can leave one, and its name says what it is.
 // Errors name the path the user gave and the cause, never the temporary name.
-import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { open, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { SkiffError } from '../../common/errors.js';
 import { systemCause } from './system-error.js';
@@ -20,7 +20,7 @@ export async function writeOutputFile(output: string, what: string, write: (fh: 
   const tmp = join(dir, `${basename(output)}.skiff-save-${process.pid}.tmp`);
   let fh: FileHandle;
   try {
-    fh = await open(tmp, 'wx', 0o666);
+    fh = await createExclusive(tmp);
   } catch (err) {
     throw fail(`cannot create a file in ${dir}: ${systemCause(err) ?? (err as Error).message}`, (err as NodeJS.ErrnoException).code);
   }
@@ -39,6 +39,20 @@ export async function writeOutputFile(output: string, what: string, write: (fh: 
     throw cause ? fail(`writing: ${cause}`, (err as NodeJS.ErrnoException).code) : err;
   }
   await syncDir(dir);
+}
+
+/**
+ * O_EXCL, so that a symlink planted under the temporary name is not followed; a file of that name can only be one a
+ * killed save of a process with our pid left, and is replaced.
+ */
+async function createExclusive(path: string): Promise<FileHandle> {
+  try {
+    return await open(path, 'wx', 0o666);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    await unlink(path);
+    return await open(path, 'wx', 0o666);
+  }
 }
 
 /** rename(2) is durable once the directory holding the new name is synced. */
