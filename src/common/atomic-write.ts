@@ -27,3 +27,13 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
     throw err;
   }
 }
+
+/** rename(2) is durable only once the directory holding the new name is synced (fsync(2)). */
+export async function syncDir(dir: string): Promise<void> {
+  const dh = await open(dir, 'r');
+  try {
+    await dh.sync();
+  } finally {
+    await dh.close();
+  }
+}

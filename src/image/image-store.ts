@@ -9,9 +9,9 @@
 // Changes hold one lock for the whole store, so two processes naming images at once cannot write an index that
 // misses the other's name.
 import { createHash } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../common/atomic-write.js';
+import { syncDir, writeFileAtomic } from '../common/atomic-write.js';
 import { SkiffError } from '../common/errors.js';
 import { withLock } from '../runtime/lock.js';
 import type { Descriptor } from './content-store.js';
@@ -178,15 +178,5 @@ export class ImageStore {
     if (typeof record?.name !== 'string' || typeof record.target?.digest !== 'string') throw new SkiffError(`${what} has no name or target`, 'EINVAL');
     if (name !== undefined && record.name !== name) throw new SkiffError(`${what} names "${record.name}"`, 'EINVAL');
     return record;
-  }
-}
-
-/** rename(2) is durable only once the directory holding the new name is synced. */
-async function syncDir(dir: string): Promise<void> {
-  const dh = await open(dir, 'r');
-  try {
-    await dh.sync();
-  } finally {
-    await dh.close();
   }
 }

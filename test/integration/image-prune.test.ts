@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { spawnCollecting } from '../helpers/async-child.js';
 import { buildLayeredImage } from '../helpers/layered-image.js';
 import { startRegistryProxy, type RegistryProxy } from '../helpers/registry-proxy.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
@@ -19,15 +20,7 @@ const rootOf = (store: string) => join(dir, store);
 const argv = (store: string, args: string[]) => [skiffBin, '--root', rootOf(store), '--state', join(dir, `${store}-state`), ...args];
 // Children run asynchronously: the registry proxy lives in this process. Their temporary files go under `dir`.
 const env = { ...process.env, TMPDIR: join(dir, 'tmp') };
-const start = (store: string, ...args: string[]) => {
-  const child = spawn(process.execPath, argv(store, args), { stdio: ['ignore', 'pipe', 'pipe'], env });
-  let out = '';
-  let err = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; });
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => { err += d; });
-  const done = new Promise<{ code: number | null; out: string; err: string }>((r) => child.on('close', (code) => r({ code, out, err })));
-  return { pid: child.pid!, done };
-};
+const start = (store: string, ...args: string[]) => spawnCollecting(process.execPath, argv(store, args), { env });
 const skiff = (store: string, ...args: string[]) => start(store, ...args).done;
 const ok = async (store: string, ...args: string[]) => {
   const r = await skiff(store, ...args);

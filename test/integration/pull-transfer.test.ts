@@ -3,7 +3,6 @@
 // request, two pulls at once that download each blob once, a 503 retried, mirrors from registries.json, and a
 // pull of a tag already in the store that is only a manifest HEAD while the tag names the same digest.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { ContentStore, type Descriptor } from '../../src/image/content-store.js';
 import { buildDefaultImage } from '../../src/image/default-image.js';
 import { MEDIA_TYPES } from '../../src/image/media-types.js';
+import { spawnCollecting } from '../helpers/async-child.js';
 import { buildLayeredImage } from '../helpers/layered-image.js';
 import { startRegistryProxy, type RegistryProxy } from '../helpers/registry-proxy.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
@@ -21,15 +21,7 @@ const skiffBin = fileURLToPath(new URL('../../bin/skiff.mjs', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'skiff-transfer-'));
 const args = (root: string, more: string[]) => [skiffBin, '--root', join(dir, root), '--state', join(dir, `${root}-state`), ...more];
 // Every child runs asynchronously: the proxy lives in this process, so its event loop must keep turning.
-const run = (cmd: string, argv: string[]) => {
-  const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; });
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => { err += d; });
-  const done = new Promise<{ code: number | null; out: string; err: string }>((r) => child.on('close', (code) => r({ code, out, err })));
-  return { pid: child.pid!, done };
-};
+const run = (cmd: string, argv: string[]) => spawnCollecting(cmd, argv);
 const skiffAsync = (root: string, ...more: string[]) => run(process.execPath, args(root, more));
 const skiff = (root: string, ...more: string[]) => skiffAsync(root, ...more).done;
 const skopeo = (...argv: string[]) => run('skopeo', argv).done;

@@ -4,6 +4,7 @@
 // Errors name the path the user gave and the cause, never the temporary name.
 import { open, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { syncDir } from '../../common/atomic-write.js';
 import { SkiffError } from '../../common/errors.js';
 import { systemCause } from './system-error.js';
 
@@ -52,15 +53,5 @@ async function createExclusive(path: string): Promise<FileHandle> {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     await unlink(path);
     return await open(path, 'wx', 0o666);
-  }
-}
-
-/** rename(2) is durable once the directory holding the new name is synced. */
-async function syncDir(dir: string): Promise<void> {
-  const dh = await open(dir, 'r');
-  try {
-    await dh.sync();
-  } finally {
-    await dh.close();
   }
 }
