@@ -13,11 +13,21 @@ import { MEDIA_TYPES } from '../../src/image/media-types.js';
 
 const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
-export async function buildLayeredImage(root: string, name: string, files: Record<string, Buffer>): Promise<Descriptor> {
-  const base = await buildDefaultImage(root);
+/** Names `name` an image of the built-in busybox image's layers plus `layerTar` (gzipped); returns that layer. */
+export async function imageWithLayer(root: string, name: string, layerTar: Buffer): Promise<Descriptor> {
   const content = new ContentStore(root);
-  const baseManifest = await content.readJson<{ config: Descriptor; layers: Descriptor[] }>(base.digest);
+  const baseManifest = await content.readJson<{ config: Descriptor; layers: Descriptor[] }>((await buildDefaultImage(root)).digest);
   const baseConfig = await content.readJson<{ rootfs: { diff_ids: string[] } } & Record<string, unknown>>(baseManifest.config.digest);
+  const layer = await content.ingest(gzipSync(layerTar, { level: 1 }), MEDIA_TYPES.ociLayerGzip);
+  const config = { ...baseConfig, rootfs: { type: 'layers', diff_ids: [...baseConfig.rootfs.diff_ids, sha256(layerTar)] } };
+  const configDesc = await content.ingest(Buffer.from(JSON.stringify(config)), MEDIA_TYPES.ociConfig);
+  const manifest = { schemaVersion: 2, mediaType: MEDIA_TYPES.ociManifest, config: configDesc, layers: [...baseManifest.layers, layer] };
+  await new ImageStore(root).put(name, await content.ingest(Buffer.from(JSON.stringify(manifest)), MEDIA_TYPES.ociManifest));
+  return layer;
+}
+
+/** The same with a layer holding `files` (path -> content), packed by node-tar from a staging directory. */
+export async function buildLayeredImage(root: string, name: string, files: Record<string, Buffer>): Promise<Descriptor> {
   const work = mkdtempSync(join(tmpdir(), 'skiff-test-layer-'));
   try {
     for (const [path, data] of Object.entries(files)) {
@@ -26,14 +36,7 @@ export async function buildLayeredImage(root: string, name: string, files: Recor
     }
     const tarPath = join(work, 'layer.tar');
     tar.c({ cwd: join(work, 'rootfs'), file: tarPath, sync: true, portable: true, mtime: new Date(0) }, Object.keys(files).map((p) => p.split('/')[0]));
-    const layerTar = readFileSync(tarPath);
-    const layer = await content.ingest(gzipSync(layerTar, { level: 1 }), MEDIA_TYPES.ociLayerGzip);
-    const config = { ...baseConfig, rootfs: { type: 'layers', diff_ids: [...baseConfig.rootfs.diff_ids, sha256(layerTar)] } };
-    const configDesc = await content.ingest(Buffer.from(JSON.stringify(config)), MEDIA_TYPES.ociConfig);
-    const manifest = { schemaVersion: 2, mediaType: MEDIA_TYPES.ociManifest, config: configDesc, layers: [...baseManifest.layers, layer] };
-    const desc = await content.ingest(Buffer.from(JSON.stringify(manifest)), MEDIA_TYPES.ociManifest);
-    await new ImageStore(root).put(name, desc);
-    return layer;
+    return await imageWithLayer(root, name, readFileSync(tarPath));
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

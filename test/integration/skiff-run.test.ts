@@ -3,7 +3,6 @@
 // missing image pulled with docker's messages, nothing left behind.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,9 +12,8 @@ import { gunzipSync } from 'node:zlib';
 import { Parser, type ReadEntry } from 'tar';
 import { ContentStore, type Descriptor } from '../../src/image/content-store.js';
 import { buildDefaultImage, DEFAULT_IMAGE } from '../../src/image/default-image.js';
-import { ImageStore } from '../../src/image/image-store.js';
-import { MEDIA_TYPES } from '../../src/image/media-types.js';
-import { entriesTar, type RootfsEntry } from '../../src/image/rootfs-entries.js';
+import { entriesTar } from '../../src/image/rootfs-entries.js';
+import { imageWithLayer } from '../helpers/layered-image.js';
 import { startRegistry } from '../helpers/registry.js';
 
 const skiff = fileURLToPath(new URL('../../bin/skiff.mjs', import.meta.url));
@@ -54,27 +52,12 @@ function layerMembers(blob: Buffer): LayerMember[] {
   return members;
 }
 
-/** The default image with one more layer made of `entries`, named `name` in the store under `root`. */
-async function imageWith(root: string, name: string, entries: RootfsEntry[]): Promise<void> {
-  const content = new ContentStore(root);
-  const base = await content.readJson<{ config: Descriptor; layers: Descriptor[] }>((await buildDefaultImage(root)).digest);
-  const config = await content.readJson<{ rootfs: { diff_ids: string[] } }>(base.config.digest);
-  const tar = entriesTar(entries);
-  const layer = await content.ingest(Buffer.from(tar), MEDIA_TYPES.ociLayer);
-  const diffId = `sha256:${createHash('sha256').update(tar).digest('hex')}`;
-  const configDesc = await content.ingest(Buffer.from(JSON.stringify({ ...config, rootfs: { type: 'layers', diff_ids: [...config.rootfs.diff_ids, diffId] } })), MEDIA_TYPES.ociConfig);
-  const manifest = { schemaVersion: 2, mediaType: MEDIA_TYPES.ociManifest, config: configDesc, layers: [...base.layers, layer] };
-  await new ImageStore(root).put(name, await content.ingest(Buffer.from(JSON.stringify(manifest)), MEDIA_TYPES.ociManifest));
-}
-
 describe('skiff run', () => {
   test('the default image runs with PID 1, its own hostname, and leaves nothing behind', () => {
     const r = run('run', '--rm', '--name', 'r1', 'localhost/busybox:latest', 'sh', '-c', 'echo pid=$$ host=$(hostname); ls /sys/class/net');
     assert.equal(r.code, 0, r.err);
     assert.deepEqual(r.out.trim().split('\n'), ['pid=1 host=r1', 'lo']);
-    assert.ok(!readFileSync('/proc/self/mountinfo', 'utf8').includes(dir), 'the overlay is unmounted');
-    assert.deepEqual(readdirSync(join(dir, 'state', 'containers')), []);
-    assert.deepEqual(readdirSync(join(dir, 'root', 'containers')), []);
+    nothingLeft();
     assert.match(run('images').out, /^localhost\/busybox +latest /m);
   });
 
@@ -152,13 +135,13 @@ describe('skiff run', () => {
   });
 
   test('a command that is not found exits 127, one that cannot be invoked 126, with one line naming it', async () => {
-    await imageWith(join(dir, 'root'), 'localhost/exec-cases:1', [
+    await imageWithLayer(join(dir, 'root'), 'localhost/exec-cases:1', entriesTar([
       { type: 'dir', path: 'opt', mode: 0o755 },
       // execve(2): ENOEXEC for an executable without #! or ELF header; ENOENT when the #! interpreter is missing.
       { type: 'file', path: 'opt/no-shebang', mode: 0o755, content: Buffer.from('echo hi\n') },
       { type: 'file', path: 'opt/bad-interpreter', mode: 0o755, content: Buffer.from('#!/no/such/interpreter\n') },
       { type: 'file', path: 'opt/root-only', mode: 0o700, content: Buffer.from('#!/bin/sh\necho root\n') },
-    ]);
+    ]));
     const cases: [string[], number, string][] = [
       [['nosuch'], 127, 'exec "nosuch": executable file not found in $PATH'],
       [['/no/such'], 127, 'exec "/no/such": no such file or directory'],

@@ -33,7 +33,7 @@ export class Interrupted extends SkiffError {
 
 export class SignalRelay {
   /** The first signal that came before the container was being made. */
-  interrupted?: NodeJS.Signals;
+  private interrupted?: NodeJS.Signals;
   private target?: RelayTarget;
   /** Signals that came while the container was being made: its process may run already, so they are its. */
   private held?: NodeJS.Signals[];
