@@ -21,76 +21,12 @@
 
 #include "skiff-init.h"
 
-struct ctx g = { .chan = -1, .console_fd = -1, .proxy_fd = { -1, -1 }, .fifo_fd = -1 };
-
-static char detail[512];
-
-void set_detail(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(detail, sizeof detail, fmt, ap);
-    va_end(ap);
-}
-
-/* Messages go out with MSG_NOSIGNAL: a runtime that closed the channel must not kill us with SIGPIPE. */
-void chan_send(const char *fmt, ...)
-{
-    char buf[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    if (n < 0 || g.chan < 0)
-        return;
-    if ((size_t)n >= sizeof buf)
-        n = sizeof buf - 1;
-    for (int i = 0; i < n - 1; i++)
-        if (buf[i] == '\n')
-            buf[i] = ' ';
-    (void)send(g.chan, buf, n, MSG_NOSIGNAL);
-}
-
-void report_warn(const struct step *s, const char *fmt, ...)
-{
-    char buf[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    chan_send("warn %d %s\n", s->index, buf);
-}
-
 static void __attribute__((noreturn)) fail(int index, int err, const char *text)
 {
     chan_send("error %d %d %s\n", index, err, text ? text : "");
     if (g.chan < 0)
         fprintf(stderr, "skiff-init: step %d: %s: %s\n", index, strerror(err), text ? text : "");
     _exit(1);
-}
-
-unsigned long long arg_u64(const struct step *s, int i, int *err)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s->argv[i], &end, 10);
-    if (errno || *end || end == s->argv[i] || s->argv[i][0] == '-') {
-        set_detail("argument %d: bad number \"%s\"", i, s->argv[i]);
-        *err = -EINVAL;
-    }
-    return v;
-}
-
-long long arg_i64(const struct step *s, int i, int *err)
-{
-    char *end;
-    errno = 0;
-    long long v = strtoll(s->argv[i], &end, 10);
-    if (errno || *end || end == s->argv[i]) {
-        set_detail("argument %d: bad number \"%s\"", i, s->argv[i]);
-        *err = -EINVAL;
-    }
-    return v;
 }
 
 /* ---- reading the channel ---- */

@@ -34,7 +34,8 @@ extern struct ctx g;
 void chan_send(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void report_warn(const struct step *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* An op returns 0, or -errno with an optional detail set through set_detail(). */
+/* An op returns 0, or -errno with an optional detail set through set_detail(); context.c holds it. */
+extern char detail[512];
 void set_detail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Parse a decimal argument; on a bad number sets *err to -EINVAL (and a detail). */

@@ -2,20 +2,17 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { join } from 'node:path';
+import { parseMountinfo } from '../common/mountinfo.js';
 import type { CgroupMode } from './types.js';
 
 /** controller name -> mount point, from /proc/self/mountinfo (cgroup v1 mounts only; named ones skipped). */
-export function v1Hierarchies(mountinfo = readFileSync('/proc/self/mountinfo', 'utf8')): Map<string, string> {
+export function v1Hierarchies(mountinfo?: string): Map<string, string> {
   const out = new Map<string, string>();
-  for (const line of mountinfo.split('\n')) {
-    const [pre, post] = line.split(' - ');
-    if (!post) continue;
-    const [fstype, , superOpts] = post.split(' ');
-    if (fstype !== 'cgroup') continue;
-    const mountPoint = pre.split(' ')[4];
-    for (const opt of superOpts.split(',')) {
+  for (const m of parseMountinfo(mountinfo)) {
+    if (m.fstype !== 'cgroup') continue;
+    for (const opt of m.superOptions) {
       if (['rw', 'ro'].includes(opt) || opt.includes('=')) continue;
-      out.set(opt, mountPoint);
+      out.set(opt, m.mountPoint);
     }
   }
   return out;

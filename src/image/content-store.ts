@@ -9,7 +9,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SkiffError } from '../common/errors.js';
-import { withLock } from '../runtime/lock.js';
+import { withLock } from '../common/lock.js';
 
 export interface Descriptor {
   mediaType: string;

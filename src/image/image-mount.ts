@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { SkiffError } from '../common/errors.js';
-import { withLock } from '../runtime/lock.js';
+import { withLock } from '../common/lock.js';
 import { resolveImage } from './image-summary.js';
 import { localImage } from './local-image.js';
 import { formatReference, parseReference } from './reference.js';

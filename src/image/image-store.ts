@@ -13,7 +13,7 @@ import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { syncDir, writeFileAtomic } from '../common/atomic-write.js';
 import { SkiffError } from '../common/errors.js';
-import { withLock } from '../runtime/lock.js';
+import { withLock } from '../common/lock.js';
 import type { Descriptor } from './content-store.js';
 import { MEDIA_TYPES } from './media-types.js';
 

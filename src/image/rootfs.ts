@@ -5,16 +5,14 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { SkiffError } from '../common/errors.js';
+import { MNT_DETACH, MS } from '../common/linux-flags.js';
+import { mountsAt } from '../common/mountinfo.js';
 import { UndoStack } from '../common/undo.js';
-import { launch } from '../runtime/native/launcher.js';
-import { step, type Step } from '../runtime/plan/step.js';
+import { launch } from '../native/launcher.js';
+import { step, type Step } from '../native/step.js';
 import { snapshotsRecord } from './snapshots.js';
 import { mergeLayers } from './unpack/merge-layers.js';
 
-const MS_RDONLY = 1;
-const MS_REMOUNT = 32;
-const MS_BIND = 4096;
-const MNT_DETACH = 2;
 
 export type RootfsMethod = 'overlay' | 'bind' | 'copy';
 
@@ -63,11 +61,11 @@ async function runPlan(steps: Step[], cwd?: string): Promise<void> {
   await launch({ plan: [...steps, step('ready')], stdio: ['ignore', 'ignore', 'ignore'], cwd });
 }
 
-/** mount(2): a bind mount ignores MS_RDONLY; it takes effect on a remount of the bind (MS_REMOUNT|MS_BIND). */
+/** mount(2): a bind mount ignores MS.RDONLY; it takes effect on a remount of the bind (MS.REMOUNT|MS.BIND). */
 async function bindReadOnly(source: string, target: string): Promise<void> {
   await runPlan([
-    step('mount', [source, target, '', MS_BIND, ''], undefined, `bind ${source} on ${target}`),
-    step('mount', ['', target, '', MS_BIND | MS_REMOUNT | MS_RDONLY, ''], undefined, `make ${target} read-only`),
+    step('mount', [source, target, '', MS.BIND, ''], undefined, `bind ${source} on ${target}`),
+    step('mount', ['', target, '', MS.BIND | MS.REMOUNT | MS.RDONLY, ''], undefined, `make ${target} read-only`),
   ]);
 }
 
@@ -101,7 +99,7 @@ export async function prepareRootfs(root: string, containerId: string, layers: s
       if (upper) for (const d of [upper.upper, upper.work]) mkdirSync(d);
       const { data, cwd } = overlayData(layers, upper);
       try {
-        await runPlan([step('mount', ['overlay', path, 'overlay', o.readonly ? MS_RDONLY : 0, data], undefined, `mount the overlay rootfs on ${path}`)], cwd);
+        await runPlan([step('mount', ['overlay', path, 'overlay', o.readonly ? MS.RDONLY : 0, data], undefined, `mount the overlay rootfs on ${path}`)], cwd);
       } catch (err) {
         (o.log ?? ((l) => process.stderr.write(`${l}\n`)))(
           `skiff: overlay mount for ${containerId} failed (${(err as Error).message}); copying the image's layers instead`);
@@ -129,11 +127,8 @@ export async function prepareRootfs(root: string, containerId: string, layers: s
 
 /** The mount on `path` that the path shows (the last of a stack), from our mount namespace's mountinfo. */
 function mountAt(path: string): { readonly: boolean } | undefined {
-  // proc(5) mountinfo field 5 is the mount point, with space, tab, newline and backslash octal-escaped; field 6
-  // the per-mount options, "ro" or "rw" first.
-  const escaped = path.replace(/[ \t\n\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
-  const line = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.split(' ')[4] === escaped).pop();
-  return line === undefined ? undefined : { readonly: line.split(' ')[5].split(',').includes('ro') };
+  const top = mountsAt(path).at(-1);
+  return top && { readonly: (top.flags & MS.RDONLY) !== 0 };
 }
 
 /** Unmounts and removes a container's rootfs and its upper, work and record files; absent is not an error. */

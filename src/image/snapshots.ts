@@ -8,7 +8,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SkiffError } from '../common/errors.js';
-import { withLock } from '../runtime/lock.js';
+import { withLock } from '../common/lock.js';
 import type { ContentStore, Descriptor } from './content-store.js';
 import { compressionOf } from './unpack/decompress.js';
 import { unpackLayer } from './unpack/unpack-layer.js';

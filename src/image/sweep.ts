@@ -7,7 +7,7 @@
 // directory being deleted).
 import { lstat, readdir, readFile, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { withLock } from '../runtime/lock.js';
+import { withLock } from '../common/lock.js';
 import { isAlive } from './lease.js';
 
 export interface Leftover {

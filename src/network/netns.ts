@@ -5,15 +5,11 @@ import { existsSync } from 'node:fs';
 import { mkdir, open, readdir, rm } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { SkiffError } from '../common/errors.js';
-import { launch } from '../runtime/native/launcher.js';
-import { step, type Step } from '../runtime/plan/step.js';
-import { mountsAt } from './mountinfo.js';
+import { launch } from '../native/launcher.js';
+import { step, type Step } from '../native/step.js';
+import { CLONE, MNT_DETACH, MS } from '../common/linux-flags.js';
+import { isShared, mountsAt } from '../common/mountinfo.js';
 
-const CLONE_NEWNET = 0x40000000;
-const MS_BIND = 0x1000;
-const MS_REC = 0x4000;
-const MS_SHARED = 1 << 20;
-const MNT_DETACH = 2;
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
 const run = (plan: Step[]) => launch({ plan: [...plan, step('ready')], stdio: ['ignore', 'ignore', 'inherit'] });
@@ -38,10 +34,10 @@ export class NetnsStore {
    */
   private sharedDirSteps(): Step[] {
     const top = mountsAt(this.dir).at(-1);
-    if (top?.shared) return [];
+    if (top && isShared(top)) return [];
     return [
-      ...(top ? [] : [step('mount', [this.dir, this.dir, '', MS_BIND | MS_REC, ''], undefined, `bind ${this.dir} onto itself`)]),
-      step('mount', ['', this.dir, '', MS_SHARED | MS_REC, ''], undefined, `make ${this.dir} a shared mount`),
+      ...(top ? [] : [step('mount', [this.dir, this.dir, '', MS.BIND | MS.REC, ''], undefined, `bind ${this.dir} onto itself`)]),
+      step('mount', ['', this.dir, '', MS.SHARED | MS.REC, ''], undefined, `make ${this.dir} a shared mount`),
     ];
   }
 
@@ -58,8 +54,8 @@ export class NetnsStore {
     try {
       await run([
         ...this.sharedDirSteps(),
-        step('unshare', [CLONE_NEWNET], undefined, 'create a network namespace'),
-        step('mount', ['/proc/self/ns/net', path, '', MS_BIND, ''], undefined, `pin the network namespace on ${path}`),
+        step('unshare', [CLONE.NEWNET], undefined, 'create a network namespace'),
+        step('mount', ['/proc/self/ns/net', path, '', MS.BIND, ''], undefined, `pin the network namespace on ${path}`),
       ]);
     } catch (err) {
       await rm(path, { force: true });

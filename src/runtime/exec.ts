@@ -5,7 +5,7 @@ import type { CgroupManager } from '../cgroups/index.js';
 import type { Process } from '../oci/runtime-spec.js';
 import type { ContainerRecord } from './container-store.js';
 import type { HostFacts } from './host-facts.js';
-import { launch, type StdioTarget } from './native/launcher.js';
+import { launch, type StdioTarget } from '../native/launcher.js';
 import { buildExecPlan } from './plan/index.js';
 import { processDocuments } from './create.js';
 import { stateDocument } from './status.js';

@@ -2,7 +2,7 @@
 // load. The filter is built in the helper's memory by the first steps and only installed by `seccomp-load`, so a
 // plan may build it early (while the runtime still listens for warnings) and load it last.
 import type { LinuxSeccomp, LinuxSeccompArg } from '../oci/runtime-spec.js';
-import { step, type Step } from '../runtime/plan/step.js';
+import { step, type Step } from '../native/step.js';
 import { SECCOMP_ARCHES, SECCOMP_OPERATORS, actionValue } from './actions.js';
 
 /**

@@ -5,10 +5,10 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeBusyboxRootfs } from '../../src/image/busybox-rootfs.js';
-import { MS } from '../../src/oci/mount-options.js';
-import { CLONE } from '../../src/runtime/plan/constants.js';
-import { step, type Step } from '../../src/runtime/plan/step.js';
-import { launch, type LaunchOptions, type Launched } from '../../src/runtime/native/launcher.js';
+import { MS } from '../../src/common/linux-flags.js';
+import { CLONE } from '../../src/common/linux-flags.js';
+import { step, type Step } from '../../src/native/step.js';
+import { launch, type LaunchOptions, type Launched } from '../../src/native/launcher.js';
 
 export const NS_ALL = CLONE.NEWNS | CLONE.NEWPID | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWNET;
 

@@ -5,11 +5,11 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readlinkSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { CLONE } from '../../src/runtime/plan/constants.js';
-import { step } from '../../src/runtime/plan/step.js';
-import { LaunchError } from '../../src/runtime/native/launcher.js';
-import { nativeHelperPath } from '../../src/runtime/native/binary-path.js';
-import { MS } from '../../src/oci/mount-options.js';
+import { CLONE } from '../../src/common/linux-flags.js';
+import { step } from '../../src/native/step.js';
+import { LaunchError } from '../../src/native/launcher.js';
+import { nativeHelperPath } from '../../src/native/binary-path.js';
+import { MS } from '../../src/common/linux-flags.js';
 import { NativeScratch, alive, containerPlan, until } from './native-fixture.js';
 
 let scratch: NativeScratch;

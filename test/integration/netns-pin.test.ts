@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { mountsAt } from '../../src/network/mountinfo.js';
+import { isShared, mountsAt, parseMountinfo } from '../../src/common/mountinfo.js';
 import { NetnsStore } from '../../src/network/netns.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'skiff-netns-'));
@@ -25,7 +25,7 @@ test('a pinned namespace is its own network namespace, and its pin directory is 
   const links = spawnSync('nsenter', [`--net=${path}`, 'ip', '-o', 'link'], { encoding: 'utf8' });
   assert.match(links.stdout, /^1: lo: /);
   assert.equal(links.stdout.trim().split('\n').length, 1, 'only lo inside');
-  assert.deepEqual(mountsAt(store.dir).map((m) => m.shared), [true]);
+  assert.deepEqual(mountsAt(store.dir).map(isShared), [true]);
   await assert.rejects(store.create('p1'), /network namespace "p1" already exists/);
   await assert.rejects(store.create('../p1'), /network namespace name "\.\.\/p1": use letters/);
   await store.remove('p1');
@@ -39,7 +39,7 @@ test('unpinning also unpins the copy in a mount namespace made while the pin exi
   // Like a container's mount namespace, a slave of the host's mounts, made while p2 is pinned.
   const holder = spawn('unshare', ['--mount', '--propagation', 'slave', 'sleep', '60'], { stdio: 'ignore' });
   t.after(() => holder.kill('SIGKILL'));
-  const theirs = () => readFileSync(`/proc/${holder.pid}/mountinfo`, 'utf8');
+  const theirs = () => parseMountinfo(readFileSync(`/proc/${holder.pid}/mountinfo`, 'utf8'));
   for (let i = 0; i < 100 && !mountsAt(path, theirs()).length; i++) await new Promise((r) => setTimeout(r, 20));
   assert.equal(mountsAt(path, theirs()).length, 1, 'the copy exists in the other mount namespace');
   await store.remove('p2');

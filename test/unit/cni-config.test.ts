@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { findNetwork, loadNetworks, parseNetworkConfig } from '../../src/network/cni/config.js';
-import { mountsAt } from '../../src/network/mountinfo.js';
+import { isShared, mountsAt, parseMountinfo } from '../../src/common/mountinfo.js';
 import { convertResult } from '../../src/network/cni/result.js';
 
 test('a single-plugin .conf becomes a list of one', () => {
@@ -61,7 +61,9 @@ test('mountinfo: the mounts stacked on a path, with their root and propagation',
     '80 22 0:21 /skiff/netns /run/skiff/netns rw shared:40 - tmpfs tmpfs rw',
     '81 80 0:4 net:[4026532300] /run/skiff/netns/a\\040b rw - nsfs nsfs rw',
   ].join('\n');
-  assert.deepEqual(mountsAt('/run/skiff/netns', info), [{ root: '/skiff/netns', shared: true }]);
-  assert.deepEqual(mountsAt('/run/skiff/netns/a b', info), [{ root: 'net:[4026532300]', shared: false }]);
-  assert.deepEqual(mountsAt('/run/skiff', info), []);
+  const entries = parseMountinfo(info);
+  const seen = (path: string) => mountsAt(path, entries).map((m) => ({ root: m.root, shared: isShared(m), fstype: m.fstype }));
+  assert.deepEqual(seen('/run/skiff/netns'), [{ root: '/skiff/netns', shared: true, fstype: 'tmpfs' }]);
+  assert.deepEqual(seen('/run/skiff/netns/a b'), [{ root: 'net:[4026532300]', shared: false, fstype: 'nsfs' }]);
+  assert.deepEqual(seen('/run/skiff'), []);
 });

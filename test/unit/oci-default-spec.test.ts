@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { defaultSpec } from '../../src/oci/default-spec.js';
-import { validateSpec } from '../../src/oci/validate.js';
+import { validateSpec } from '../../src/runtime/validate.js';
 import { fakeHost } from './fake-host.js';
 
 function runcSpec(args: string[]): string {

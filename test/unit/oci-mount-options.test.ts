@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { CAPABILITIES, capabilityBit, capabilityMask } from '../../src/oci/capabilities.js';
-import { MS, parseMountOptions, propagationFlag } from '../../src/oci/mount-options.js';
+import { MS } from '../../src/common/linux-flags.js';
+import { parseMountOptions, propagationFlag } from '../../src/oci/mount-options.js';
 
 describe('mount options', () => {
   test('flags set and cleared in order, the rest is data', () => {

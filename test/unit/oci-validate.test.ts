@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ValidationError } from '../../src/common/errors.js';
 import { defaultSpec } from '../../src/oci/default-spec.js';
-import { validateProcess, validateSpec } from '../../src/oci/validate.js';
+import { validateProcess, validateSpec } from '../../src/runtime/validate.js';
 import { fakeHost } from './fake-host.js';
 
 function problems(edit: (s: Record<string, any>) => void, host = fakeHost()): string[] {

@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import { defaultSpec } from '../../src/oci/default-spec.js';
 import type { Spec } from '../../src/oci/runtime-spec.js';
 import { buildCreatePlan, type CreatePlanOptions } from '../../src/runtime/plan/index.js';
-import { CLONE } from '../../src/runtime/plan/constants.js';
+import { CLONE } from '../../src/common/linux-flags.js';
 import { fakeHost } from './fake-host.js';
 
 const opts: CreatePlanOptions = {

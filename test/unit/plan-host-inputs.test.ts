@@ -8,9 +8,9 @@ import { ValidationError } from '../../src/common/errors.js';
 import { defaultSpec } from '../../src/oci/default-spec.js';
 import type { Spec } from '../../src/oci/runtime-spec.js';
 import { detectHostFacts, hasCapability, parseKernelVersion } from '../../src/runtime/host-facts.js';
-import { MS } from '../../src/oci/mount-options.js';
+import { MS } from '../../src/common/linux-flags.js';
 import { bindSourceFlags, rootfsParentMount, statBindSources } from '../../src/runtime/plan/index.js';
-import { mountContaining, parseMountinfo } from '../../src/runtime/plan/mountinfo.js';
+import { mountContaining, parseMountinfo } from '../../src/common/mountinfo.js';
 
 function tempDir(t: { after: (fn: () => void) => void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'skiff-plan-'));
@@ -111,7 +111,11 @@ describe('mountinfo and bind source flags', () => {
 
   test('per-mount options become MS_* flags; the last mount on a point is the one seen', () => {
     const entries = parseMountinfo(info);
-    assert.deepEqual(entries[1], { mountPoint: '/srv/locked', flags: MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.NOATIME });
+    assert.deepEqual(entries[1], {
+      mountId: 40, parentId: 27, root: '/', mountPoint: '/srv/locked', flags: MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.NOATIME,
+      optional: [], fstype: 'tmpfs', source: 'tmpfs', superOptions: ['rw'],
+    });
+    assert.deepEqual(entries[2].optional, ['shared:3']);
     assert.equal(entries[2].mountPoint, '/srv/a b');
     assert.equal(mountContaining('/srv/locked/x', entries)!.flags, 0);
     assert.equal(mountContaining('/srv/lockedness', entries)!.mountPoint, '/');

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { defaultSpec } from '../../src/oci/default-spec.js';
-import { MS } from '../../src/oci/mount-options.js';
+import { MS } from '../../src/common/linux-flags.js';
 import type { Spec } from '../../src/oci/runtime-spec.js';
 import { buildCreatePlan, type CreatePlanOptions, type Step } from '../../src/runtime/plan/index.js';
 import { fakeHost } from './fake-host.js';

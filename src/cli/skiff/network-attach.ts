@@ -1,7 +1,7 @@
 // skiff network attach | detach | check NETNS: cnitool-like ADD, DEL and CHECK of one network namespace.
 import type { Command } from 'commander';
 import { SkiffError } from '../../common/errors.js';
-import type { RuntimeConfig } from '../../network/cni/client.js';
+import type { RuntimeConfig } from '../../network/cni/runtime-config.js';
 import { DEFAULT_NETWORK } from '../../network/networks.js';
 import { checkPortMappings, parsePortMapping } from '../../network/port-mapping.js';
 import { networkServices, printJson } from './network-services.js';

@@ -16,7 +16,7 @@ import { prepareRootfs } from '../../image/rootfs.js';
 import { ContainerStore } from '../../runtime/container-store.js';
 import { Runtime } from '../../runtime/runtime.js';
 import { errorLine } from '../common/run-cli.js';
-import { CommandFailure, commandFailure } from './command-failure.js';
+import { CommandFailure, commandFailure } from '../../engine/command-failure.js';
 import { contextOf } from './context.js';
 import { Interrupted, SignalRelay } from './signal-relay.js';
 import { transferProgress } from './transfer-progress.js';

@@ -5,7 +5,7 @@
 // form POST of docker's token spec (grant_type=refresh_token), and is never sent as Basic. Tokens are kept per
 // scope for the client's life.
 import { SkiffError } from '../../common/errors.js';
-import type { Credentials } from './credentials.js';
+import type { Credentials } from './credential-types.js';
 
 export interface Challenge {
   scheme: string;

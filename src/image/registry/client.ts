@@ -10,7 +10,7 @@ import type { BlobSource, Descriptor } from '../content-store.js';
 import { MANIFEST_MEDIA_TYPES } from '../media-types.js';
 import type { ImageReference } from '../reference.js';
 import { Authorizer, describeCredentials } from './auth.js';
-import type { Credentials } from './credentials.js';
+import type { Credentials } from './credential-types.js';
 import { DEFAULT_CONFIG, endpointsFor, type Endpoint, type RegistriesConfig } from './hosts.js';
 import { fetcherFor, tlsFailure, type FetchFn } from './tls.js';
 import { causeOf, isTransientStatus, ProgressWatchdog, retryAfterMs, TransientError, withRetries, type TransferSettings } from './transfer.js';

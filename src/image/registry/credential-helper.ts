@@ -10,7 +10,7 @@
 // that waits on an unlock prompt is given up on after HELPER_TIMEOUT_MS.
 import { spawnSync } from 'node:child_process';
 import { SkiffError } from '../../common/errors.js';
-import type { Credentials } from './credentials.js';
+import type { Credentials } from './credential-types.js';
 
 export interface CredentialHelper {
   /** The NAME in docker-credential-NAME. */

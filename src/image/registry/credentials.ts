@@ -13,13 +13,7 @@ import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../../common/atomic-write.js';
 import { SkiffError } from '../../common/errors.js';
 import { helperErase, helperGet, HelperNotInstalled, helperStore, type CredentialHelper } from './credential-helper.js';
-
-export interface Credentials {
-  username: string;
-  password: string;
-  /** docker's identity token: an OAuth2 refresh token, exchanged at the token realm (never sent as Basic). */
-  identityToken?: string;
-}
+import type { Credentials } from './credential-types.js';
 
 export interface CredentialLookup {
   credentials?: Credentials;

@@ -2,8 +2,8 @@
 // LayerWriter collects them while it applies the tar and runs them at the end, all in one run of the native helper
 // (a clone-less plan, docs/launch-plan.md), instead of a process per node: a layer deleting 2,000 files has 2,000
 // whiteouts. Paths are given inside the layer; the helper resolves them there (openat2 RESOLVE_IN_ROOT).
-import { launch } from '../../runtime/native/launcher.js';
-import { step, type Step } from '../../runtime/plan/step.js';
+import { launch } from '../../native/launcher.js';
+import { step, type Step } from '../../native/step.js';
 
 export type NodeKind = 'c' | 'b' | 'p';
 

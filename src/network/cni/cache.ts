@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../../common/atomic-write.js';
 import { SkiffError } from '../../common/errors.js';
 import { NETWORK_NAME, type NetworkConfigList } from './config.js';
-import type { RuntimeConfig } from './client.js';
+import type { RuntimeConfig } from './runtime-config.js';
 import type { CniResult } from './result.js';
 
 export interface CachedAttachment {

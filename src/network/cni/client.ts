@@ -5,21 +5,10 @@ import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { SkiffError } from '../../common/errors.js';
 import { ResultCache } from './cache.js';
+import type { RuntimeConfig } from './runtime-config.js';
 import { compareVersions, type NetworkConfigList, type PluginConf } from './config.js';
 import { convertResult, parseResult, type CniResult } from './result.js';
 import { CniPluginError, DEFAULT_PLUGIN_DIRS, execPlugin, findPlugin, type CniCommand } from './plugin-exec.js';
-
-/** CONVENTIONS.md "Well-known Capabilities": what the runtime fills into runtimeConfig for plugins that ask. */
-export interface RuntimeConfig {
-  portMappings?: { hostPort: number; containerPort: number; protocol: 'tcp' | 'udp' | 'sctp'; hostIP?: string }[];
-  bandwidth?: { ingressRate?: number; ingressBurst?: number; egressRate?: number; egressBurst?: number };
-  /** Static addresses with prefix, e.g. "10.89.0.5/16" (host-local honours them). */
-  ips?: string[];
-  mac?: string;
-  dns?: { servers?: string[]; searches?: string[]; options?: string[] };
-  cgroupPath?: string;
-  [capability: string]: unknown;
-}
 
 export interface Attachment {
   containerId: string;

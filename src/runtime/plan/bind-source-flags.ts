@@ -4,7 +4,7 @@
 // EPERM (runc does the same).
 import { readFile, realpath } from 'node:fs/promises';
 import type { Spec } from '../../oci/runtime-spec.js';
-import { mountContaining, parseMountinfo } from './mountinfo.js';
+import { mountContaining, parseMountinfo } from '../../common/mountinfo.js';
 import { bindSourcePath, isBindMount } from './mount-steps.js';
 
 /** Bind source (as written in config.json) -> MS_* flags of the mount it is on. Missing sources are left out. */

@@ -1,8 +1,5 @@
-// Kernel constants the plan names (sched.h, sys/resource.h, linux/ioprio.h, sched(7)).
-export const CLONE = {
-  NEWTIME: 0x80, NEWNS: 0x20000, NEWCGROUP: 0x02000000, NEWUTS: 0x04000000, NEWIPC: 0x08000000,
-  NEWUSER: 0x10000000, NEWPID: 0x20000000, NEWNET: 0x40000000,
-} as const;
+// Kernel constants the plan names (sys/resource.h, linux/ioprio.h, sched(7)); clone flags are common's.
+import { CLONE } from '../../common/linux-flags.js';
 
 /** runtime-spec namespace type -> CLONE_NEW* flag and /proc/PID/ns/ name. */
 export const NAMESPACE: Record<string, { flag: number; proc: string }> = {

@@ -4,13 +4,14 @@
 // (when no_new_privs is off), privileges, then wait for start, startContainer hooks, seccomp (when on), exec.
 import { containerDeviceRules } from '../../cgroups/device-rules.js';
 import { deviceFilterProgram } from '../../cgroups/device-filter.js';
-import { MS } from '../../oci/mount-options.js';
+import { MS } from '../../common/linux-flags.js';
 import type { Spec } from '../../oci/runtime-spec.js';
 import type { HostFacts } from '../host-facts.js';
-import { CLONE, NAMESPACE } from './constants.js';
+import { CLONE } from '../../common/linux-flags.js';
+import { NAMESPACE } from './constants.js';
 import { afterPivotSteps, mountSteps, type BindSourceKinds } from './mount-steps.js';
 import { finalProcessSteps, hookStep, processSetupSteps } from './process-steps.js';
-import { step, type Step } from './step.js';
+import { step, type Step } from '../../native/step.js';
 
 export interface CreatePlanOptions {
   containerId: string;

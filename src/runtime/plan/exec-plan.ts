@@ -5,7 +5,7 @@ import type { HostFacts } from '../host-facts.js';
 import { NAMESPACE } from './constants.js';
 import { listenerConnectSteps } from './create-plan.js';
 import { finalProcessSteps, processSetupSteps } from './process-steps.js';
-import { step, type Step } from './step.js';
+import { step, type Step } from '../../native/step.js';
 
 export interface ExecPlanOptions {
   initPid: number;

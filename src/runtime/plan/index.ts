@@ -4,4 +4,4 @@ export { statBindSources } from './bind-sources.js';
 export { bindSourceFlags } from './bind-source-flags.js';
 export { rootfsParentMount } from './rootfs-parent-mount.js';
 export type { BindSourceKinds } from './mount-steps.js';
-export type { Step } from './step.js';
+export type { Step } from '../../native/step.js';

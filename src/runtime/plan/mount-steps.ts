@@ -2,10 +2,11 @@
 // "Default Devices"). The order is runc's (libcontainer/rootfs_linux.go prepareRootfs): propagation of /, the
 // rootfs bound onto itself, every mount in config order, then pivot_root and what follows it.
 import { DEFAULT_DEV_SYMLINKS, DEFAULT_DEVICES } from '../../oci/default-devices.js';
-import { MS, parseMountOptions } from '../../oci/mount-options.js';
+import { MS } from '../../common/linux-flags.js';
+import { parseMountOptions } from '../../oci/mount-options.js';
 import type { LinuxDevice, Mount, Spec } from '../../oci/runtime-spec.js';
 import type { HostFacts } from '../host-facts.js';
-import { step, type Step } from './step.js';
+import { step, type Step } from '../../native/step.js';
 
 /** Bind mount source (as written in config.json) -> what it is on the host, filled by statBindSources. */
 export type BindSourceKinds = Record<string, 'dir' | 'file'>;

@@ -4,7 +4,7 @@
 import { capabilityMask } from '../../oci/capabilities.js';
 import type { Hook, LinuxPersonality, LinuxSeccomp, Process } from '../../oci/runtime-spec.js';
 import { seccompSteps } from '../../seccomp/steps.js';
-import { step, type Step } from './step.js';
+import { step, type Step } from '../../native/step.js';
 import { DEFAULT_PATH, IOPRIO_CLASS, IOPRIO_CLASS_SHIFT, PERSONALITY, RLIM_INFINITY, RLIMIT_NUMBER, SCHED_FLAG, SCHED_POLICY } from './constants.js';
 
 /** umask(2) runc applies when process.user.umask is absent. */

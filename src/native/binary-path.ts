@@ -2,7 +2,7 @@
 import { accessSync, constants, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SkiffError } from '../../common/errors.js';
+import { SkiffError } from '../common/errors.js';
 
 let cached: string | undefined;
 

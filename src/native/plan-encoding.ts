@@ -1,6 +1,6 @@
 // The launch plan on the wire (docs/launch-plan.md "Encoding"): netstrings all the way down, no JSON in C.
 // Built as one string and converted once: hundreds of small Buffer concatenations cost milliseconds on a cold start.
-import type { Step } from '../plan/step.js';
+import type { Step } from './step.js';
 
 /** `<byte length>:<data>,` */
 export function netstring(data: string): string {

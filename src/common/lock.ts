@@ -2,7 +2,7 @@
 // Node has no flock(2); an O_EXCL file holding the owner's pid works across processes, and a lock whose owner
 // is gone is taken over.
 import { open, readFile, stat, unlink } from 'node:fs/promises';
-import { SkiffError } from '../common/errors.js';
+import { SkiffError } from './errors.js';
 
 const STALE_EMPTY_MS = 2000;
 

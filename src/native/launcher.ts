@@ -5,8 +5,8 @@ import { spawn, type StdioOptions } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { constants } from 'node:os';
 import { getSystemErrorMap } from 'node:util';
-import { SkiffError } from '../../common/errors.js';
-import type { Step } from '../plan/step.js';
+import { SkiffError } from '../common/errors.js';
+import type { Step } from './step.js';
 import { nativeHelperPath } from './binary-path.js';
 import { encodePlan, netstring } from './plan-encoding.js';
 

@@ -2,8 +2,8 @@
 // 127 when it cannot be found, 126 when it is found but cannot be invoked. The native helper reports either as a
 // failing step with its errno: resolve-exec (the execvp(3)-like search of the container's $PATH, as the
 // container's user) or exec (execve(2) itself).
-import { SkiffError } from '../../common/errors.js';
-import { describeErrno, LaunchError } from '../../runtime/native/launcher.js';
+import { SkiffError } from '../common/errors.js';
+import { describeErrno, LaunchError } from '../native/launcher.js';
 
 /** execve(2): ENOENT, the file or a directory on its path is missing; ENOTDIR, a component is not a directory. */
 const NOT_FOUND: ReadonlySet<string> = new Set(['ENOENT', 'ENOTDIR']);

@@ -3,11 +3,11 @@
 import { posix } from 'node:path';
 import { ValidationError, type Problem } from '../common/errors.js';
 import { validateResources } from '../cgroups/validate.js';
-import { CAP_SYS_RESOURCE, hasCapability, type HostFacts } from '../runtime/host-facts.js';
+import { CAP_SYS_RESOURCE, hasCapability, type HostFacts } from './host-facts.js';
 import { validateSeccomp } from '../seccomp/validate.js';
-import { capabilityBit } from './capabilities.js';
-import { parseMountOptions, propagationFlag } from './mount-options.js';
-import type { Process, Spec } from './runtime-spec.js';
+import { capabilityBit } from '../oci/capabilities.js';
+import { parseMountOptions, propagationFlag } from '../oci/mount-options.js';
+import type { Process, Spec } from '../oci/runtime-spec.js';
 
 export const RLIMITS = [
   'RLIMIT_CPU', 'RLIMIT_FSIZE', 'RLIMIT_DATA', 'RLIMIT_STACK', 'RLIMIT_CORE', 'RLIMIT_RSS', 'RLIMIT_NPROC',

@@ -1,0 +1,16 @@
+// Kernel flag numbers named in more than one layer, each with one home: mount(2) and umount2(2) (linux/mount.h),
+// clone(2) and unshare(2) (linux/sched.h).
+export const MS = {
+  RDONLY: 0x1, NOSUID: 0x2, NODEV: 0x4, NOEXEC: 0x8, SYNCHRONOUS: 0x10, REMOUNT: 0x20, MANDLOCK: 0x40,
+  DIRSYNC: 0x80, NOSYMFOLLOW: 0x100, NOATIME: 0x400, NODIRATIME: 0x800, BIND: 0x1000, MOVE: 0x2000, REC: 0x4000,
+  SILENT: 0x8000, POSIXACL: 0x10000, UNBINDABLE: 0x20000, PRIVATE: 0x40000, SLAVE: 0x80000, SHARED: 0x100000, RELATIME: 0x200000,
+  I_VERSION: 0x800000, STRICTATIME: 0x1000000, LAZYTIME: 0x2000000,
+} as const;
+
+/** umount2(2) */
+export const MNT_DETACH = 2;
+
+export const CLONE = {
+  NEWTIME: 0x80, NEWNS: 0x20000, NEWCGROUP: 0x02000000, NEWUTS: 0x04000000, NEWIPC: 0x08000000,
+  NEWUSER: 0x10000000, NEWPID: 0x20000000, NEWNET: 0x40000000,
+} as const;
