@@ -33,7 +33,7 @@ async function acquire(lockPath: string, what: string, timeoutMs: number): Promi
       await unlink(lockPath).catch(() => {});
       continue;
     }
-    if (Date.now() > deadline) throw new SkiffError(`${what}: timed out waiting for another command to finish`);
+    if (Date.now() > deadline) throw new SkiffError(`${what}: timed out waiting for another command to finish`, 'ETIMEDOUT');
     await new Promise((r) => setTimeout(r, delay));
     delay = Math.min(delay * 2, 50);
   }

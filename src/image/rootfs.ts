@@ -10,7 +10,7 @@ import { mountsAt } from '../common/mountinfo.js';
 import { UndoStack } from '../common/undo.js';
 import { launch } from '../native/launcher.js';
 import { step, type Step } from '../native/step.js';
-import { snapshotsRecord } from './snapshots.js';
+import { snapshotPath, snapshotsRecord } from './snapshots.js';
 import { mergeLayers } from './unpack/merge-layers.js';
 
 
@@ -25,6 +25,8 @@ export interface RootfsOptions {
   log?: (line: string) => void;
   /** The image's name, kept in the record (an image mount says what it mounts). */
   image?: string;
+  /** false: make the overlay's directories but do not mount it yet (a created container; mountRootfs later). */
+  mount?: boolean;
 }
 
 export interface PreparedRootfs {
@@ -80,12 +82,18 @@ function overlayData(layers: string[], upper?: { upper: string; work: string }):
 export async function prepareRootfs(root: string, containerId: string, layers: string[], o: RootfsOptions = {}): Promise<PreparedRootfs> {
   if (layers.length === 0) throw new SkiffError('the image has no layers', 'EINVAL');
   const dir = containerDataDir(root, containerId);
-  if (existsSync(dir)) throw new SkiffError(`container "${containerId}" already has a root filesystem (${dir})`, 'EEXIST');
   const path = rootfsPath(root, containerId);
+  if (existsSync(path)) throw new SkiffError(`container "${containerId}" already has a root filesystem (${dir})`, 'EEXIST');
   const undo = new UndoStack();
   try {
-    mkdirSync(path, { recursive: true });
-    undo.push(`remove ${dir}`, () => rmSync(dir, { recursive: true, force: true }));
+    // The engine makes the container's directory (its record lives there) before the rootfs; an image mount does not.
+    if (existsSync(dir)) {
+      mkdirSync(path);
+      undo.push(`remove ${path}`, () => { for (const f of ROOTFS_FILES) rmSync(join(dir, f), { recursive: true, force: true }); });
+    } else {
+      mkdirSync(path, { recursive: true });
+      undo.push(`remove ${dir}`, () => rmSync(dir, { recursive: true, force: true }));
+    }
     // Garbage collection keeps the snapshots a container stands on (snapshotsInUse reads this).
     writeFileSync(snapshotsRecord(root, containerId), JSON.stringify(layers.map((l) => basename(dirname(l)))));
     // overlayfs wants two lower directories when it has no upper one; one read-only layer is a read-only bind.
@@ -97,9 +105,8 @@ export async function prepareRootfs(root: string, containerId: string, layers: s
     if (method === 'overlay') {
       const upper = o.readonly ? undefined : { upper: join(dir, 'upper'), work: join(dir, 'work') };
       if (upper) for (const d of [upper.upper, upper.work]) mkdirSync(d);
-      const { data, cwd } = overlayData(layers, upper);
       try {
-        await runPlan([step('mount', ['overlay', path, 'overlay', o.readonly ? MS.RDONLY : 0, data], undefined, `mount the overlay rootfs on ${path}`)], cwd);
+        if (o.mount !== false) await mountOverlay(path, layers, upper, o.readonly);
       } catch (err) {
         (o.log ?? ((l) => process.stderr.write(`${l}\n`)))(
           `skiff: overlay mount for ${containerId} failed (${(err as Error).message}); copying the image's layers instead`);
@@ -107,7 +114,7 @@ export async function prepareRootfs(root: string, containerId: string, layers: s
         if (upper) for (const d of [upper.upper, upper.work]) rmSync(d, { recursive: true, force: true });
       }
     }
-    if (method === 'overlay') undo.push(`unmount ${path}`, () => runPlan([step('umount', [path, MNT_DETACH])]));
+    if (method === 'overlay' && o.mount !== false) undo.push(`unmount ${path}`, () => runPlan([step('umount', [path, MNT_DETACH])]));
     if (method === 'copy') {
       await mergeLayers(layers, path);
       if (o.readonly) {
@@ -125,6 +132,36 @@ export async function prepareRootfs(root: string, containerId: string, layers: s
   }
 }
 
+/** What prepareRootfs makes in a container's directory. */
+const ROOTFS_FILES = ['rootfs', 'upper', 'work', 'snapshots.json', 'rootfs.json'];
+
+async function mountOverlay(path: string, layers: string[], upper: { upper: string; work: string } | undefined, readonly?: boolean): Promise<void> {
+  const { data, cwd } = overlayData(layers, upper);
+  await runPlan([step('mount', ['overlay', path, 'overlay', readonly ? MS.RDONLY : 0, data], undefined, `mount the overlay rootfs on ${path}`)], cwd);
+}
+
+/**
+ * Mounts a writable container rootfs prepared earlier (its upper directory keeps what the container wrote) when it
+ * is not mounted: at a start after a stop, or after a reboot took the mount. Returns its path.
+ */
+export async function mountRootfs(root: string, containerId: string): Promise<string> {
+  const status = rootfsStatus(root, containerId);
+  if (!status) throw new SkiffError(`container "${containerId}" has no root filesystem`, 'ENOENT');
+  if (status.live) return status.path;
+  if (status.method !== 'overlay' || status.readonly) throw new SkiffError(`container "${containerId}": a ${status.method} rootfs cannot be mounted again`, 'EINVAL');
+  const dir = containerDataDir(root, containerId);
+  const chain = JSON.parse(readFileSync(snapshotsRecord(root, containerId), 'utf8')) as string[];
+  const layers = chain.map((name) => snapshotPath(root, name.replace('-', ':')));
+  await mountOverlay(status.path, layers, { upper: join(dir, 'upper'), work: join(dir, 'work') });
+  return status.path;
+}
+
+/** Unmounts a container's rootfs and keeps its upper directory: a stopped container keeps its changes. */
+export async function unmountRootfs(root: string, containerId: string): Promise<void> {
+  const path = rootfsPath(root, containerId);
+  while (mountAt(path)) await runPlan([step('umount', [path, MNT_DETACH], undefined, `unmount ${path}`)]);
+}
+
 /** The mount on `path` that the path shows (the last of a stack), from our mount namespace's mountinfo. */
 function mountAt(path: string): { readonly: boolean } | undefined {
   const top = mountsAt(path).at(-1);
@@ -134,10 +171,9 @@ function mountAt(path: string): { readonly: boolean } | undefined {
 /** Unmounts and removes a container's rootfs and its upper, work and record files; absent is not an error. */
 export async function removeRootfs(root: string, containerId: string): Promise<void> {
   const dir = containerDataDir(root, containerId);
-  const path = rootfsPath(root, containerId);
   if (!existsSync(dir)) return;
   // Everything stacked there (mounted twice from outside too): recursive removal must not reach into a mount.
-  while (mountAt(path)) await runPlan([step('umount', [path, MNT_DETACH], undefined, `unmount ${path}`)]);
+  await unmountRootfs(root, containerId);
   rmSync(dir, { recursive: true, force: true });
 }
 

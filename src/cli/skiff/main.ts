@@ -16,6 +16,19 @@ import * as pull from './pull.js';
 import * as push from './push.js';
 import * as rmi from './rmi.js';
 import * as run from './run.js';
+import * as create from './create.js';
+import * as start from './start.js';
+import * as stop from './stop.js';
+import * as kill from './kill.js';
+import * as restart from './restart.js';
+import * as rm from './rm.js';
+import * as ps from './ps.js';
+import * as logs from './logs.js';
+import * as exec from './exec.js';
+import * as inspect from './inspect.js';
+import * as wait from './wait.js';
+import * as rename from './rename.js';
+import * as container from './container.js';
 import * as save from './save.js';
 import * as tag from './tag.js';
 
@@ -26,7 +39,7 @@ const program = new Command('skiff')
   .enablePositionalOptions();
 
 // Command modules: each exports `register(program: Command): void`.
-const modules: { register(program: Command): void }[] = [run, pull, push, login, logout, images, tag, rmi, imageInspect, imagePrune, imageMount, imageUnmount, load, save, network];
+const modules: { register(program: Command): void }[] = [run, create, start, stop, kill, restart, rm, ps, logs, exec, inspect, wait, rename, container, pull, push, login, logout, images, tag, rmi, imageInspect, imagePrune, imageMount, imageUnmount, load, save, network];
 for (const m of modules) m.register(program);
 
 await runCli(program);

@@ -1,0 +1,85 @@
+// docker start: the rootfs mounted, the network attached, hosts files written, the spec made, and the container
+// created under its native monitor and started. Each step registers its undo: a start that fails leaves the
+// container as it was (created or exited), with nothing mounted, attached or running.
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { UndoStack } from '../common/undo.js';
+import { imageDefaults, type ImageConfig } from '../image/container-config.js';
+import { mountRootfs, unmountRootfs } from '../image/rootfs.js';
+import { processStartTime } from '../runtime/proc.js';
+import { SkiffError } from '../common/errors.js';
+import { containerFiles, hostDns, hostsFile, parseExtraHost, resolvConf, type HostsEntry } from './container-files.js';
+import { connectContainer } from './container-network.js';
+import type { ContainerRecord } from './container-record.js';
+import { buildContainerSpec, containerHostname } from './container-spec.js';
+import { hostDevices, type EngineContext } from './context.js';
+import { startMonitored } from './monitor.js';
+
+export interface StartOptions {
+  /** Called once the container exists and before its process runs: attach here to see all of its output. */
+  beforeStart?: (rec: ContainerRecord) => Promise<void>;
+}
+
+function imageConfig(ctx: EngineContext, id: string): ImageConfig {
+  return JSON.parse(readFileSync(join(ctx.paths.container(id), 'image-config.json'), 'utf8')) as ImageConfig;
+}
+
+/** Starts a created or exited container; the caller holds its lock. Returns the record as it now is. */
+export async function startLocked(ctx: EngineContext, rec: ContainerRecord, opts: StartOptions = {}): Promise<ContainerRecord> {
+  if (rec.state.status === 'running') return rec;
+  if (rec.state.status === 'removing') throw new SkiffError(`container ${rec.name} is being removed`, 'EINVAL');
+  const id = rec.id;
+  const cfg = rec.config;
+  const image = imageConfig(ctx, id);
+  const before = rec.state;
+  const undo = new UndoStack();
+  try {
+    const rootfs = await mountRootfs(ctx.paths.root, id);
+    undo.push('rootfs mount', () => unmountRootfs(ctx.paths.root, id));
+    const network = await connectContainer(ctx.network(), id, cfg, imageDefaults(image).exposedPorts, undo);
+    const files = containerFiles(ctx.paths.container(id));
+    writeContainerFiles(cfg, id, files, network?.attachments[0]?.ips[0]);
+    const volumePaths = cfg.mounts.map((m) => (m.type === 'volume' ? ctx.volumes.mountpoint(m.source!) : undefined));
+    for (const m of cfg.mounts) if (m.type === 'volume' && !m.noCopy) await ctx.volumes.fillFromImage(m.source!, rootfs, m.target);
+    const host = await ctx.runtime.host();
+    const spec = buildContainerSpec(image, cfg, {
+      id, rootfs, netns: network?.netns, files, volumePaths, initBinary: ctx.initBinary(), hostCaps: host.capEff,
+      hostDevices: cfg.privileged ? hostDevices() : [],
+    });
+    const bundle = ctx.paths.container(id);
+    writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
+    await mkdir(join(ctx.paths.state, 'exits'), { recursive: true });
+    rmSync(ctx.paths.exitFile(id), { force: true });
+    const state = await startMonitored(ctx, rec, bundle);
+    undo.push('container', () => ctx.runtime.delete(id, { force: true }));
+    rec.state = {
+      status: 'running', pid: state.pid, pidStartTime: (await processStartTime(state.pid)) ?? '', monitor: state.monitor,
+      startedAt: new Date().toISOString(), restartCount: rec.state.restartCount, stopRequested: false,
+    };
+    rec.spec = spec;
+    rec.network = network;
+    // Recorded before the process runs: a skiff killed from here on leaves a record that reconcile can follow.
+    await ctx.records.write(rec);
+    await opts.beforeStart?.(rec);
+    await ctx.runtime.start(id);
+    undo.commit();
+    return rec;
+  } catch (err) {
+    await undo.rollback();
+    rec.state = { ...before, error: (err as Error).message };
+    rec.network = undefined;
+    await ctx.records.write(rec).catch(() => {});
+    throw err;
+  }
+}
+
+/** hosts (own name and address, --add-host), resolv.conf (the host's, --dns...), hostname. */
+function writeContainerFiles(cfg: ContainerRecord['config'], id: string, files: ReturnType<typeof containerFiles>, ip: string | undefined): void {
+  const hostname = containerHostname(cfg, id);
+  const own: HostsEntry[] = ip ? [{ ip: ip.split('/')[0], names: [hostname] }] : [];
+  const extra = cfg.extraHosts.map((h) => parseExtraHost(h)!).filter(Boolean);
+  writeFileSync(files.hosts, hostsFile(own, extra));
+  writeFileSync(files.resolvConf, resolvConf(hostDns(), { servers: cfg.dns, searches: cfg.dnsSearch, options: cfg.dnsOptions }, cfg.networkMode === 'host'));
+  writeFileSync(files.hostname, `${hostname}\n`);
+}

@@ -1,0 +1,83 @@
+// What every engine operation works with: where things are, the records, the in-process OCI runtime, volumes and
+// (made on first use) the CNI networks. One per Engine; skiffd keeps one for its lifetime.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { LinuxDevice } from '../oci/runtime-spec.js';
+import { NetnsStore } from '../network/netns.js';
+import { Networks } from '../network/networks.js';
+import { Runtime } from '../runtime/runtime.js';
+import { ContainerRecords } from './container-record.js';
+import type { NetworkServices } from './container-network.js';
+import { EnginePaths } from './paths.js';
+import { Volumes } from './volumes.js';
+import { Waiters } from './waiters.js';
+
+export interface EngineOptions {
+  /** Persistent data (default /var/lib/skiff). */
+  root: string;
+  /** State a reboot takes (default /run/skiff). */
+  state: string;
+  /**
+   * The command the monitor runs when a container exits (stdio /dev/null), given the container's ID: the engine's
+   * cleanup in a process of its own (skiff container cleanup ID). None: exits are found by the next call.
+   */
+  exitCommand?: (id: string) => string[];
+  /** Warnings (a teardown step that failed, a fallback taken). */
+  warn?: (message: string) => void;
+  /** CNI config and plugin directories besides skiff's own (tests). */
+  cniConfDirs?: string[];
+  cniPluginDirs?: string[];
+  /** The static init binary for --init (default: catatonit where Debian installs it). */
+  initBinary?: string;
+}
+
+const CATATONIT = ['/usr/bin/catatonit', '/usr/libexec/catatonit/catatonit'];
+
+export class EngineContext {
+  readonly paths: EnginePaths;
+  readonly records: ContainerRecords;
+  readonly runtime: Runtime;
+  readonly volumes: Volumes;
+  readonly waiters: Waiters;
+  readonly warn: (message: string) => void;
+  private net?: NetworkServices;
+
+  constructor(readonly opts: EngineOptions) {
+    this.paths = new EnginePaths(opts.root, opts.state);
+    this.records = new ContainerRecords(this.paths);
+    this.warn = opts.warn ?? ((m) => process.stderr.write(`skiff: warning: ${m}\n`));
+    this.runtime = new Runtime({ root: this.paths.runtimeRoot, warn: this.warn });
+    this.volumes = new Volumes(this.paths);
+    this.waiters = new Waiters(this.paths);
+  }
+
+  network(): NetworkServices {
+    this.net ??= {
+      networks: new Networks({ root: this.opts.root, state: this.opts.state, extraConfDirs: this.opts.cniConfDirs, pluginDirs: this.opts.cniPluginDirs }),
+      netns: new NetnsStore(this.paths.netns),
+    };
+    return this.net;
+  }
+
+  initBinary(): string | undefined {
+    return this.opts.initBinary ?? CATATONIT.find((p) => existsSync(p));
+  }
+}
+
+/** The host's device nodes, for a privileged container (docker and podman give it every one under /dev). */
+export function hostDevices(dir = '/dev'): LinuxDevice[] {
+  const out: LinuxDevice[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, e.name);
+    // pts, shm and mqueue are the container's own mounts; symlinks name devices listed under their own name.
+    if (e.isDirectory() && !['pts', 'shm', 'mqueue'].includes(e.name)) out.push(...hostDevices(path));
+    if (!e.isCharacterDevice() && !e.isBlockDevice()) continue;
+    const st = statSync(path);
+    out.push({
+      path, type: e.isCharacterDevice() ? 'c' : 'b', // makedev(3): the glibc encoding of a dev_t, as /dev's numbers are small enough for 32-bit arithmetic.
+      major: (st.rdev >>> 8) & 0xfff, minor: (st.rdev & 0xff) | ((st.rdev >>> 12) & 0xfff00),
+      fileMode: st.mode & 0o777, uid: st.uid, gid: st.gid,
+    });
+  }
+  return out;
+}

@@ -1,0 +1,150 @@
+// The engine: the one library the user CLI and skiffd call to own a container's whole life (record, rootfs,
+// network, monitor, runtime state, removal). Every entry point first reconciles what it touches with the live
+// system (reconcile.ts), and works under the container's lock, so concurrent skiff processes on one store are safe.
+import { SkiffError } from '../common/errors.js';
+import { isSameProcessAlive } from '../runtime/proc.js';
+import type { ExecResult } from '../runtime/exec.js';
+import { cleanupContainer } from './container-cleanup.js';
+import { createContainer, type CreateRequest } from './container-create.js';
+import { execInContainer, type ExecRequest } from './container-exec.js';
+import type { ContainerRecord } from './container-record.js';
+import { removeLocked } from './container-remove.js';
+import { startLocked, type StartOptions } from './container-start.js';
+import { afterExit, current, killContainer, stopContainer, waitContainer } from './container-stop.js';
+import { viewOf, type ContainerView } from './container-view.js';
+import { EngineContext, type EngineOptions } from './context.js';
+import { readLogs, type LogEntry, type LogOptions } from './logs.js';
+import { checkName } from './names.js';
+import { reconcileAll, reconcileLocked } from './reconcile.js';
+import { directorySize } from './volumes.js';
+import { join } from 'node:path';
+
+export class Engine {
+  readonly ctx: EngineContext;
+
+  constructor(opts: EngineOptions) {
+    this.ctx = new EngineContext(opts);
+  }
+
+  /** The container's full ID from an ID, a unique ID prefix or a name. */
+  resolve(ref: string): Promise<string> {
+    return this.ctx.records.resolve(ref);
+  }
+
+  async create(req: CreateRequest): Promise<ContainerRecord> {
+    return createContainer(this.ctx, req);
+  }
+
+  async start(ref: string, opts: StartOptions = {}): Promise<ContainerRecord> {
+    const id = await this.resolve(ref);
+    return this.ctx.records.locked(id, async (rec) => {
+      const now = await reconcileLocked(this.ctx, rec);
+      if (!now) throw new SkiffError(`No such container: ${ref}`, 'ENOENT');
+      return startLocked(this.ctx, now, opts);
+    });
+  }
+
+  /** `signal` replaces the container's stop signal. */
+  async stop(ref: string, timeoutSec?: number, signal?: string): Promise<void> {
+    await stopContainer(this.ctx, await this.resolve(ref), timeoutSec, signal);
+  }
+
+  async kill(ref: string, signal?: string | number): Promise<void> {
+    await killContainer(this.ctx, await this.resolve(ref), signal);
+  }
+
+  /** docker restart: stop (if running), then start; the record, its name and its rootfs changes stay. */
+  async restart(ref: string, timeoutSec?: number): Promise<ContainerRecord> {
+    const id = await this.resolve(ref);
+    await stopContainer(this.ctx, id, timeoutSec);
+    return this.start(id);
+  }
+
+  async remove(ref: string, o: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
+    const id = await this.resolve(ref);
+    const rec = await current(this.ctx, id);
+    if (rec.state.status === 'running') {
+      if (!o.force) {
+        throw new SkiffError(`cannot remove container "${rec.name}": container is running: stop the container before removing or force remove`, 'EBUSY');
+      }
+      await stopContainer(this.ctx, id, 0, 'SIGKILL');
+    }
+    await this.ctx.records.locked(id, async (r) => {
+      const now = await reconcileLocked(this.ctx, r);
+      if (!now) return;
+      if (now.state.status === 'running') throw new SkiffError(`container "${now.name}" was started again while being removed`, 'EBUSY');
+      await removeLocked(this.ctx, now, { volumes: Boolean(o.volumes) });
+    });
+  }
+
+  async wait(ref: string): Promise<number> {
+    return waitContainer(this.ctx, await this.resolve(ref));
+  }
+
+  async inspect(ref: string): Promise<ContainerView> {
+    return viewOf(this.ctx, await current(this.ctx, await this.resolve(ref)));
+  }
+
+  /** Every container (docker ps -a), reconciled, newest first. */
+  async list(): Promise<ContainerView[]> {
+    const recs = await reconcileAll(this.ctx);
+    recs.sort((a, b) => b.created.localeCompare(a.created));
+    return Promise.all(recs.map((r) => viewOf(this.ctx, r)));
+  }
+
+  /** docker container prune: every container that is not running removed; what their rootfs changes took. */
+  async prune(): Promise<{ removed: string[]; reclaimed: number }> {
+    const removed: string[] = [];
+    let reclaimed = 0;
+    for (const v of await this.list()) {
+      if (v.status !== 'exited' && v.status !== 'created') continue;
+      const size = directorySize(join(this.ctx.paths.container(v.record.id), 'upper'));
+      try {
+        await this.remove(v.record.id);
+      } catch (err) {
+        // Started again meanwhile, or removed by someone else: not ours to prune.
+        if (!['EBUSY', 'ENOENT'].includes((err as SkiffError).code)) throw err;
+        continue;
+      }
+      removed.push(v.record.id);
+      reclaimed += size;
+    }
+    return { removed, reclaimed };
+  }
+
+  async rename(ref: string, newName: string): Promise<void> {
+    const id = await this.resolve(ref);
+    const name = checkName(newName, 'rename');
+    await this.ctx.records.locked(id, async (rec) => {
+      if (rec.name === name) return;
+      if (!(await this.ctx.records.reserveName(name, id))) throw new SkiffError(`Error when allocating new name: the name "${name}" is already in use`, 'EEXIST');
+      const old = rec.name;
+      rec.name = name;
+      await this.ctx.records.write(rec);
+      await this.ctx.records.releaseName(old, id);
+    });
+  }
+
+  async *logs(ref: string, o: Omit<LogOptions, 'running'> = {}): AsyncGenerator<LogEntry> {
+    const id = await this.resolve(ref);
+    const running = async () => {
+      const rec = await this.ctx.records.read(id).catch(() => undefined);
+      return rec !== undefined && rec.state.status === 'running' && rec.state.pid !== undefined && isSameProcessAlive(rec.state.pid, rec.state.pidStartTime ?? '');
+    };
+    yield* readLogs(this.ctx.paths.log(id), { ...o, running });
+  }
+
+  async exec(ref: string, req: ExecRequest): Promise<ExecResult> {
+    return execInContainer(this.ctx, await this.resolve(ref), req);
+  }
+
+  /** The monitor's exit command: take down the run, remove an --rm container, apply the restart policy. */
+  async cleanup(id: string): Promise<void> {
+    await cleanupContainer(this.ctx, id);
+  }
+
+  /** After a foreground run's process is gone: its run taken down; the record as it ended. */
+  async finish(ref: string): Promise<ContainerRecord | undefined> {
+    return afterExit(this.ctx, await this.resolve(ref));
+  }
+}

@@ -1,0 +1,74 @@
+// Where the engine keeps what: persistent records under the root (default /var/lib/skiff), what a reboot may take
+// under the state directory (default /run/skiff), as ../shared/ARCHITECTURE.md lays them out.
+import { join } from 'node:path';
+import { SkiffError } from '../common/errors.js';
+
+/** sockaddr_un's sun_path holds 108 bytes with the terminating NUL (unix(7)). */
+const SUN_PATH_MAX = 107;
+
+export class EnginePaths {
+  constructor(readonly root: string, readonly state: string) {}
+
+  get containers(): string {
+    return join(this.root, 'containers');
+  }
+
+  /** The container's directory: its record, rootfs (upper, work), log, hosts files; also its OCI bundle. */
+  container(id: string): string {
+    return join(this.containers, id);
+  }
+
+  record(id: string): string {
+    return join(this.container(id), 'container.json');
+  }
+
+  /** Inside the container's directory: a command waiting for it finds "does not exist" once it is removed. */
+  lock(id: string): string {
+    return join(this.container(id), 'lock');
+  }
+
+  log(id: string): string {
+    return join(this.container(id), 'container.log');
+  }
+
+  /** One file per name, holding the ID: created O_EXCL, so two containers never get one name. */
+  get names(): string {
+    return join(this.root, 'names');
+  }
+
+  name(name: string): string {
+    return join(this.names, name);
+  }
+
+  get volumes(): string {
+    return join(this.root, 'volumes');
+  }
+
+  /** The OCI runtime's state (runc's /run/runc). */
+  get runtimeRoot(): string {
+    return join(this.state, 'runtime');
+  }
+
+  /** The monitor writes the exit status here; under the state directory, like podman's exits directory. */
+  get exits(): string {
+    return join(this.state, 'exits');
+  }
+
+  exitFile(id: string): string {
+    return join(this.exits, id);
+  }
+
+  /** The monitor's attach socket. */
+  attachSocket(id: string): string {
+    const path = join(this.state, 'attach', id);
+    if (Buffer.byteLength(path) > SUN_PATH_MAX) {
+      throw new SkiffError(`the attach socket path ${path} is longer than a unix socket path may be (${SUN_PATH_MAX} bytes): use a shorter --state directory`, 'ENAMETOOLONG');
+    }
+    return path;
+  }
+
+  /** Network namespaces pinned for containers (and pods). */
+  get netns(): string {
+    return join(this.state, 'netns');
+  }
+}

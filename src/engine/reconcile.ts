@@ -1,0 +1,111 @@
+// Every engine entry point first brings records in line with what is really there (../shared/ARCHITECTURE.md): a
+// run whose process is gone is finished (exit status from the monitor's file, or unknown), a removal whose owner
+// died is completed, and what a killed create, start or remove left (a rootfs mount or directory, runtime state and
+// its cgroup, a pinned network namespace, an exit file) is taken down. So a SIGKILL anywhere, a killed monitor, or a
+// reboot leaves nothing the next command does not show or repair. Work on a container another process holds locked
+// (being started, stopped, removed) is left to that process.
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { SkiffError } from '../common/errors.js';
+import { removeRootfs, rootfsStatus, unmountRootfs } from '../image/rootfs.js';
+import { isSameProcessAlive } from '../runtime/proc.js';
+import { finishRun, processAlive } from './container-exit.js';
+import { disconnectContainer } from './container-network.js';
+import type { ContainerRecord } from './container-record.js';
+import { removeLocked } from './container-remove.js';
+import type { EngineContext } from './context.js';
+import { FULL_ID } from './names.js';
+
+/** Entry points do not wait for a container another command is working on: they show it as its record says. */
+const NO_WAIT = 0;
+
+/** What a run leaves that a container which is not running must not have. */
+function runLeftovers(ctx: EngineContext, id: string): string[] {
+  const out: string[] = [];
+  if (existsSync(join(ctx.runtime.store.root, id))) out.push('runtime state');
+  if (existsSync(join(ctx.paths.netns, id))) out.push('network');
+  if (rootfsStatus(ctx.paths.root, id)?.live && rootfsStatus(ctx.paths.root, id)?.method === 'overlay') out.push('rootfs');
+  return out;
+}
+
+async function ownerAlive(rec: ContainerRecord): Promise<boolean> {
+  const owner = rec.state.owner;
+  return owner !== undefined && isSameProcessAlive(owner.pid, owner.startTime);
+}
+
+/** Whether a record may be out of line with reality (cheap checks, no lock). */
+async function needsWork(ctx: EngineContext, rec: ContainerRecord): Promise<boolean> {
+  switch (rec.state.status) {
+    case 'removing': return !(await ownerAlive(rec));
+    case 'running': return !(await processAlive(rec));
+    default: return runLeftovers(ctx, rec.id).length > 0;
+  }
+}
+
+/** The record brought up to date; the caller holds the lock. undefined if the container turned out to be gone. */
+export async function reconcileLocked(ctx: EngineContext, rec: ContainerRecord): Promise<ContainerRecord | undefined> {
+  if (rec.state.status === 'removing') {
+    if (await ownerAlive(rec)) return rec;
+    await removeLocked(ctx, rec, { volumes: false });
+    return undefined;
+  }
+  if (rec.state.status === 'running') return (await processAlive(rec)) ? rec : finishRun(ctx, rec);
+  for (const what of runLeftovers(ctx, rec.id)) {
+    const undo = what === 'runtime state' ? () => ctx.runtime.delete(rec.id, { force: true })
+      : what === 'network' ? () => disconnectContainer(ctx.network(), rec.id, undefined)
+        : () => unmountRootfs(ctx.paths.root, rec.id);
+    await undo().catch((err: Error) => ctx.warn(`container ${rec.id.slice(0, 12)}: leftover ${what}: ${err.message}`));
+  }
+  return rec;
+}
+
+/** One container brought up to date; undefined if it is gone. */
+export async function reconcileOne(ctx: EngineContext, id: string): Promise<ContainerRecord | undefined> {
+  let rec: ContainerRecord;
+  try {
+    rec = await ctx.records.read(id);
+  } catch (err) {
+    if ((err as SkiffError).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  if (!(await needsWork(ctx, rec))) return rec;
+  try {
+    return await ctx.records.locked(id, (locked) => reconcileLocked(ctx, locked), NO_WAIT);
+  } catch (err) {
+    if ((err as SkiffError).code === 'ENOENT') return undefined;
+    if ((err as SkiffError).code === 'ETIMEDOUT') return rec;
+    throw err;
+  }
+}
+
+/** Every container brought up to date, then what no record accounts for swept. */
+export async function reconcileAll(ctx: EngineContext): Promise<ContainerRecord[]> {
+  const out: ContainerRecord[] = [];
+  for (const id of await ctx.records.ids()) {
+    const rec = await reconcileOne(ctx, id);
+    if (rec) out.push(rec);
+  }
+  await sweepOrphans(ctx);
+  return out;
+}
+
+const ids = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((d) => FULL_ID.test(d)) : []);
+
+/**
+ * What belongs to no container record: a container directory without container.json (a create killed half way,
+ * unless its creator still holds the lock), runtime state, a pinned network namespace or an exit file.
+ */
+export async function sweepOrphans(ctx: EngineContext): Promise<void> {
+  const known = (id: string) => existsSync(ctx.paths.record(id));
+  for (const id of ids(ctx.paths.containers).filter((d) => !known(d))) {
+    try {
+      await ctx.records.lockedDirectory(id, () => removeRootfs(ctx.paths.root, id), NO_WAIT);
+    } catch (err) {
+      if ((err as SkiffError).code !== 'ETIMEDOUT') ctx.warn(`leftover container directory ${id.slice(0, 12)}: ${(err as Error).message}`);
+    }
+  }
+  const warn = (what: string, id: string) => (err: Error) => ctx.warn(`leftover ${what} ${id.slice(0, 12)}: ${err.message}`);
+  for (const id of ids(ctx.runtime.store.root).filter((d) => !known(d))) await ctx.runtime.delete(id, { force: true }).catch(warn('runtime state', id));
+  for (const id of ids(ctx.paths.netns).filter((d) => !known(d))) await disconnectContainer(ctx.network(), id, undefined).catch(warn('network namespace', id));
+  for (const id of ids(ctx.paths.exits).filter((d) => !known(d))) rmSync(ctx.paths.exitFile(id), { force: true });
+}
