@@ -81,6 +81,24 @@ export interface ContainerConfig {
   resources: ContainerResources;
   /** Bytes of /dev/shm (docker --shm-size; default 64 MiB). */
   shmSize?: number;
+  /** The pod this container belongs to (its ID): it shares what `shared` gives instead of having its own. */
+  pod?: string;
+  shared?: SharedWithPod;
+}
+
+/**
+ * What a pod's containers share, made by the pod layer: pinned namespaces joined by path (podman's --network
+ * ns:PATH), the pod's cgroup as the parent of the container's, and the pod's hosts files and /dev/shm.
+ */
+export interface SharedWithPod {
+  namespaces: { network?: string; ipc?: string; uts?: string; pid?: string; user?: string };
+  /** The cgroup the container's goes under (relative to each hierarchy's root), e.g. /skiff/pods/ID. */
+  cgroupParent?: string;
+  files?: { hosts: string; resolvConf: string; hostname: string };
+  /** A directory (the pod's tmpfs) bind-mounted at /dev/shm. */
+  shm?: string;
+  /** The pod's hostname (uts namespace). */
+  hostname?: string;
 }
 
 export function defaultContainerConfig(): ContainerConfig {

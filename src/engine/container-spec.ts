@@ -38,9 +38,9 @@ export interface StartInputs {
   hostDevices: LinuxDevice[];
 }
 
-/** The name the container sees: its own, docker's short ID by default, the host's with --network host. */
+/** The name the container sees: its own, its pod's, docker's short ID by default, the host's with --network host. */
 export function containerHostname(cfg: ContainerConfig, id: string): string {
-  return cfg.hostname ?? (cfg.networkMode === 'host' ? hostHostname() : id.slice(0, 12));
+  return cfg.hostname ?? cfg.shared?.hostname ?? (cfg.networkMode === 'host' ? hostHostname() : id.slice(0, 12));
 }
 
 export function buildContainerSpec(image: ImageConfig, cfg: ContainerConfig, inputs: StartInputs): Spec {
@@ -72,8 +72,17 @@ export function buildContainerSpec(image: ImageConfig, cfg: ContainerConfig, inp
   else linux.seccomp = defaultSeccompProfile(caps);
 
   spec.root = { path: inputs.rootfs, readonly: cfg.readOnlyRootfs };
-  linux.namespaces = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
-  if (inputs.netns) linux.namespaces.push({ type: 'network', path: inputs.netns });
+  const join = cfg.shared?.namespaces ?? {};
+  linux.namespaces = [
+    ...(join.user ? [{ type: 'user' as const, path: join.user }] : []),
+    { type: 'pid', ...(join.pid ? { path: join.pid } : {}) },
+    { type: 'ipc', ...(join.ipc ? { path: join.ipc } : {}) },
+    { type: 'uts', ...(join.uts ? { path: join.uts } : {}) },
+    { type: 'mount' },
+  ];
+  const netns = join.network ?? inputs.netns;
+  if (netns) linux.namespaces.push({ type: 'network', path: netns });
+  if (cfg.shared?.cgroupParent) linux.cgroupsPath = `${cfg.shared.cgroupParent}/${inputs.id}`;
   linux.resources = { ...linux.resources, ...resources(cfg) };
   spec.mounts = [...mounts(spec.mounts ?? [], cfg, inputs)];
   const annotations = { ...spec.annotations, ...cfg.labels };
@@ -112,7 +121,9 @@ function* mounts(base: Mount[], cfg: ContainerConfig, inputs: StartInputs): Iter
   const targets = new Set(cfg.mounts.map((m) => m.target));
   for (const m of base) {
     if (targets.has(m.destination)) continue; // the user's mount wins over the default one at the same place
-    if (m.destination === '/dev/shm' && cfg.shmSize) {
+    if (m.destination === '/dev/shm' && cfg.shared?.shm) {
+      yield { destination: '/dev/shm', type: 'bind', source: cfg.shared.shm, options: ['rbind', 'rprivate', 'nosuid', 'nodev', 'noexec'] };
+    } else if (m.destination === '/dev/shm' && cfg.shmSize) {
       yield { ...m, options: [...(m.options ?? []).filter((o) => !o.startsWith('size=')), `size=${Math.floor(cfg.shmSize / 1024)}k`] };
     } else if (m.destination === '/sys/fs/cgroup' && cfg.privileged) {
       yield { ...m, options: (m.options ?? []).filter((o) => o !== 'ro') };
@@ -120,7 +131,8 @@ function* mounts(base: Mount[], cfg: ContainerConfig, inputs: StartInputs): Iter
       yield m;
     }
   }
-  const files: [string, string][] = [['/etc/hosts', inputs.files.hosts], ['/etc/resolv.conf', inputs.files.resolvConf], ['/etc/hostname', inputs.files.hostname]];
+  const own = cfg.shared?.files ?? inputs.files;
+  const files: [string, string][] = [['/etc/hosts', own.hosts], ['/etc/resolv.conf', own.resolvConf], ['/etc/hostname', own.hostname]];
   for (const [destination, source] of files) {
     if (!targets.has(destination)) yield { destination, type: 'bind', source, options: ['rbind', 'rprivate'] };
   }

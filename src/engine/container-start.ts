@@ -37,9 +37,10 @@ export async function startLocked(ctx: EngineContext, rec: ContainerRecord, opts
   try {
     const rootfs = await mountRootfs(ctx.paths.root, id);
     undo.push('rootfs mount', () => unmountRootfs(ctx.paths.root, id));
-    const network = await connectContainer(ctx.network(), id, cfg, imageDefaults(image).exposedPorts, undo);
+    // A pod's container joins the pod's network namespace and uses its hosts files (SharedWithPod).
+    const network = cfg.shared?.namespaces.network ? undefined : await connectContainer(ctx.network(), id, cfg, imageDefaults(image).exposedPorts, undo);
     const files = containerFiles(ctx.paths.container(id));
-    writeContainerFiles(cfg, id, files, network?.attachments[0]?.ips[0]);
+    if (!cfg.shared?.files) writeContainerFiles(cfg, id, files, network?.attachments[0]?.ips[0]);
     const volumePaths = cfg.mounts.map((m) => (m.type === 'volume' ? ctx.volumes.mountpoint(m.source!) : undefined));
     for (const m of cfg.mounts) if (m.type === 'volume' && !m.noCopy) await ctx.volumes.fillFromImage(m.source!, rootfs, m.target);
     const host = await ctx.runtime.host();
