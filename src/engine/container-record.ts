@@ -178,7 +178,8 @@ export class ContainerRecords {
   locked<T>(id: string, fn: (rec: ContainerRecord) => Promise<T>, timeoutMs?: number): Promise<T> {
     return withLock(this.paths.lock(id), `container ${id.slice(0, 12)}`, async () => fn(await this.read(id)), timeoutMs)
       .catch((err: SkiffError) => {
-        if (err.code === 'ENOENT') throw new SkiffError(`No such container: ${id}`, 'ENOENT');
+        // The lock's directory is the container's: gone means removed (fn's own ENOENTs pass through).
+        if (err.code === 'ENOENT' && !existsSync(this.paths.container(id))) throw new SkiffError(`No such container: ${id}`, 'ENOENT');
         throw err;
       });
   }
