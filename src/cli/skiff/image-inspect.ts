@@ -8,7 +8,7 @@ import { contextOf } from './context.js';
 import { imageCommand } from './image-command.js';
 
 export function register(program: Command): void {
-  imageCommand(program).command('inspect').description('show images as docker image inspect does (JSON)').argument('<image...>')
+  imageCommand(program).command('inspect').argument('<image...>')
     .action(async (inputs: string[], _o: unknown, cmd: Command) => {
       const root = contextOf(cmd).root;
       const found: DockerImageInspect[] = [];

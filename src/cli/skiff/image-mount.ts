@@ -7,7 +7,6 @@ import { imageCommand } from './image-command.js';
 
 export function register(program: Command): void {
   imageCommand(program).command('mount')
-    .description('mount an image\'s root filesystem and print its path')
     .argument('<image>', 'image name or ID')
     .option('--writable', 'give the mount its own upper directory (changes are dropped at unmount, and when the mount goes: a reboot)')
     .action(async (image: string, o: { writable?: boolean }, cmd: Command) => {

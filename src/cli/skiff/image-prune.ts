@@ -7,7 +7,7 @@ import { imageCommand } from './image-command.js';
 import { formatBytes } from './transfer-progress.js';
 
 export function register(program: Command): void {
-  imageCommand(program).command('prune').description('remove blobs, unpacked layers, interrupted downloads and leftovers of killed processes that nothing uses')
+  imageCommand(program).command('prune')
     .action(async (_o: unknown, cmd: Command) => {
       const r = await gc(contextOf(cmd).root);
       const left = r.leftovers.reduce((n, l) => n + l.bytes, 0);

@@ -6,7 +6,6 @@ import { imageCommand } from './image-command.js';
 
 export function register(program: Command): void {
   imageCommand(program).command('unmount').alias('umount')
-    .description('unmount an image mounted with `skiff image mount`')
     .argument('<image>', 'image name or ID')
     .action(async (image: string, _o: unknown, cmd: Command) => {
       await unmountImage(contextOf(cmd).root, image);

@@ -49,7 +49,6 @@ function jsonLine(f: Record<Field, string>): string {
 
 export function register(program: Command): void {
   program.command('images')
-    .description('list images in the local store')
     .option('-q, --quiet', 'print only the image IDs')
     .option('--digests', 'show the manifest digests')
     .option('--format <format>', `json, or a template of ${FIELDS.map((f) => `{{.${f}}}`).join(' ')} ("table ..." for a header and columns)`)

@@ -8,7 +8,6 @@ import { interruptible } from './interruptible.js';
 
 export function register(program: Command): void {
   program.command('load')
-    .description('load images from a docker-archive, an oci-archive or an OCI layout directory')
     .requiredOption('-i, --input <path>', 'archive file or OCI layout directory')
     .option('--name <name>', 'name for the image (when the archive does not give a full one)')
     .option('--platform <os/arch[/variant]>', 'platform to choose from a multi-platform image (default: this host)')

@@ -46,7 +46,7 @@ export function registryDomain(arg: string, flag: string): string {
 }
 
 export function register(program: Command): void {
-  program.command('login').description('log in to a registry (the credentials are checked first)').argument('<registry>')
+  program.command('login').argument('<registry>')
     .option('-u, --username <user>', 'user name (asked on a terminal if not given)')
     .option('--password-stdin', 'read the password from standard input')
     .option('--authfile <file>', 'credentials file', defaultAuthFile())

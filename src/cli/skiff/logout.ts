@@ -5,7 +5,7 @@ import { defaultAuthFile, removeCredentials } from '../../image/registry/credent
 import { registryDomain } from './login.js';
 
 export function register(program: Command): void {
-  program.command('logout').description('remove the credentials of a registry').argument('<registry>')
+  program.command('logout').argument('<registry>')
     .option('--authfile <file>', 'credentials file', defaultAuthFile())
     .action(async (registry: string, o: { authfile: string }) => {
       const removed = await removeCredentials(registryDomain(registry, 'logout'), o.authfile);

@@ -6,7 +6,7 @@ import * as netnsCommands from './network-netns.js';
 import { networkServices, printJson } from './network-services.js';
 
 export function register(program: Command): void {
-  const net = program.command('network').description('manage CNI networks and network namespaces');
+  const net = program.command('network');
 
   net.command('ls').description('list networks').action(async (_o: unknown, cmd: Command) => {
     const { networks } = networkServices(cmd);

@@ -9,7 +9,7 @@ import { contextOf } from './context.js';
 import { transferProgress } from './transfer-progress.js';
 
 export function register(program: Command): void {
-  program.command('pull').description('pull an image from a registry and unpack it').argument('<image>')
+  program.command('pull').argument('<image>')
     .option('--platform <os/arch[/variant]>', 'platform to choose from a multi-platform image, and that the image must be for (default: this host, from a multi-platform image)')
     .option('--authfile <file>', 'credentials file', defaultAuthFile())
     .option('-q, --quiet', 'print only the image name')

@@ -5,7 +5,7 @@ import { defaultAuthFile } from '../../image/registry/credentials.js';
 import { contextOf } from './context.js';
 
 export function register(program: Command): void {
-  program.command('push').description('push an image to a registry').argument('<image>')
+  program.command('push').argument('<image>')
     .option('--authfile <file>', 'credentials file', defaultAuthFile())
     .option('-q, --quiet', 'print only the pushed reference')
     .action(async (image: string, o: { quiet?: boolean; authfile: string }, cmd: Command) => {

@@ -8,7 +8,7 @@ import { errorLine } from '../common/run-cli.js';
 import { contextOf } from './context.js';
 
 export function register(program: Command): void {
-  program.command('rmi').description('remove images (and what only they used)').argument('<image...>', 'image names or IDs')
+  program.command('rmi').argument('<image...>', 'image names or IDs')
     .option('-f, --force', 'remove even an image a container or an image mount uses, and every name of an image ID')
     .action(async (inputs: string[], o: { force?: boolean }, cmd: Command) => {
       const root = contextOf(cmd).root;

@@ -6,7 +6,6 @@ import { interruptible } from './interruptible.js';
 
 export function register(program: Command): void {
   program.command('save')
-    .description('save an image to an oci-archive or a docker-archive')
     .requiredOption('-o, --output <file>', 'archive to write')
     .option('--format <format>', 'oci-archive or docker-archive', 'oci-archive')
     .argument('<image>')

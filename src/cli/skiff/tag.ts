@@ -8,7 +8,7 @@ import { formatReference, parseReference } from '../../image/reference.js';
 import { contextOf } from './context.js';
 
 export function register(program: Command): void {
-  program.command('tag').description('give an image another name').argument('<source>', 'image name or ID').argument('<target>', 'new name')
+  program.command('tag').argument('<source>', 'image name or ID').argument('<target>', 'new name')
     .action(async (source: string, target: string, _o: unknown, cmd: Command) => {
       const root = contextOf(cmd).root;
       const ref = parseReference(target);
