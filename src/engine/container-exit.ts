@@ -6,6 +6,7 @@ import { isSameProcessAlive } from '../runtime/proc.js';
 import { disconnectContainer } from './container-network.js';
 import type { ContainerRecord } from './container-record.js';
 import type { EngineContext } from './context.js';
+import { refreshNetworkHosts } from './network-hosts.js';
 
 export interface ExitRecord {
   exitCode: number;
@@ -85,8 +86,10 @@ export async function finishRun(ctx: EngineContext, rec: ContainerRecord): Promi
     finishedAt: exit.finishedAt ?? new Date().toISOString(), error: exit.error,
     pid: undefined, pidStartTime: undefined, monitor: undefined,
   };
+  const networks = rec.network?.attachments.map((a) => a.network) ?? [];
   rec.network = undefined;
   await ctx.records.write(rec);
   rmSync(ctx.paths.exitFile(rec.id), { force: true });
+  for (const n of networks) await refreshNetworkHosts(ctx, n).catch((err: Error) => ctx.warn(`/etc/hosts of network ${n}: ${err.message}`));
   return rec;
 }

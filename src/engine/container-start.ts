@@ -15,6 +15,7 @@ import type { ContainerRecord } from './container-record.js';
 import { buildContainerSpec, containerHostname } from './container-spec.js';
 import { hostDevices, type EngineContext } from './context.js';
 import { startMonitored } from './monitor.js';
+import { refreshNetworkHosts } from './network-hosts.js';
 
 export interface StartOptions {
   /** Called once the container exists and before its process runs: attach here to see all of its output. */
@@ -65,6 +66,7 @@ export async function startLocked(ctx: EngineContext, rec: ContainerRecord, opts
     await opts.beforeStart?.(rec);
     await ctx.runtime.start(id);
     undo.commit();
+    for (const a of network?.attachments ?? []) await refreshNetworkHosts(ctx, a.network).catch((err: Error) => ctx.warn(`/etc/hosts of network ${a.network}: ${err.message}`));
     return rec;
   } catch (err) {
     await undo.rollback();

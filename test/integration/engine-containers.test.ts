@@ -184,6 +184,21 @@ describe('containers through the engine', () => {
     assertNothingLeft();
   });
 
+  test('containers on one user network reach each other by name; a stopped one leaves the others\' /etc/hosts', () => {
+    const net = `usernet-${process.pid}`;
+    const third = 10 + (process.pid % 200);
+    assert.equal(store.run('network', 'create', '--subnet', `10.${third}.7.0/24`, net).code, 0);
+    assert.equal(store.run('run', '-d', '--name', 'alpha', '--network', net, IMAGE, 'sleep', '60').code, 0);
+    assert.equal(store.run('run', '-d', '--name', 'beta', '--network', net, IMAGE, 'sleep', '60').code, 0);
+    const ping = store.run('exec', 'alpha', 'ping', '-c', '1', '-W', '2', 'beta');
+    assert.equal(ping.code, 0, ping.out + ping.err);
+    assert.match(store.run('exec', 'beta', 'cat', '/etc/hosts').out, /^10\.\S+\talpha [0-9a-f]{12}$/m);
+    assert.equal(store.run('stop', '-t', '0', 'beta').code, 0);
+    assert.doesNotMatch(store.run('exec', 'alpha', 'cat', '/etc/hosts').out, /beta/);
+    assert.equal(store.run('rm', '-f', 'alpha', 'beta').code, 0);
+    assert.equal(store.run('network', 'rm', net).code, 0);
+  });
+
   test('bad input: one error line naming the flag, exit 125, nothing left', () => {
     const before = store.run('ps', '-aq').out;
     const cases: [string[], RegExp][] = [
