@@ -78,7 +78,8 @@ function connect(socketPath: string, onFrame: (type: number, payload: Buffer) =>
         : new SkiffError(`attach ${socketPath}: ${err.message}`, code ?? 'EIO'));
     };
     socket.on('error', fail);
-    socket.on('close', () => fail(new SkiffError('the monitor closed the connection (too many clients?)', 'ECONNRESET')));
+    socket.on('close', () => fail(new SkiffError(
+      'the monitor closed the connection before attaching it (the container exited, or it has too many clients)', 'ECONNRESET')));
     readFrames(socket, (type, payload) => {
       if (type === FRAME.ATTACHED && !attached) {
         attached = true;

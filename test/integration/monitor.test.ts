@@ -2,6 +2,7 @@
 // socket with pipes and with a terminal, the exit file, the exit command, and the monitor as a process of its own.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createConnection } from 'node:net';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -164,6 +165,23 @@ describe('monitor: attach', () => {
     assert.equal(logText(m.log), 'early\nfrom-a\nfrom-b\n');
     assert.equal(logText(m.log, 'stderr'), 'bye\n');
     await assert.rejects(attach(m.sock, client().streams), /not running/);
+  });
+
+  test('a client that speaks the protocol wrongly is dropped; the container and the other clients go on', async () => {
+    const m = await monitored(['cat'], { stdin: true });
+    const c = client();
+    const good = await attach(m.sock, c.streams);
+    const bad = createConnection(m.sock);
+    const closed = new Promise((r) => bad.on('close', r));
+    bad.on('error', () => {});
+    bad.resume(); // read, so that the monitor's close is seen
+    bad.write(Buffer.from([99, 0, 0, 0, 0, 0, 0, 0]));
+    await closed;
+    c.stdin.write('still here\n');
+    await until(() => c.got.out === 'still here\n');
+    good.detach();
+    await scratch.runtime.kill(m.id, 'KILL');
+    await exitOf(m);
   });
 
   test('without stdin the container reads /dev/null and stdin frames are dropped', async () => {
