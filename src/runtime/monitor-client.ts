@@ -177,12 +177,9 @@ function parseExit(text: string): MonitorExit {
 
 /** The exit the monitor recorded, or undefined while there is none (the container has not exited yet). */
 export async function readExitFile(path: string): Promise<MonitorExit | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+  const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
     throw err;
-  }
-  return parseExit(text);
+  });
+  return text === undefined ? undefined : parseExit(text);
 }
