@@ -23,6 +23,7 @@ struct monitor_fds {
     int log, listen, oom, sync;      /* the monitor's */
     int in_w, out_r, err_r, console; /* the monitor's ends of the container's stdio */
     int in_r, out_w, err_w;          /* the container's ends */
+    int sync_child;                  /* the plan's end of `sync` */
 };
 
 static void close_fd(int *fd)
@@ -35,9 +36,19 @@ static void close_fd(int *fd)
 static void close_all(struct monitor_fds *f)
 {
     int *all[] = { &f->log, &f->listen, &f->oom, &f->sync, &f->in_w, &f->out_r, &f->err_r, &f->console,
-                   &f->in_r, &f->out_w, &f->err_w };
+                   &f->in_r, &f->out_w, &f->err_w, &f->sync_child };
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         close_fd(all[i]);
+}
+
+static int make_pipe(int *read_end, int *write_end)
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return -errno;
+    *read_end = p[0];
+    *write_end = p[1];
+    return 0;
 }
 
 /* A unix socket at `path` with mode 0600, listening. It is bound through /proc/self/fd/N/NAME of its directory,
@@ -80,11 +91,6 @@ static int listen_unix(const char *path)
     return r < 0 ? r : fd;
 }
 
-static void fd_arg(char *buf, int fd)
-{
-    snprintf(buf, 16, "%d", fd);
-}
-
 /* The parent: becomes the monitor. Keeps exactly the monitor's fds, across execve(2); never returns. */
 static void __attribute__((noreturn)) exec_monitor(const struct step *s, struct monitor_fds *f, int want_stdin,
                                                    char **exit_argv, char **exit_env)
@@ -92,9 +98,11 @@ static void __attribute__((noreturn)) exec_monitor(const struct step *s, struct 
     close_fd(&f->in_r);
     close_fd(&f->out_w);
     close_fd(&f->err_w);
+    close_fd(&f->sync_child);
     close_fd(&g.proxy_fd[1]);
-    /* The caller's preserved fds (3 .. channel-1) are the container's, not ours. The rest is close-on-exec. */
-    int keep[] = { f->log, f->listen, f->oom, f->sync, f->in_w, f->out_r, f->err_r, f->console };
+    /* The caller's preserved fds (3 .. channel-1) are the container's, not ours. The rest is close-on-exec.
+     * `keep` is in the order of the fd arguments of `skiff-init monitor` (monitor.c A_SYNC .. A_CONSOLE_FD). */
+    int keep[] = { f->sync, f->log, f->listen, f->oom, f->in_w, f->out_r, f->err_r, f->console };
     for (int fd = 3; fd < g.chan; fd++) {
         int kept = 0;
         for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
@@ -103,18 +111,12 @@ static void __attribute__((noreturn)) exec_monitor(const struct step *s, struct 
             close(fd);
     }
     int err = 0;
-    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
+    char fds[8][16];
+    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) {
         if (keep[i] >= 0 && fcntl(keep[i], F_SETFD, 0) < 0)
             err = errno;
-    char fds[8][16];
-    fd_arg(fds[0], f->sync);
-    fd_arg(fds[1], f->log);
-    fd_arg(fds[2], f->listen);
-    fd_arg(fds[3], f->oom);
-    fd_arg(fds[4], f->in_w);
-    fd_arg(fds[5], f->out_r);
-    fd_arg(fds[6], f->err_r);
-    fd_arg(fds[7], f->console);
+        snprintf(fds[i], sizeof fds[i], "%d", keep[i]);
+    }
     int n = 0;
     while (exit_argv[n])
         n++;
@@ -165,8 +167,8 @@ int op_monitor(const struct step *s)
     for (long long i = 0; i < envc; i++)
         exit_env[i] = s->argv[11 + argc + i];
 
-    struct monitor_fds f = { -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1 };
-    int r = 0, p[2], sp[2];
+    struct monitor_fds f = { -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1 };
+    int r = 0, sp[2];
     const char *log = s->argv[1], *sock = s->argv[5], *oom = s->argv[8];
     if (log[0] && (f.log = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640)) < 0) {
         r = -errno;
@@ -181,7 +183,7 @@ int op_monitor(const struct step *s)
     }
     if (r == 0) {
         f.sync = sp[0];
-        g.monitor_sync = sp[1];
+        f.sync_child = sp[1];
     }
     if (r == 0 && terminal) {
         /* The child's `console-connect ""` sends the pty master over this pair (console.c). */
@@ -189,29 +191,24 @@ int op_monitor(const struct step *s)
             r = -errno;
         else
             f.console = g.proxy_fd[0];
+        g.proxy_fd[0] = -1; /* f.console from now on */
     } else if (r == 0) {
-        if (pipe2(p, O_CLOEXEC) < 0)
-            r = -errno;
-        else
-            f.out_r = p[0], f.out_w = p[1];
-        if (r == 0 && pipe2(p, O_CLOEXEC) < 0)
-            r = -errno;
-        else if (r == 0)
-            f.err_r = p[0], f.err_w = p[1];
-        if (r == 0 && want_stdin && pipe2(p, O_CLOEXEC) < 0)
-            r = -errno;
-        else if (r == 0 && want_stdin)
-            f.in_r = p[0], f.in_w = p[1];
+        r = make_pipe(&f.out_r, &f.out_w);
+        if (r == 0)
+            r = make_pipe(&f.err_r, &f.err_w);
+        if (r == 0 && want_stdin)
+            r = make_pipe(&f.in_r, &f.in_w);
     }
-    if (r < 0) {
-        close_all(&f);
-        return r;
-    }
-
-    pid_t pid = fork();
+    pid_t pid = r < 0 ? -1 : fork();
     if (pid < 0) {
-        r = -errno;
+        if (r == 0)
+            r = -errno;
+        if (f.listen >= 0)
+            (void)!unlink(sock);
         close_all(&f);
+        close_fd(&g.proxy_fd[1]);
+        free(exit_argv);
+        free(exit_env);
         return r;
     }
     if (pid > 0)
@@ -225,7 +222,6 @@ int op_monitor(const struct step *s)
     close_fd(&f.in_w);
     close_fd(&f.out_r);
     close_fd(&f.err_r);
-    g.proxy_fd[0] = -1; /* the monitor's end, closed as f.console below */
     close_fd(&f.console);
     if ((f.in_r >= 0 && dup2(f.in_r, 0) < 0) || (f.out_w >= 0 && dup2(f.out_w, 1) < 0) ||
         (f.err_w >= 0 && dup2(f.err_w, 2) < 0))
@@ -233,6 +229,7 @@ int op_monitor(const struct step *s)
     close_fd(&f.in_r);
     close_fd(&f.out_w);
     close_fd(&f.err_w);
+    g.monitor_sync = f.sync_child;
     free(exit_argv);
     free(exit_env);
     if (r < 0)

@@ -320,6 +320,9 @@ describe('monitor: a process of its own', () => {
       try { return readFileSync(`/proc/${n}/cmdline`, 'utf8').includes(sock); } catch { return false; }
     });
     assert.deepEqual(left, [], 'no monitor left');
+    await assert.rejects(scratch.runtime.createMonitored(id, { bundle: b.dir }, { logPath: log, exitFile, attachSocket: join(b.dir, 'no/sock') }),
+      /start the monitor: attach socket .*\/no\/sock: its directory: no such file or directory/);
+    assert.ok(!existsSync(log) && !existsSync(join(scratch.runtimeRoot, id)));
     await assert.rejects(scratch.runtime.createMonitored(id, { bundle: b.dir }, { logPath: 'rel.log', exitFile, logMaxFiles: -1 }),
       /monitor options: monitor.logPath: "rel.log" is not an absolute path; monitor.logMaxFiles: -1 is not a whole number >= 0/);
   });
