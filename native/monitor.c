@@ -26,7 +26,7 @@
 
 /* argv of `skiff-init monitor`, as monitor-start.c builds it; fds are -1 when absent. */
 enum {
-    A_SYNC = 2,   /* socket to the helper: we send an int (0 = ready, else an errno), it sends the container's pid */
+    A_SYNC = 2,   /* socket to the helper: we send an int (0 = set up, else an errno); the pid and "r" come back */
     A_LOG_FD,     /* the log, opened by the helper */
     A_LISTEN_FD,  /* the attach socket, listening */
     A_OOM_FD,     /* the cgroup file with an `oom_kill N` line */
@@ -48,6 +48,8 @@ static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGU
 
 static struct {
     pid_t child;
+    int sync_fd;           /* until the container's `ready` step wrote "r" on it, or closed it without */
+    int ready;             /* the create completed: only then is there an exit to record */
     int exited, status;
     struct timespec finished;
     int sfd;
@@ -263,10 +265,30 @@ static void run_exit_command(char **argv, char **envp)
     _exit(127);
 }
 
+/* The "r" of the `ready` step, if it is there (it may arrive in the same poll round as the container's exit). */
+static void read_ready(void)
+{
+    char r;
+    if (m.sync_fd < 0)
+        return;
+    ssize_t n = recv(m.sync_fd, &r, 1, MSG_DONTWAIT);
+    if (n == 1)
+        m.ready = 1;
+    if (n >= 0 || (errno != EAGAIN && errno != EINTR)) {
+        close(m.sync_fd);
+        m.sync_fd = -1;
+    }
+}
+
 static void __attribute__((noreturn)) finish(char **exit_argv, char **envp)
 {
     if (m.attach_path[0])
         (void)!unlink(m.attach_path); /* no new clients: the container is gone */
+    read_ready();
+    /* A create that failed (the process died before its `ready` step) has no exit: the runtime reports the
+     * failure, and the exit command, which is for containers that existed, must not run. */
+    if (!m.ready)
+        _exit(1);
     attach_final();
     drain(&m.out_fd, FRAME_STDOUT);
     drain(&m.err_fd, FRAME_STDERR);
@@ -371,7 +393,7 @@ int monitor_main(int argc, char **argv, char **envp)
     ssize_t got = -1;
     if (send(sync_fd, &err, sizeof err, MSG_NOSIGNAL) == sizeof err && !err)
         got = recv(sync_fd, &m.child, sizeof m.child, MSG_WAITALL);
-    close(sync_fd);
+    m.sync_fd = sync_fd;
     if (got != sizeof m.child) {
         /* We could not start, or the plan failed before clone: there is no container to watch. */
         if (argc > A_ATTACH_PATH && argv[A_ATTACH_PATH][0])
@@ -380,7 +402,7 @@ int monitor_main(int argc, char **argv, char **envp)
     }
     attach_init(listen_fd, &ops);
 
-    int nfds = 5 + attach_max_fds();
+    int nfds = 6 + attach_max_fds();
     struct pollfd fds[nfds];
     while (!m.exited) {
         int busy = attach_busy();
@@ -391,7 +413,8 @@ int monitor_main(int argc, char **argv, char **envp)
         fds[2] = (struct pollfd){ .fd = busy ? -1 : m.err_fd, .events = POLLIN };
         fds[3] = (struct pollfd){ .fd = m.console_fd, .events = POLLIN };
         fds[4] = (struct pollfd){ .fd = m.stdin_left ? m.stdin_fd : -1, .events = POLLOUT };
-        int n = 5 + attach_poll_fds(fds + 5);
+        fds[5] = (struct pollfd){ .fd = m.sync_fd, .events = POLLIN };
+        int n = 6 + attach_poll_fds(fds + 6);
         if (poll(fds, (nfds_t)n, -1) < 0) {
             if (errno == EINTR)
                 continue;
@@ -424,7 +447,9 @@ int monitor_main(int argc, char **argv, char **envp)
         }
         if (fds[4].revents)
             stdin_flush();
-        attach_handle(fds + 5, n - 5);
+        if (fds[5].revents)
+            read_ready();
+        attach_handle(fds + 6, n - 6);
     }
     if (!m.exited) {
         /* poll failed: wait for the container in the plain way, so its exit is still recorded. */

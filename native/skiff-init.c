@@ -190,6 +190,16 @@ static int op_sync(const struct step *s)
 static int op_ready(const struct step *s)
 {
     (void)s;
+    /* The monitor first: it writes an exit file and runs the exit command only for a container that got this far,
+     * never for a create that failed (docs/monitor.md "How it starts"). */
+    if (g.monitor_sync >= 0) {
+        if (send(g.monitor_sync, "r", 1, MSG_NOSIGNAL) != 1) {
+            set_detail("tell the monitor the container is ready");
+            return -errno;
+        }
+        close(g.monitor_sync);
+        g.monitor_sync = -1;
+    }
     chan_send("ready\n");
     return 0;
 }
@@ -331,8 +341,6 @@ static void run_clone(const struct plan_step *ps, int uses_proxy)
         }
         if (g.proxy_fd[0] >= 0)
             close(g.proxy_fd[0]);
-        if (g.monitor_sync >= 0)
-            close(g.monitor_sync);
         /* The runtime answers `pid` with the state JSON once it wrote the id maps and the cgroup. */
         g.state = read_netstring(g.chan, &g.state_len);
         if (g.state)

@@ -81,14 +81,18 @@ function procStat(pid: number): string[] | undefined {
   }
 }
 
-/** Processes whose parent is `ppid`. */
+/** Processes whose parent is `ppid` (comm from /proc/PID/stat, which a process that just exited no longer has). */
 function childrenOf(ppid: number): { pid: number; state: string; comm: string }[] {
   const out = [];
   for (const name of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
-    const st = procStat(Number(name));
-    if (st && Number(st[2]) === ppid) {
-      out.push({ pid: Number(name), state: st[1], comm: readFileSync(`/proc/${name}/comm`, 'utf8').trim() });
+    let text: string;
+    try {
+      text = readFileSync(`/proc/${name}/stat`, 'utf8');
+    } catch {
+      continue;
     }
+    const [state, parent] = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    if (Number(parent) === ppid) out.push({ pid: Number(name), state, comm: text.slice(text.indexOf('(') + 1, text.lastIndexOf(')')) });
   }
   return out;
 }
