@@ -34,6 +34,17 @@ const podman = (...args: string[]) => spawnSync('podman', [...podmanArgs, ...arg
 const names = Array.from({ length: N }, (_, i) => `skiff-bench-${process.pid}-${i}`);
 const runtime = new Runtime({ root: join(work, 'state') });
 const ids = Array.from({ length: N }, (_, i) => `bench-monitor-${i}`);
+const conmonPids: number[] = [];
+
+/** Running, not a zombie: a conmon still holds its cgroup until it has exited. */
+function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
 
 try {
   const skiff: { clean: number; dirty: number }[] = [];
@@ -51,7 +62,8 @@ try {
   }
   await new Promise((r) => setTimeout(r, 500)); // both settled in their loops
   for (const id of ids) skiff.push(smaps((await runtime.store.read(id)).monitor!.pid));
-  for (const name of names) conmon.push(smaps(Number(podman('inspect', '--format', '{{.State.ConmonPid}}', name).stdout.trim())));
+  for (const name of names) conmonPids.push(Number(podman('inspect', '--format', '{{.State.ConmonPid}}', name).stdout.trim()));
+  for (const pid of conmonPids) conmon.push(smaps(pid));
 
   const row = (label: string, xs: { clean: number; dirty: number }[]) => {
     const total = median(xs.map((x) => x.clean + x.dirty));
@@ -67,6 +79,8 @@ try {
 } finally {
   for (const id of ids) await runtime.delete(id, { force: true }).catch(() => {});
   podman('rm', '-f', '-t', '0', ...names);
+  // podman rm returns before the conmons have exited; their cgroup can only go once they have.
+  for (let i = 0; i < 100 && conmonPids.some(running); i++) await new Promise((r) => setTimeout(r, 100));
   // podman's cgroupfs manager leaves conmon's cgroup behind (libpod_parent/conmon); remove it once empty.
   for (const h of readdirSync('/sys/fs/cgroup')) {
     for (const d of ['libpod_parent/conmon', 'libpod_parent']) {
