@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeBusyboxRootfs } from '../src/image/busybox-rootfs.js';
 import { defaultSpec } from '../src/oci/default-spec.js';
+import { processState } from '../src/runtime/proc.js';
 import { Runtime } from '../src/runtime/runtime.js';
 
 const N = Number(process.argv[2] ?? 10);
@@ -36,14 +37,10 @@ const runtime = new Runtime({ root: join(work, 'state') });
 const ids = Array.from({ length: N }, (_, i) => `bench-monitor-${i}`);
 const conmonPids: number[] = [];
 
-/** Running, not a zombie: a conmon still holds its cgroup until it has exited. */
-function running(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
+/** Running, not a zombie: a conmon holds its cgroup until it has exited. */
+async function running(pid: number): Promise<boolean> {
+  const state = await processState(pid);
+  return state !== undefined && state !== 'Z';
 }
 
 try {
@@ -80,7 +77,9 @@ try {
   for (const id of ids) await runtime.delete(id, { force: true }).catch(() => {});
   podman('rm', '-f', '-t', '0', ...names);
   // podman rm returns before the conmons have exited; their cgroup can only go once they have.
-  for (let i = 0; i < 100 && conmonPids.some(running); i++) await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 100 && (await Promise.all(conmonPids.map(running))).some(Boolean); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
   // podman's cgroupfs manager leaves conmon's cgroup behind (libpod_parent/conmon); remove it once empty.
   for (const h of readdirSync('/sys/fs/cgroup')) {
     for (const d of ['libpod_parent/conmon', 'libpod_parent']) {
