@@ -66,7 +66,7 @@ int op_console_connect(const struct step *s)
 {
     if (!s->argv[0][0]) {
         if (g.proxy_fd[1] < 0) {
-            set_detail("no parent to proxy the terminal (parent mode is not wait)");
+            set_detail("no parent to hold the terminal (parent mode is not wait, nor monitor with a terminal)");
             return -EINVAL;
         }
         g.console_fd = g.proxy_fd[1];

@@ -8,7 +8,7 @@
 
 #include "skiff-init.h"
 
-struct ctx g = { .chan = -1, .console_fd = -1, .proxy_fd = { -1, -1 }, .fifo_fd = -1 };
+struct ctx g = { .chan = -1, .console_fd = -1, .proxy_fd = { -1, -1 }, .fifo_fd = -1, .monitor_sync = -1 };
 
 char detail[512];
 

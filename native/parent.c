@@ -1,17 +1,12 @@
-/* What the parent does after clone in `wait` and `monitor` modes (docs/launch-plan.md `clone`). */
+/* What the parent does after clone in `wait` mode (docs/launch-plan.md `clone`); `monitor` mode is monitor.c's. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
-#include <sys/uio.h>
 #include <sys/wait.h>
 #include <termios.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "skiff-init.h"
@@ -124,112 +119,5 @@ int parent_wait(pid_t child, int proxy, int sfd)
     if (raw)
         tcsetattr(0, TCSANOW, &saved);
     chan_send("exit %d\n", status);
-    return exit_code_of(status);
-}
-
-/* ---- monitor: CRI log lines and the exit file ---- */
-
-struct log_stream {
-    int fd;
-    const char *name;
-    char buf[16384];
-    size_t len;
-};
-
-/* CRI log format: "<RFC3339Nano> <stream> <F|P> <content>", P for a line cut short (too long, or at EOF). */
-static void write_log_line(int log, const char *stream, const char *data, size_t len, char tag)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    char head[96];
-    int n = snprintf(head, sizeof head, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ %s %c ", tm.tm_year + 1900,
-                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec, stream, tag);
-    struct iovec iov[3] = { { head, (size_t)n }, { (void *)data, len }, { "\n", 1 } };
-    (void)!writev(log, iov, 3);
-}
-
-static int pump(struct log_stream *s, int log)
-{
-    ssize_t n = read(s->fd, s->buf + s->len, sizeof s->buf - s->len);
-    if (n > 0)
-        s->len += (size_t)n;
-    size_t start = 0;
-    for (size_t i = 0; i < s->len; i++) {
-        if (s->buf[i] == '\n') {
-            write_log_line(log, s->name, s->buf + start, i - start, 'F');
-            start = i + 1;
-        }
-    }
-    if (start == 0 && s->len == sizeof s->buf) {
-        write_log_line(log, s->name, s->buf, s->len, 'P');
-        start = s->len;
-    }
-    memmove(s->buf, s->buf + start, s->len - start);
-    s->len -= start;
-    if (n <= 0) {
-        if (s->len)
-            write_log_line(log, s->name, s->buf, s->len, 'P');
-        s->len = 0;
-        return -1;
-    }
-    return 0;
-}
-
-static int write_exit_file(const char *path, int status)
-{
-    char tmp[4096], body[128];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    int len = snprintf(body, sizeof body, "{\"status\":%d,\"exitCode\":%d,\"signal\":%d}\n", status,
-                       exit_code_of(status), WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return -errno;
-    if (write(fd, body, len) != len || fsync(fd) < 0) {
-        close(fd);
-        return -EIO;
-    }
-    close(fd);
-    return rename(tmp, path) < 0 ? -errno : 0;
-}
-
-int parent_monitor(pid_t child, int out_fd, int err_fd, int sfd)
-{
-    /* Hold nothing of the caller's: no cwd in the bundle. */
-    if (chdir("/") < 0)
-        return 1;
-    int log = -1;
-    if (out_fd >= 0) {
-        log = open(g.log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-        if (log < 0)
-            fprintf(stderr, "skiff-init: open log %s: %s\n", g.log_path, strerror(errno));
-    }
-    struct log_stream out = { .fd = out_fd, .name = "stdout" }, err = { .fd = err_fd, .name = "stderr" };
-    int status = 0, exited = 0;
-    while (!exited || out.fd >= 0 || err.fd >= 0) {
-        struct pollfd fds[3] = { { .fd = exited ? -1 : sfd, .events = POLLIN }, { .fd = out.fd, .events = POLLIN },
-                                 { .fd = err.fd, .events = POLLIN } };
-        if (poll(fds, 3, -1) < 0 && errno != EINTR)
-            break;
-        if (fds[0].revents & POLLIN) {
-            struct signalfd_siginfo si;
-            if (read(sfd, &si, sizeof si) == sizeof si) {
-                if (si.ssi_signo == SIGCHLD)
-                    exited = reap(child, &status);
-                else
-                    kill(child, (int)si.ssi_signo);
-            }
-        }
-        for (int i = 1; i < 3; i++) {
-            struct log_stream *s = i == 1 ? &out : &err;
-            if (fds[i].revents & (POLLIN | POLLHUP) && pump(s, log) < 0) {
-                close(s->fd);
-                s->fd = -1;
-            }
-        }
-    }
-    if (g.exit_file && g.exit_file[0] && write_exit_file(g.exit_file, status) < 0)
-        return 1;
     return exit_code_of(status);
 }

@@ -190,6 +190,16 @@ static int op_sync(const struct step *s)
 static int op_ready(const struct step *s)
 {
     (void)s;
+    /* The monitor first: it writes an exit file and runs the exit command only for a container that got this far,
+     * never for a create that failed (docs/monitor.md "How it starts"). */
+    if (g.monitor_sync >= 0) {
+        if (send(g.monitor_sync, "r", 1, MSG_NOSIGNAL) != 1) {
+            set_detail("tell the monitor the container is ready");
+            return -errno;
+        }
+        close(g.monitor_sync);
+        g.monitor_sync = -1;
+    }
     chan_send("ready\n");
     return 0;
 }
@@ -224,13 +234,6 @@ static int op_exec_wait(const struct step *s)
     return 0;
 }
 
-static int op_monitor(const struct step *s)
-{
-    g.log_path = s->argv[0];
-    g.exit_file = s->argv[1];
-    return 0;
-}
-
 struct op_def {
     const char *name;
     int nargs; /* -1: variadic, checked by the op */
@@ -239,7 +242,7 @@ struct op_def {
 
 static const struct op_def ops[] = {
     { "setns", 2, op_setns },           { "unshare", 1, op_unshare },
-    { "write", 2, op_write },           { "monitor", 2, op_monitor },
+    { "write", 2, op_write },           { "monitor", -1, op_monitor },
     { "mkfifo", 2, op_mkfifo },         { "sync", 1, op_sync },
     { "bpf-devices", 2, op_bpf_devices }, { "umount", 2, op_umount },
     { "setsid", 0, op_setsid },         { "hostname", 1, op_hostname },
@@ -311,12 +314,9 @@ static void run_clone(const struct plan_step *ps, int uses_proxy)
     else
         fail(s->index, EINVAL, "parent mode must be exit, wait or monitor");
 
-    int out[2] = { -1, -1 }, errp[2] = { -1, -1 };
-    if (mode == PM_MONITOR && g.log_path && g.log_path[0]) {
-        if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)
-            fail(s->index, errno, "pipe");
-    }
-    if (uses_proxy && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, g.proxy_fd) < 0)
+    if (mode == PM_MONITOR && g.monitor_sync < 0)
+        fail(s->index, EINVAL, "parent mode monitor needs a monitor step before clone");
+    if (uses_proxy && mode == PM_WAIT && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, g.proxy_fd) < 0)
         fail(s->index, errno, "socketpair");
 
     /*
@@ -326,7 +326,7 @@ static void run_clone(const struct plan_step *ps, int uses_proxy)
      */
     sigset_t saved;
     int sfd = -1;
-    if (mode != PM_EXIT && (sfd = parent_signals(&saved)) < 0)
+    if (mode == PM_WAIT && (sfd = parent_signals(&saved)) < 0)
         fail(s->index, -sfd, "signalfd");
 
     /* A fork-like clone (no new stack): the child returns here with 0, in the namespaces named by flags. */
@@ -339,11 +339,6 @@ static void run_clone(const struct plan_step *ps, int uses_proxy)
             if (sigprocmask(SIG_SETMASK, &saved, NULL) < 0)
                 fail(s->index, errno, "sigprocmask");
         }
-        if (out[1] >= 0) {
-            if (dup2(out[1], 1) < 0 || dup2(errp[1], 2) < 0)
-                fail(s->index, errno, "dup2 log pipes");
-            close(out[0]); close(out[1]); close(errp[0]); close(errp[1]);
-        }
         if (g.proxy_fd[0] >= 0)
             close(g.proxy_fd[0]);
         /* The runtime answers `pid` with the state JSON once it wrote the id maps and the cgroup. */
@@ -354,20 +349,22 @@ static void run_clone(const struct plan_step *ps, int uses_proxy)
             fail(s->index, EPIPE, "the runtime went away before the container started");
         return;
     }
+    if (mode == PM_MONITOR) {
+        /* The monitor learns the pid before the runtime does, so before the container can go on; then we exit and
+         * the container is reparented to the monitor, its subreaper. */
+        if (send(g.monitor_sync, &pid, sizeof pid, MSG_NOSIGNAL) != sizeof pid) {
+            kill(pid, SIGKILL);
+            fail(s->index, errno, "the monitor went away");
+        }
+        chan_send("pid %d\n", pid);
+        _exit(0);
+    }
     chan_send("pid %d\n", pid);
     if (g.proxy_fd[1] >= 0)
         close(g.proxy_fd[1]);
     if (mode == PM_EXIT)
         _exit(0);
-    if (mode == PM_WAIT)
-        _exit(parent_wait(pid, g.proxy_fd[0], sfd));
-    if (out[1] >= 0) {
-        close(out[1]);
-        close(errp[1]);
-    }
-    close(g.chan);
-    g.chan = -1;
-    _exit(parent_monitor(pid, out[0], errp[0], sfd));
+    _exit(parent_wait(pid, g.proxy_fd[0], sfd));
 }
 
 /* ---- start-up ---- */
@@ -454,6 +451,10 @@ static int init_main(const char *chan_arg)
 
 int main(int argc, char **argv, char **envp)
 {
+    /* The monitor is executed from the binary on disk, whose pages every monitor shares (docs/monitor.md "Memory");
+     * it never runs inside a container and makes itself non-dumpable before the container can run. */
+    if (argc >= 2 && !strcmp(argv[1], "monitor"))
+        return monitor_main(argc, argv, envp);
     int r = ensure_sealed_copy(argv, envp);
     if (r < 0) {
         fprintf(stderr, "skiff-init: cannot run from a sealed copy of itself: %s\n", strerror(-r));

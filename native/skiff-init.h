@@ -24,8 +24,7 @@ struct ctx {
     size_t state_len;
     char *process_state;    /* ContainerProcessState JSON for the seccomp listener (`@process-state`) */
     size_t process_state_len;
-    char *log_path;         /* monitor step */
-    char *exit_file;
+    int monitor_sync;       /* the `monitor` step's socket to the monitor: clone sends it the container's pid */
 };
 
 extern struct ctx g;
@@ -95,11 +94,14 @@ int send_fd(int sock, int fd, const char *payload, size_t len);
 int connect_unix(const char *path); /* fd, or -errno with a detail */
 int recv_fd(int sock);
 
-/* parent.c: what the parent does after clone. parent_signals blocks SIGCHLD and the forwarded signals and returns a
- * signalfd for them (or -errno); *saved gets the previous mask for the child to restore. */
+/* parent.c: what a `wait` parent does after clone. parent_signals blocks SIGCHLD and the forwarded signals and
+ * returns a signalfd for them (or -errno); *saved gets the previous mask for the child to restore. */
 int parent_signals(sigset_t *saved);
 int parent_wait(pid_t child, int proxy, int sfd);
-int parent_monitor(pid_t child, int out_fd, int err_fd, int sfd);
+
+/* monitor-start.c: the `monitor` step; monitor.c: the monitor process (`skiff-init monitor ...`). */
+int op_monitor(const struct step *s);
+int monitor_main(int argc, char **argv, char **envp);
 
 /* pause.c */
 int pause_main(void);

@@ -64,6 +64,9 @@ export interface CgroupManager {
   stats(): Promise<CgroupStats>;
   /** How many processes the kernel's OOM killer has killed in this cgroup. */
   oomKillCount(): Promise<number>;
+  /** The file with that count as an `oom_kill N` line (v1 memory.oom_control, v2 memory.events); undefined
+   * without a memory controller. */
+  oomKillFile(): string | undefined;
   /** Calls `listener` on each new OOM kill; returns the function that stops watching. */
   onOom(listener: () => void): () => void;
   /** Sends `signal` to every process in the cgroup, frozen first so none can fork away. */

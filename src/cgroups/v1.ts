@@ -262,6 +262,10 @@ export class CgroupV1 implements CgroupManager {
     return (await readKeyed(join(this.dir('memory'), 'memory.oom_control'))).oom_kill ?? 0;
   }
 
+  oomKillFile(): string | undefined {
+    return this.dirs.has('memory') ? join(this.dir('memory'), 'memory.oom_control') : undefined;
+  }
+
   // v1 notifies OOM through cgroup.event_control with an eventfd(2), which Node cannot create; poll the counter.
   onOom(listener: () => void): () => void {
     return pollOomKills(() => this.oomKillCount(), listener);

@@ -172,6 +172,10 @@ export class CgroupV2 implements CgroupManager {
     return (await readKeyed(this.file('memory.events'))).oom_kill ?? 0;
   }
 
+  oomKillFile(): string {
+    return this.file('memory.events');
+  }
+
   // memory.events changes raise a file-modified event, but fs.watch on cgroupfs is unreliable; poll the counter.
   onOom(listener: () => void): () => void {
     return pollOomKills(() => this.oomKillCount(), listener);

@@ -28,9 +28,10 @@ export interface LaunchOptions {
   detached?: boolean;
   /**
    * The container process exists and waits: write id maps, join cgroups. Returns the state JSON for `@state`
-   * hooks and the ContainerProcessState JSON for a `@process-state` seccomp listener.
+   * hooks and the ContainerProcessState JSON for a `@process-state` seccomp listener. `helperPid` is the process
+   * spawned, which in parent mode `monitor` is the container's monitor.
    */
-  onPid?(pid: number): Promise<{ state: string; processState?: string }>;
+  onPid?(pid: number, helperPid: number): Promise<{ state: string; processState?: string }>;
   /** The child reached a `sync` step (e.g. "hooks"). */
   onSync?(name: string): Promise<void>;
 }
@@ -111,8 +112,9 @@ export function launch(opts: LaunchOptions): Promise<Launched> {
     const fail = (err: Error) => {
       if (failed) return;
       failed = true;
-      if (containerPid) killQuietly(containerPid);
+      // The helper first: a monitor that saw its container die would write an exit file and run the exit command.
       killQuietly(child.pid);
+      if (containerPid) killQuietly(containerPid);
       chan.destroy();
       if (ready) exitReject(err);
       else reject(err);
@@ -124,7 +126,7 @@ export function launch(opts: LaunchOptions): Promise<Launched> {
       switch (kind) {
         case 'pid': {
           containerPid = Number(rest[0]);
-          const docs = opts.onPid ? await opts.onPid(containerPid) : { state: '' };
+          const docs = opts.onPid ? await opts.onPid(containerPid, child.pid!) : { state: '' };
           chan.write(netstring(docs.state) + netstring(docs.processState ?? ''));
           break;
         }

@@ -26,10 +26,19 @@ export interface ContainerRecord {
   spec: Spec;
   /** True while create is still running. */
   creating: boolean;
-  /** The native parent that waits for the container, when there is one (run, monitor mode). */
-  monitor?: { exitFile?: string };
+  /** The container's monitor, for one created by Runtime.createMonitored (docs/monitor.md). */
+  monitor?: MonitorRecord;
   /** Created with --no-new-keyring: exec'd processes then keep the caller's session keyring too. */
   noNewKeyring?: boolean;
+}
+
+export interface MonitorRecord {
+  /** Host pid of the monitor process and its /proc/PID/stat start time: alive while both still match. */
+  pid: number;
+  startTime: string;
+  exitFile: string;
+  logPath: string;
+  attachSocket?: string;
 }
 
 const ID_PATTERN = /^[\w+\-.]+$/;

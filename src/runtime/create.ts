@@ -17,6 +17,7 @@ import { launch, type Launched, type StdioTarget } from '../native/launcher.js';
 import { bindSourceFlags, buildCreatePlan, rootfsParentMount, statBindSources } from './plan/index.js';
 import { processStartTime, waitProcessGone } from './proc.js';
 import { stateDocument } from './status.js';
+import { prepareMonitor, validateMonitorOptions, type MonitorOptions } from './monitor-setup.js';
 
 export interface CreateOptions {
   bundle: string;
@@ -38,7 +39,7 @@ export interface CreateOptions {
 export type LaunchMode =
   | { kind: 'create' }                       // wait on the exec fifo for `start`; parent exits (runc create)
   | { kind: 'run' }                          // no fifo; parent waits and reports the exit status (runc run)
-  | { kind: 'monitor'; logPath: string; exitFile: string };  // as create, with a detached parent that writes the log and exit file
+  | { kind: 'monitor'; monitor: MonitorOptions };  // as create, with a detached monitor as the parent (docs/monitor.md)
 
 export interface Created {
   record: ContainerRecord;
@@ -67,8 +68,12 @@ export async function readSpec(bundle: string, host: HostFacts): Promise<Spec> {
 export async function createContainer(
   store: ContainerStore, host: HostFacts, id: string, opts: CreateOptions, mode: LaunchMode,
 ): Promise<Created> {
+  if (mode.kind === 'monitor') validateMonitorOptions(mode.monitor);
   const bundle = resolve(opts.bundle);
   const spec = await readSpec(bundle, host);
+  if (mode.kind === 'monitor' && spec.process?.terminal && opts.consoleSocket) {
+    throw new SkiffError('a monitored container\'s terminal is held by its monitor: no console socket', 'EINVAL');
+  }
   const rootfs = isAbsolute(spec.root!.path) ? spec.root!.path : join(bundle, spec.root!.path);
   const bindSourceKinds = await statBindSources(spec, bundle);
   // Host facts the plan needs only in some configs: the locked flags of bind sources in a new user namespace, and
@@ -96,16 +101,18 @@ export async function createContainer(
     const record: ContainerRecord = {
       id, bundle, rootfs, pid: 0, pidStartTime: '', created: new Date().toISOString(),
       cgroupsPath, spec, creating: true, noNewKeyring: opts.noNewKeyring,
-      monitor: mode.kind === 'monitor' ? { exitFile: mode.exitFile } : undefined,
     };
     await store.write(record);
+
+    const monitor = mode.kind === 'monitor' ? await prepareMonitor(mode.monitor, cgroup, undo) : undefined;
 
     const plan = buildCreatePlan(spec, host, {
       containerId: id, bundle, rootfs, bindSourceKinds, bindSourceFlags: flags, rootfsParentMount: parentMount, cgroupsPath,
       parentMode: mode.kind === 'create' ? 'exit' : mode.kind === 'run' ? 'wait' : 'monitor',
-      monitor: mode.kind === 'monitor' ? { logPath: mode.logPath, exitFile: mode.exitFile } : undefined,
+      monitor,
       execFifo,
-      consoleSocket: opts.consoleSocket,
+      // The monitor holds the pty master (console-connect ""), as a `wait` parent does when the caller says so.
+      consoleSocket: monitor ? '' : opts.consoleSocket,
       noPivot: opts.noPivot,
       noNewKeyring: opts.noNewKeyring,
       preserveFds: opts.preserveFds,
@@ -118,10 +125,19 @@ export async function createContainer(
       preserveFds: opts.preserveFds,
       cwd: bundle,
       detached: mode.kind === 'monitor' || Boolean(opts.ownSession),
-      onPid: async (pid) => {
+      onPid: async (pid, helperPid) => {
         record.pid = pid;
         record.pidStartTime = (await processStartTime(pid)) ?? '';
         undo.push(`container process ${pid}`, () => killAndWait(pid, record.pidStartTime));
+        if (monitor) {
+          const startTime = (await processStartTime(helperPid)) ?? '';
+          // Undone before the container is killed: a monitor that saw its container die would run the exit command.
+          undo.push(`monitor ${helperPid}`, () => killAndWait(helperPid, startTime));
+          record.monitor = {
+            pid: helperPid, startTime, exitFile: monitor.exitFile, logPath: monitor.logPath,
+            attachSocket: monitor.attachSocket || undefined,
+          };
+        }
         await writeIdMaps(spec, pid);
         await cgroup.addProcess(pid);
         // Recorded before the process is let go: in run mode it runs at once, and `state` must name its pid.

@@ -1,17 +1,19 @@
 // The OCI runtime as a library: every operation skiff-runtime offers, callable in-process by the engine
 // (skiff run, skiffd) with no extra process per operation. State lives under `root`, as runc's does.
-import { open, readFile, unlink } from 'node:fs/promises';
+import { open, unlink } from 'node:fs/promises';
 import { cgroupManager, type CgroupManager, type CgroupStats } from '../cgroups/index.js';
 import { SkiffError } from '../common/errors.js';
 import type { ContainerStatus, LinuxResources, Process, State } from '../oci/runtime-spec.js';
 import { validateProcess } from './validate.js';
-import { ContainerStore, DEFAULT_RUNTIME_ROOT, type ContainerRecord } from './container-store.js';
+import { ContainerStore, DEFAULT_RUNTIME_ROOT, type ContainerRecord, type MonitorRecord } from './container-store.js';
 import { createContainer, killAndWait, type CreateOptions, type LaunchMode } from './create.js';
 import { execProcess, type ExecOptions, type ExecResult } from './exec.js';
 import { detectCgroupMode, detectHostFacts, type CgroupMode, type HostFacts } from './host-facts.js';
 import { runHooksLoggingFailures } from './hooks.js';
 import { withLock } from '../common/lock.js';
-import { waitProcessGone } from './proc.js';
+import { isSameProcessAlive, waitProcessGone } from './proc.js';
+import { readExitFile, type MonitorExit } from './monitor-client.js';
+import type { MonitorOptions } from './monitor-setup.js';
 import { parseSignal } from './signals.js';
 import { computeStatus, stateDocument } from './status.js';
 
@@ -55,9 +57,13 @@ export class Runtime {
     return stateDocument(record, 'created');
   }
 
-  /** Create with a detached native monitor that writes the CRI log and the exit status (skiffd, skiff run -d). */
-  async createMonitored(id: string, opts: CreateOptions, logPath: string, exitFile: string): Promise<State> {
-    const mode: LaunchMode = { kind: 'monitor', logPath, exitFile };
+  /**
+   * Create with a native monitor as the container's parent (docs/monitor.md): it outlives the caller, holds the
+   * container's stdio or terminal, writes the CRI log and the exit file, serves attach, runs the exit command.
+   * Its pid and start time are in the record (`monitorRunning`). With process.terminal the monitor holds the pty.
+   */
+  async createMonitored(id: string, opts: CreateOptions, monitor: MonitorOptions): Promise<State> {
+    const mode: LaunchMode = { kind: 'monitor', monitor };
     const { record } = await this.withErrorPrefix('create', id, async () =>
       createContainer(this.store, await this.host(), id, opts, mode));
     return stateDocument(record, 'created');
@@ -213,17 +219,21 @@ export class Runtime {
     return this.store.read(id).then((rec) => this.cgroup(rec));
   }
 
-  /** Exit status written by the native monitor, once the container has exited (undefined before). */
-  async exitStatus(id: string): Promise<ExitStatus | undefined> {
+  /** The exit the monitor recorded, once the container has exited (undefined before). */
+  async exitStatus(id: string): Promise<MonitorExit | undefined> {
+    return readExitFile((await this.monitorOf(id)).exitFile);
+  }
+
+  /** Whether the container's monitor process is still there (false once it has finished, or was killed). */
+  async monitorRunning(id: string): Promise<boolean> {
+    const m = await this.monitorOf(id);
+    return isSameProcessAlive(m.pid, m.startTime);
+  }
+
+  private async monitorOf(id: string): Promise<MonitorRecord> {
     const rec = await this.store.read(id);
-    if (!rec.monitor?.exitFile) throw new SkiffError(`container "${id}" has no monitor; its exit status is its parent's`, 'EINVAL');
-    try {
-      const { exitCode, signal } = JSON.parse(await readFile(rec.monitor.exitFile, 'utf8')) as ExitStatus;
-      return { exitCode, signal };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
-    }
+    if (!rec.monitor) throw new SkiffError(`container "${id}" has no monitor; its exit status is its parent's`, 'EINVAL');
+    return rec.monitor;
   }
 
   private async status(rec: ContainerRecord): Promise<ContainerStatus> {

@@ -70,26 +70,6 @@ describe('runtime lifecycle', () => {
     assert.ok(!existsSync(cgroupDir('memory', 't-life')));
   });
 
-  test('monitor mode: a detached parent writes CRI log lines and the exit status', async () => {
-    const rt = scratch.runtime;
-    const b = scratch.bundle(['sh', '-c', 'echo to-stdout; echo to-stderr >&2; printf partial; exit 5']);
-    const log = join(b.dir, 'ctr.log'), exitFile = join(b.dir, 'exit.json');
-    await rt.createMonitored('t-mon', { bundle: b.dir }, log, exitFile);
-    assert.equal((await rt.state('t-mon')).status, 'created');
-    assert.equal(await rt.exitStatus('t-mon'), undefined);
-    await rt.start('t-mon');
-    let exit;
-    for (let i = 0; i < 200 && !(exit = await rt.exitStatus('t-mon')); i++) await new Promise((r) => setTimeout(r, 10));
-    assert.deepEqual(exit, { exitCode: 5, signal: 0 });
-    const lines = readFileSync(log, 'utf8').trim().split('\n').sort((x, y) => x.split(' ')[1].localeCompare(y.split(' ')[1]));
-    assert.equal(lines.length, 3);
-    for (const l of lines) assert.match(l, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z (stdout|stderr) [FP] /);
-    assert.ok(lines.some((l) => l.endsWith(' stderr F to-stderr')));
-    assert.ok(lines.some((l) => l.endsWith(' stdout F to-stdout')));
-    assert.ok(lines.some((l) => l.endsWith(' stdout P partial')));
-    await rt.delete('t-mon');
-  });
-
   test('exec joins the running container', async () => {
     const rt = scratch.runtime;
     const b = scratch.bundle(['sleep', '1000']);

@@ -21,10 +21,11 @@ export interface CreatePlanOptions {
   /** Resolved cgroups path (/skiff/ID by default). */
   cgroupsPath: string;
   parentMode: 'exit' | 'wait' | 'monitor';
-  monitor?: { logPath: string; exitFile: string };
+  /** With parent mode `monitor`: what the monitor holds and writes. */
+  monitor?: MonitorPlan;
   /** Present for create: the process waits on it for `start`. Absent when create and start are one operation. */
   execFifo?: string;
-  /** With process.terminal: the socket that receives the pty master; '' = the `wait` parent proxies it. */
+  /** With process.terminal: the socket that receives the pty master; '' = the parent (`wait` or `monitor`) holds it. */
   consoleSocket?: string;
   noPivot?: boolean;
   noNewKeyring?: boolean;
@@ -35,6 +36,29 @@ export interface CreatePlanOptions {
   bindSourceFlags?: Record<string, number>;
   /** From rootfsParentMount(rootfs); needed only when linux.rootfsPropagation is shared or rshared. */
   rootfsParentMount?: string;
+}
+
+/** The `monitor` step's arguments (docs/launch-plan.md); MonitorOptions (create.ts) says what each one means. */
+export interface MonitorPlan {
+  /** The native helper's binary on disk, which the monitor runs from. */
+  exe: string;
+  logPath: string;
+  logMaxSize: number;
+  logMaxFiles: number;
+  exitFile: string;
+  attachSocket: string;
+  stdin: boolean;
+  /** The cgroup file with an `oom_kill N` line ('' = none). */
+  oomFile: string;
+  exitCommand: string[];
+  exitCommandEnv: string[];
+}
+
+function monitorStep(m: MonitorPlan, terminal: boolean): Step {
+  return step('monitor', [
+    m.exe, m.logPath, m.logMaxSize, m.logMaxFiles, m.exitFile, m.attachSocket, m.stdin ? 1 : 0, terminal ? 1 : 0, m.oomFile,
+    m.exitCommand.length, ...m.exitCommand, m.exitCommandEnv.length, ...m.exitCommandEnv,
+  ], undefined, 'start the monitor');
 }
 
 /** The seccomp listener is a host path: its connection is made while that path is still reachable. */
@@ -75,6 +99,11 @@ function cloneFlags(spec: Spec): number {
 /** Steps in the parent: the exec fifo, the v2 device filter, joined namespaces, the time namespace, clone. */
 function parentSteps(spec: Spec, host: HostFacts, opts: CreatePlanOptions): Step[] {
   const steps: Step[] = [];
+  // First: the monitor forks off here, so it never enters the namespaces the plan joins below.
+  if (opts.parentMode === 'monitor') {
+    if (!opts.monitor) throw new Error('parent mode "monitor" needs the monitor\'s options');
+    steps.push(monitorStep(opts.monitor, Boolean(spec.process?.terminal)));
+  }
   // Node has no mkfifo(3); the helper makes the exec fifo (fifo(7)), which `start` opens to release the process.
   if (opts.execFifo) steps.push(step('mkfifo', [opts.execFifo, 0o622], undefined, 'create the exec fifo'));
   const deviceRules = containerDeviceRules(spec.linux?.resources?.devices, spec.linux?.devices);
@@ -89,10 +118,6 @@ function parentSteps(spec: Spec, host: HostFacts, opts: CreatePlanOptions): Step
       .map(([clock, o]) => `${clock} ${o.secs ?? 0} ${o.nanosecs ?? 0}\n`).join('');
     // time_namespaces(7): offsets can only be written before the first process enters the namespace.
     if (offsets) steps.push(step('write', ['/proc/self/timens_offsets', offsets], 'linux.timeOffsets', 'set time offsets'));
-  }
-  if (opts.parentMode === 'monitor') {
-    if (!opts.monitor) throw new Error('parent mode "monitor" needs the monitor log path and exit file');
-    steps.push(step('monitor', [opts.monitor.logPath, opts.monitor.exitFile], undefined, 'start the monitor'));
   }
   steps.push(step('clone', [cloneFlags(spec), opts.parentMode], 'linux.namespaces', 'create the container process'));
   return steps;
