@@ -1,29 +1,13 @@
 // The end of a run: waiting for the container's process to go, reading what the monitor recorded, and taking down
 // what the start made (runtime state and cgroup, network, rootfs mount) so the record says `exited`.
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { unmountRootfs } from '../image/rootfs.js';
+import { readExitFile, type MonitorExit } from '../runtime/monitor-client.js';
 import { isSameProcessAlive } from '../runtime/proc.js';
 import { disconnectContainer } from './container-network.js';
 import type { ContainerRecord } from './container-record.js';
 import type { EngineContext } from './context.js';
 import { refreshNetworkHosts } from './network-hosts.js';
-
-export interface ExitRecord {
-  exitCode: number;
-  signal?: number;
-  oomKilled: boolean;
-  finishedAt?: string;
-}
-
-/** The monitor's exit file (docs/monitor.md), or undefined when it wrote none. */
-export function readExitFile(path: string): ExitRecord | undefined {
-  try {
-    const raw = JSON.parse(readFileSync(path, 'utf8')) as { exitCode: number; signal?: number; oomKilled?: boolean; finishedAt?: string };
-    return { exitCode: raw.exitCode, ...(raw.signal ? { signal: raw.signal } : {}), oomKilled: Boolean(raw.oomKilled), ...(raw.finishedAt ? { finishedAt: raw.finishedAt } : {}) };
-  } catch {
-    return undefined;
-  }
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -52,10 +36,10 @@ async function monitorAlive(rec: ContainerRecord): Promise<boolean> {
  * The exit status of a run whose process is gone. A live monitor writes its file once it has reaped the process
  * and drained its output, so it gets a moment; a dead one (killed, or a reboot) may have written nothing.
  */
-async function exitOf(ctx: EngineContext, rec: ContainerRecord): Promise<ExitRecord & { error?: string }> {
+async function exitOf(ctx: EngineContext, rec: ContainerRecord): Promise<Omit<MonitorExit, 'finishedAt'> & { finishedAt?: string; error?: string }> {
   const file = ctx.paths.exitFile(rec.id);
   for (let waited = 0; ; waited += 10) {
-    const exit = readExitFile(file);
+    const exit = await readExitFile(file).catch(() => undefined);
     if (exit) return exit;
     if (waited >= 5000 || !(await monitorAlive(rec))) break;
     await sleep(10);

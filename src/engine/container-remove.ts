@@ -1,12 +1,15 @@
 // docker rm: the container's runtime state, network, rootfs (upper directory included), record, name and exit file;
 // with -v its anonymous volumes. The record first says `removing` with its owner, so a removal killed half way is
 // finished by the next command instead of leaving half a container.
-import { rmSync } from 'node:fs';
-import { removeRootfs } from '../image/rootfs.js';
+import { renameSync, rmSync } from 'node:fs';
+import { unmountRootfs } from '../image/rootfs.js';
 import { processStartTime } from '../runtime/proc.js';
 import { disconnectContainer } from './container-network.js';
 import type { ContainerRecord } from './container-record.js';
 import type { EngineContext } from './context.js';
+
+/** A removed container's directory while it is emptied: <id>.removing-<pid> (ids have no dot). */
+export const TOMBSTONE = '.removing-';
 
 /** Removes a container that is not running; the caller holds its lock. */
 export async function removeLocked(ctx: EngineContext, rec: ContainerRecord, o: { volumes: boolean }): Promise<void> {
@@ -14,9 +17,12 @@ export async function removeLocked(ctx: EngineContext, rec: ContainerRecord, o: 
   await ctx.records.write(rec);
   await ctx.runtime.delete(rec.id, { force: true });
   await disconnectContainer(ctx.network(), rec.id, rec.network);
-  // The directory goes with the rootfs: the record and the lock with it, so a command waiting for the lock
-  // finds "No such container".
-  await removeRootfs(ctx.paths.root, rec.id);
+  // The directory is renamed away before it is emptied, so a command taking the lock meanwhile (the monitor's exit
+  // command, say) finds "No such container" instead of making a lock file in a directory being removed.
+  await unmountRootfs(ctx.paths.root, rec.id);
+  const tombstone = `${ctx.paths.container(rec.id)}${TOMBSTONE}${process.pid}`;
+  renameSync(ctx.paths.container(rec.id), tombstone);
+  rmSync(tombstone, { recursive: true, force: true, maxRetries: 3 });
   rmSync(ctx.paths.exitFile(rec.id), { force: true });
   await ctx.records.releaseName(rec.name, rec.id);
   if (o.volumes) {

@@ -51,7 +51,8 @@ export async function startLocked(ctx: EngineContext, rec: ContainerRecord, opts
     });
     const bundle = ctx.paths.container(id);
     writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
-    await mkdir(join(ctx.paths.state, 'exits'), { recursive: true });
+    await mkdir(ctx.paths.exits, { recursive: true });
+    await mkdir(join(ctx.paths.state, 'attach'), { recursive: true, mode: 0o700 });
     rmSync(ctx.paths.exitFile(id), { force: true });
     const state = await startMonitored(ctx, rec, bundle);
     undo.push('container', () => ctx.runtime.delete(id, { force: true }));

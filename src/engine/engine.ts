@@ -4,6 +4,8 @@
 import { SkiffError } from '../common/errors.js';
 import { isSameProcessAlive } from '../runtime/proc.js';
 import type { ExecResult } from '../runtime/exec.js';
+import type { AttachStreams, Attachment } from '../runtime/monitor-client.js';
+import { attachContainer } from './container-attach.js';
 import { cleanupContainer } from './container-cleanup.js';
 import { createContainer, type CreateRequest } from './container-create.js';
 import { execInContainer, type ExecRequest } from './container-exec.js';
@@ -138,13 +140,20 @@ export class Engine {
     return execInContainer(this.ctx, await this.resolve(ref), req);
   }
 
+  /** Attaches to a running container's monitor; the attachment's `done` settles with its exit. */
+  async attach(ref: string, streams: AttachStreams): Promise<Attachment> {
+    return attachContainer(this.ctx, await this.resolve(ref), streams);
+  }
+
   /** The monitor's exit command: take down the run, remove an --rm container, apply the restart policy. */
   async cleanup(id: string): Promise<void> {
     await cleanupContainer(this.ctx, id);
   }
 
-  /** After a foreground run's process is gone: its run taken down; the record as it ended. */
+  /** Once a run's process is gone (waiting for it): the run taken down; the record as it ended, undefined if removed. */
   async finish(ref: string): Promise<ContainerRecord | undefined> {
-    return afterExit(this.ctx, await this.resolve(ref));
+    const id = await this.resolve(ref);
+    await waitContainer(this.ctx, id);
+    return afterExit(this.ctx, id);
   }
 }

@@ -9,10 +9,11 @@ import { join } from 'node:path';
 import { SkiffError } from '../common/errors.js';
 import { removeRootfs, rootfsStatus, unmountRootfs } from '../image/rootfs.js';
 import { isSameProcessAlive } from '../runtime/proc.js';
+import { isAlive } from '../image/lease.js';
 import { finishRun, processAlive } from './container-exit.js';
 import { disconnectContainer } from './container-network.js';
 import type { ContainerRecord } from './container-record.js';
-import { removeLocked } from './container-remove.js';
+import { removeLocked, TOMBSTONE } from './container-remove.js';
 import type { EngineContext } from './context.js';
 import { FULL_ID } from './names.js';
 
@@ -103,6 +104,11 @@ export async function sweepOrphans(ctx: EngineContext): Promise<void> {
     } catch (err) {
       if ((err as SkiffError).code !== 'ETIMEDOUT') ctx.warn(`leftover container directory ${id.slice(0, 12)}: ${(err as Error).message}`);
     }
+  }
+  // A removal killed while it emptied the renamed directory.
+  for (const entry of existsSync(ctx.paths.containers) ? readdirSync(ctx.paths.containers) : []) {
+    const owner = Number(entry.split(TOMBSTONE)[1]);
+    if (entry.includes(TOMBSTONE) && !isAlive(owner)) rmSync(join(ctx.paths.containers, entry), { recursive: true, force: true });
   }
   const warn = (what: string, id: string) => (err: Error) => ctx.warn(`leftover ${what} ${id.slice(0, 12)}: ${err.message}`);
   for (const id of ids(ctx.runtime.store.root).filter((d) => !known(d))) await ctx.runtime.delete(id, { force: true }).catch(warn('runtime state', id));

@@ -19,7 +19,7 @@ const dir = mkdtempSync(join(tmpdir(), 'skiff-run-signals-'));
 const root = join(dir, 'root');
 const state = join(dir, 'state');
 const skiffArgs = (...args: string[]) => [skiff, '--root', root, '--state', state, ...args];
-// Container names are cgroup names too (/skiff/NAME), which are host-wide: make them unique.
+// Names unique per test run, so a run left by a failed test never clashes with the next one.
 const uniqueName = (what: string) => `sig-${what}-${randomBytes(3).toString('hex')}`;
 
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -64,19 +64,19 @@ interface ContainerFacts {
   cgroupsPath: string;
 }
 
-/** What the runtime recorded of a running container: its host pid and cgroup. */
+/** What skiff shows of a running container: its host pid and its cgroup (/skiff/ID). */
 function containerFacts(name: string): ContainerFacts {
-  const rec = JSON.parse(readFileSync(join(state, 'runtime', name, 'state.json'), 'utf8')) as ContainerFacts;
+  const r = spawnSync(process.execPath, skiffArgs('inspect', '--type', 'container', name), { encoding: 'utf8' });
+  const [info] = JSON.parse(r.stdout) as { Id: string; State: { Pid: number } }[];
   // A pid of 0 would make process.kill signal our own process group.
-  assert.ok(rec.pid > 0, `the record of ${name} names its pid`);
-  return { pid: rec.pid, cgroupsPath: rec.cgroupsPath };
+  assert.ok(info.State.Pid > 0, `${name} has a pid`);
+  return { pid: info.State.Pid, cgroupsPath: `/skiff/${info.Id}` };
 }
 
 function assertNothingLeft(facts?: ContainerFacts): void {
   assert.ok(!readFileSync('/proc/self/mountinfo', 'utf8').includes(dir), 'no overlay left mounted');
   assert.deepEqual(list(join(root, 'containers')), [], 'no container data left');
-  assert.deepEqual(list(join(state, 'containers')), [], 'no bundle left');
-  assert.deepEqual(list(join(state, 'runtime')), [], 'no runtime state left');
+  for (const d of ['runtime', 'netns', 'exits', 'attach']) assert.deepEqual(list(join(state, d)), [], `nothing left in state/${d}`);
   if (facts) {
     assert.ok(!existsSync(`/proc/${facts.pid}`) || readFileSync(`/proc/${facts.pid}/stat`, 'utf8').includes(') Z'), 'the container process is gone');
     // cgroup v1 (a pids hierarchy) or v2 (the unified one).

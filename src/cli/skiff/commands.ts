@@ -13,6 +13,7 @@ export const SKIFF_COMMANDS: CommandEntry[] = [
   { name: 'rm', summary: 'remove one or more containers', load: () => import('./rm.js') },
   { name: 'ps', summary: 'list containers', load: () => import('./ps.js') },
   { name: 'logs', summary: 'fetch the logs of a container', load: () => import('./logs.js') },
+  { name: 'attach', summary: 'attach local standard input, output, and error streams to a running container', load: () => import('./attach.js') },
   { name: 'exec', summary: 'run a command in a running container', load: () => import('./exec.js') },
   { name: 'inspect', summary: 'return low-level information on containers or images (JSON)', load: () => import('./inspect.js') },
   { name: 'wait', summary: 'block until one or more containers stop, then print their exit codes', load: () => import('./wait.js') },

@@ -10,7 +10,7 @@ import type { Engine } from '../../engine/engine.js';
 import { SkiffError } from '../../common/errors.js';
 import { errorLine } from '../common/run-cli.js';
 import { containerConfig, containerOptions, type ContainerFlags } from './container-flags.js';
-import { attachTerminal } from './container-attach.js';
+import { attachTerminal, type AttachedTerminal } from './container-attach.js';
 import { contextOf } from './context.js';
 import { engineOf } from './engine-of.js';
 import { pullMissing } from './pull-missing.js';
@@ -95,19 +95,18 @@ async function runAttached(engine: Engine, id: string, argv0: string, f: Contain
     if (err.code !== 'ENOENT' && err.code !== 'EINVAL') process.stderr.write(`skiff: ${signal} not passed on: ${err.message}\n`);
   });
   relay.hold();
-  let attached: Promise<void> | undefined;
+  let attached: AttachedTerminal | undefined;
   try {
     await engine.start(id, {
       beforeStart: async () => {
-        attached = attachTerminal(engine, id, { stdin: Boolean(f.interactive), tty: Boolean(f.tty) });
+        attached = await attachTerminal(engine, id, { stdin: Boolean(f.interactive), tty: Boolean(f.tty) });
       },
     });
   } catch (err) {
     throw commandFailure(err, argv0) ?? err;
   }
-  // -t: the terminal is raw and Ctrl-C reaches the container through its pty; without it, signals are relayed.
   relay.attach(forward);
-  await attached;
+  await attached!.done;
   const done = await engine.finish(id);
   const state = done?.state;
   return state?.signal ? 128 + state.signal : state?.exitCode ?? 255;

@@ -2,7 +2,7 @@
 // skiff exits with its status.
 import type { Command } from 'commander';
 import { SkiffError } from '../../common/errors.js';
-import { attachTerminal } from './container-attach.js';
+import { attachTerminal, type AttachedTerminal } from './container-attach.js';
 import { eachContainer } from './each-container.js';
 import { engineOf } from './engine-of.js';
 
@@ -18,9 +18,9 @@ export function register(program: Command): void {
         if (refs.length > 1) throw new SkiffError('you cannot start and attach multiple containers at once', 'EINVAL');
         const id = await engine.resolve(refs[0]);
         const rec = await engine.inspect(id);
-        let attached: Promise<void> | undefined;
-        await engine.start(id, { beforeStart: async () => { attached = attachTerminal(engine, id, { stdin: Boolean(o.interactive), tty: rec.record.config.tty }); } });
-        await attached;
+        let attached: AttachedTerminal | undefined;
+        await engine.start(id, { beforeStart: async () => { attached = await attachTerminal(engine, id, { stdin: Boolean(o.interactive), tty: rec.record.config.tty }); } });
+        await attached!.done;
         const done = await engine.finish(id);
         process.exitCode = done?.state.signal ? 128 + done.state.signal : done?.state.exitCode ?? 0;
         return;
