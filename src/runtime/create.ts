@@ -14,6 +14,7 @@ import type { ContainerRecord, ContainerStore } from './container-store.js';
 import type { HostFacts } from './host-facts.js';
 import { runHooks } from './hooks.js';
 import { launch, type Launched, type StdioTarget } from '../native/launcher.js';
+import { explainSeccompRefusal } from '../seccomp/refusal.js';
 import { bindSourceFlags, buildCreatePlan, rootfsParentMount, statBindSources } from './plan/index.js';
 import { processStartTime, waitProcessGone } from './proc.js';
 import { stateDocument } from './status.js';
@@ -125,6 +126,7 @@ export async function createContainer(
       preserveFds: opts.preserveFds,
       cwd: bundle,
       detached: mode.kind === 'monitor' || Boolean(opts.ownSession),
+      explain: (err) => explainSeccompRefusal(err, plan, spec.linux?.seccomp),
       onPid: async (pid, helperPid) => {
         record.pid = pid;
         record.pidStartTime = (await processStartTime(pid)) ?? '';
