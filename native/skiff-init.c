@@ -210,7 +210,12 @@ static int op_exec_fifo(const struct step *s)
     return g.fifo_fd < 0 ? sys_fail("openat", "open the exec fifo %s", s->argv[0]) : 0;
 }
 
-/* Blocks until `start` opens the fifo for reading (fifo(7): opening one end blocks until the other is opened). */
+/*
+ * Blocks until `start` opens the fifo for reading (fifo(7): opening one end blocks until the other is opened), then
+ * writes "0". The written end stays open, close-on-exec: `start` reads to end of file, which comes when the process
+ * executes the program (or dies), so its poststart hooks run after startContainer hooks and the exec, as
+ * config.md says.
+ */
 static int op_exec_wait(const struct step *s)
 {
     (void)s;
@@ -228,7 +233,6 @@ static int op_exec_wait(const struct step *s)
         close(fd);
         return r;
     }
-    close(fd);
     close(g.fifo_fd);
     g.fifo_fd = -1;
     return 0;
