@@ -175,7 +175,8 @@ export class Runtime {
       const status = await this.status(rec);
       if (status !== 'running' && status !== 'created') throw new SkiffError(`cannot exec in a ${status} container`, 'EINVAL');
       const host = await this.host();
-      return execProcess(host, rec, this.cgroup(rec), validateProcess(proc, 'process', host), opts);
+      const userNamespace = rec.spec.linux?.namespaces?.some((n) => n.type === 'user') ?? false;
+      return execProcess(host, rec, this.cgroup(rec), validateProcess(proc, 'process', host, { userNamespace }), opts);
     });
   }
 

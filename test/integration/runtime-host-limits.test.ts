@@ -1,5 +1,5 @@
-// What a container gets of the host's limits, seen from inside: process.rlimits exactly as configured (soft below
-// hard included).
+// What a container gets of the host's limits and capabilities: process.rlimits exactly as configured (soft below
+// hard included), seen from inside; a capability this host lacks refused before anything is made.
 import assert from 'node:assert/strict';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -73,5 +73,22 @@ describe('host limits seen from the container', () => {
     }
     assert.deepEqual(parseLimits(readFileSync(execOut, 'utf8')), WANT, 'exec');
     await scratch.runtime.delete('hl-life', { force: true });
+  });
+
+  test('a capability this host lacks is a validation error naming it and its field; nothing is made', async (t) => {
+    const bounding = BigInt('0x' + /^CapBnd:\s*([0-9a-f]+)/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]);
+    if ((bounding >> 24n) & 1n) return t.skip('this host has CAP_SYS_RESOURCE');
+    const b = scratch.bundle(['true'], (s) => {
+      for (const set of ['bounding', 'effective', 'permitted'] as const) s.process!.capabilities![set]!.push('CAP_SYS_RESOURCE');
+    });
+    await assert.rejects(scratch.runtime.create('hl-cap', { bundle: b.dir, stdio: ['ignore', 'ignore', 'ignore'] }), (err: Error) => {
+      for (const set of ['bounding', 'effective', 'permitted']) {
+        assert.match(err.message, new RegExp(`process\\.capabilities\\.${set}\\[3\\]: CAP_SYS_RESOURCE: this host does not have it`));
+      }
+      assert.doesNotMatch(err.message, /capset/);
+      return true;
+    });
+    assert.ok(!existsSync(join(scratch.runtimeRoot, 'hl-cap')), 'no state was made');
+    assert.ok(!existsSync('/sys/fs/cgroup/pids/skiff/hl-cap'), 'no cgroup was made');
   });
 });
