@@ -11,6 +11,7 @@
 struct ctx g = { .chan = -1, .console_fd = -1, .proxy_fd = { -1, -1 }, .fifo_fd = -1, .monitor_sync = -1 };
 
 char detail[512];
+const char *failed_syscall;
 
 void set_detail(const char *fmt, ...)
 {
@@ -18,6 +19,21 @@ void set_detail(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(detail, sizeof detail, fmt, ap);
     va_end(ap);
+}
+
+int sys_fail(const char *name, const char *fmt, ...)
+{
+    int e = errno;
+    failed_syscall = name;
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(detail, sizeof detail, fmt, ap);
+        va_end(ap);
+    } else {
+        snprintf(detail, sizeof detail, "%s", name);
+    }
+    return -e;
 }
 
 /* Messages go out with MSG_NOSIGNAL: a runtime that closed the channel must not kill us with SIGPIPE. */

@@ -4,7 +4,6 @@
 #include <linux/capability.h>
 #include <linux/keyctl.h>
 #include <linux/types.h>
-#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,14 +15,12 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <grp.h>
 #include <unistd.h>
 
 #include "skiff-init.h"
 
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
 #define IOPRIO_WHO_PROCESS 1
 
 /* sched_setattr(2)'s argument; glibc has no wrapper, and <linux/sched/types.h> clashes with <sched.h>. */
@@ -60,18 +57,12 @@ int op_user(const struct step *s)
         }
         p = *end ? end + 1 : end;
     }
-    if (setgroups(n, gids) < 0) {
-        set_detail("setgroups");
-        return -errno;
-    }
-    if (setresgid(gid, gid, gid) < 0) {
-        set_detail("setresgid %u", gid);
-        return -errno;
-    }
-    if (setresuid(uid, uid, uid) < 0) {
-        set_detail("setresuid %u", uid);
-        return -errno;
-    }
+    if (setgroups(n, gids) < 0)
+        return sys_fail("setgroups", NULL);
+    if (setresgid(gid, gid, gid) < 0)
+        return sys_fail("setresgid", "setresgid %u", gid);
+    if (setresuid(uid, uid, uid) < 0)
+        return sys_fail("setresuid", "setresuid %u", uid);
     return 0;
 }
 
@@ -81,7 +72,7 @@ int op_keepcaps(const struct step *s)
     unsigned long on = arg_u64(s, 0, &err);
     if (err)
         return err;
-    return prctl(PR_SET_KEEPCAPS, on, 0, 0, 0) < 0 ? -errno : 0;
+    return prctl(PR_SET_KEEPCAPS, on, 0, 0, 0) < 0 ? sys_fail("prctl", "prctl(PR_SET_KEEPCAPS)") : 0;
 }
 
 static int last_cap(void)
@@ -106,10 +97,8 @@ int op_capbset(const struct step *s)
     for (int cap = 0; cap <= last && cap < 64; cap++) {
         if (keep & (1ULL << cap))
             continue;
-        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) {
-            set_detail("drop capability %d from the bounding set", cap);
-            return -errno;
-        }
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+            return sys_fail("prctl", "prctl(PR_CAPBSET_DROP, %d)", cap);
     }
     return 0;
 }
@@ -126,20 +115,16 @@ int op_capset(const struct step *s)
         { .effective = (__u32)eff, .permitted = (__u32)perm, .inheritable = (__u32)inh },
         { .effective = (__u32)(eff >> 32), .permitted = (__u32)(perm >> 32), .inheritable = (__u32)(inh >> 32) },
     };
-    if (syscall(SYS_capset, &hdr, data) < 0) {
-        set_detail("capset");
-        return -errno;
-    }
+    if (syscall(SYS_capset, &hdr, data) < 0)
+        return sys_fail("capset", NULL);
     /* capabilities(7): an ambient capability must also be permitted and inheritable, which the plan ensures. */
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
-        return -errno;
+        return sys_fail("prctl", "prctl(PR_CAP_AMBIENT_CLEAR_ALL)");
     for (int cap = 0; cap < 64; cap++) {
         if (!(amb & (1ULL << cap)))
             continue;
-        if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0) {
-            set_detail("raise ambient capability %d", cap);
-            return -errno;
-        }
+        if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
+            return sys_fail("prctl", "prctl(PR_CAP_AMBIENT_RAISE, %d)", cap);
     }
     return 0;
 }
@@ -147,7 +132,7 @@ int op_capset(const struct step *s)
 int op_no_new_privs(const struct step *s)
 {
     (void)s;
-    return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ? -errno : 0;
+    return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ? sys_fail("prctl", "prctl(PR_SET_NO_NEW_PRIVS)") : 0;
 }
 
 int op_rlimit(const struct step *s)
@@ -157,7 +142,7 @@ int op_rlimit(const struct step *s)
     struct rlimit rl = { .rlim_cur = arg_u64(s, 1, &err), .rlim_max = arg_u64(s, 2, &err) };
     if (err)
         return err;
-    return prlimit(0, res, &rl, NULL) < 0 ? -errno : 0;
+    return prlimit(0, res, &rl, NULL) < 0 ? sys_fail("prlimit64", NULL) : 0;
 }
 
 int op_umask(const struct step *s)
@@ -172,23 +157,23 @@ int op_umask(const struct step *s)
 
 int op_chdir(const struct step *s)
 {
-    return chdir(s->argv[0]) < 0 ? -errno : 0;
+    return chdir(s->argv[0]) < 0 ? sys_fail("chdir", NULL) : 0;
 }
 
 int op_setsid(const struct step *s)
 {
     (void)s;
-    return setsid() < 0 ? -errno : 0;
+    return setsid() < 0 ? sys_fail("setsid", NULL) : 0;
 }
 
 int op_hostname(const struct step *s)
 {
-    return sethostname(s->argv[0], s->lens[0]) < 0 ? -errno : 0;
+    return sethostname(s->argv[0], s->lens[0]) < 0 ? sys_fail("sethostname", NULL) : 0;
 }
 
 int op_domainname(const struct step *s)
 {
-    return setdomainname(s->argv[0], s->lens[0]) < 0 ? -errno : 0;
+    return setdomainname(s->argv[0], s->lens[0]) < 0 ? sys_fail("setdomainname", NULL) : 0;
 }
 
 /*
@@ -231,7 +216,7 @@ int op_personality(const struct step *s)
     unsigned long p = arg_u64(s, 0, &err);
     if (err)
         return err;
-    return personality(p) < 0 ? -errno : 0;
+    return personality(p) < 0 ? sys_fail("personality", NULL) : 0;
 }
 
 int op_ioprio(const struct step *s)
@@ -240,7 +225,7 @@ int op_ioprio(const struct step *s)
     int v = (int)arg_u64(s, 0, &err);
     if (err)
         return err;
-    return syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, v) < 0 ? -errno : 0;
+    return syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, v) < 0 ? sys_fail("ioprio_set", NULL) : 0;
 }
 
 int op_sched(const struct step *s)
@@ -258,7 +243,7 @@ int op_sched(const struct step *s)
     };
     if (err)
         return err;
-    return syscall(SYS_sched_setattr, 0, &attr, 0) < 0 ? -errno : 0;
+    return syscall(SYS_sched_setattr, 0, &attr, 0) < 0 ? sys_fail("sched_setattr", NULL) : 0;
 }
 
 /* Every fd from `first` on is closed by execve: nothing of ours leaks into the container (CVE-2024-21626). */
@@ -268,17 +253,39 @@ int op_close_fds(const struct step *s)
     unsigned first = (unsigned)arg_u64(s, 0, &err);
     if (err)
         return err;
-    return syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0 ? -errno : 0;
+    return fds_from(first, 1);
 }
 
+/* The system calls glibc makes for stat(2) and access(2) here, named in errors. */
+#ifdef SYS_newfstatat
+#define STAT_SYSCALL "newfstatat"
+#else
+#define STAT_SYSCALL "fstatat64"
+#endif
+#ifdef SYS_access
+#define ACCESS_SYSCALL "access"
+#else
+#define ACCESS_SYSCALL "faccessat"
+#endif
+
+/*
+ * access(2), not faccessat(2): since glibc 2.33 faccessat tries faccessat2 first and falls back only on ENOSYS, and a
+ * seccomp filter older than faccessat2 (Linux 5.8) answers EPERM. This step may run under the container's filter.
+ */
 static int is_executable(const char *path)
 {
     struct stat st;
     if (stat(path, &st) < 0)
-        return -errno;
+        return sys_fail(STAT_SYSCALL, "stat %s", path);
     if (!S_ISREG(st.st_mode))
         return -EACCES;
-    return access(path, X_OK) < 0 ? -errno : 0;
+    return access(path, X_OK) < 0 ? sys_fail(ACCESS_SYSCALL, "access %s", path) : 0;
+}
+
+/* The errors execvp(3) goes past to the next $PATH entry (EACCES too, remembered); any other ends the search. */
+static int search_goes_on(int err)
+{
+    return err == ENOENT || err == ENOTDIR || err == ESTALE || err == ENODEV || err == ETIMEDOUT || err == EACCES;
 }
 
 /* execvp(3)'s search, but in the container's $PATH and before `ready`, so create can report a missing binary. */
@@ -307,10 +314,16 @@ int op_resolve_exec(const struct step *s)
             free(path);
             return g.exec_path ? 0 : -ENOMEM;
         }
+        /* An EPERM is no missing file: a seccomp filter refused the lookup, and "not found" would hide that. */
+        if (!search_goes_on(-r)) {
+            free(path);
+            return r;
+        }
         if (r == -EACCES)
             best = r;
     }
     free(path);
+    failed_syscall = NULL;
     set_detail("executable file \"%s\" not found in $PATH", name);
     return best;
 }
@@ -358,8 +371,67 @@ int op_exec(const struct step *s)
     }
     reset_signals();
     execve(g.exec_path, args, env);
-    set_detail("exec %s", g.exec_path);
-    return -errno;
+    return sys_fail("execve", "exec %s", g.exec_path);
+}
+
+/* timespec arithmetic: end - now, negative tv_sec when end has passed. */
+static struct timespec time_left(const struct timespec *end)
+{
+    struct timespec now, left;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    left.tv_sec = end->tv_sec - now.tv_sec;
+    left.tv_nsec = end->tv_nsec - now.tv_nsec;
+    if (left.tv_nsec < 0) {
+        left.tv_nsec += 1000000000L;
+        left.tv_sec--;
+    }
+    return left;
+}
+
+/*
+ * Waits for the hook, killed after `timeout` seconds (0: no limit). The caller blocked SIGCHLD before the fork, so
+ * the hook's exit stays pending for sigtimedwait(2) (a blocked signal is never discarded, signal(7)). No pidfd_open:
+ * this may run under the container's seccomp filter, and one older than Linux 5.3 refuses it.
+ */
+static int wait_hook(const char *path, pid_t pid, unsigned long long timeout, int *status)
+{
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    struct timespec end;
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    end.tv_sec += (time_t)timeout;
+    for (;;) {
+        pid_t r = waitpid(pid, status, timeout ? WNOHANG : 0);
+        if (r == pid)
+            return 0;
+        if (r < 0 && errno != EINTR)
+            return sys_fail("wait4", "wait for hook %s", path);
+        if (r < 0 || !timeout)
+            continue;
+        struct timespec left = time_left(&end);
+        if (left.tv_sec < 0) {
+            kill(pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+            set_detail("hook %s timed out after %llus", path, timeout);
+            return -ETIMEDOUT;
+        }
+        if (sigtimedwait(&chld, NULL, &left) < 0 && errno != EAGAIN && errno != EINTR)
+            return sys_fail("rt_sigtimedwait", "wait for hook %s", path);
+    }
+}
+
+/* The hook's stdin: a hook that does not read it, or stops early, is fine (no SIGPIPE, the rest dropped). */
+static void write_all_quietly(int fd, const char *data, size_t len)
+{
+    signal(SIGPIPE, SIG_IGN);
+    for (size_t off = 0; off < len;) {
+        ssize_t n = write(fd, data + off, len - off);
+        if (n <= 0)
+            break;
+        off += n;
+    }
+    signal(SIGPIPE, SIG_DFL);
 }
 
 /* A hook inside the container (startContainer): path timeout stdin argc args... envc env... */
@@ -381,45 +453,56 @@ int op_hook(const struct step *s)
     int at = 3, r;
     if ((r = take_vector(s, &at, &args)) < 0 || (r = take_vector(s, &at, &env)) < 0)
         return r;
-    int p[2];
+    /* stdin, and a close-on-exec pipe on which the child reports why execve failed (EOF: it ran). */
+    int p[2], ep[2];
     if (pipe2(p, O_CLOEXEC) < 0)
-        return -errno;
+        return sys_fail("pipe2", NULL);
+    if (pipe2(ep, O_CLOEXEC) < 0) {
+        r = sys_fail("pipe2", NULL);
+        close(p[0]);
+        close(p[1]);
+        return r;
+    }
+    sigset_t chld, saved;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, &saved);
     pid_t pid = fork();
-    if (pid < 0)
-        return -errno;
     if (pid == 0) {
         dup2(p[0], 0);
         reset_signals();
         execve(s->argv[0], args, env);
+        int e = errno;
+        (void)!write(ep[1], &e, sizeof e);
         _exit(127);
     }
+    int fork_errno = errno;
     close(p[0]);
-    signal(SIGPIPE, SIG_IGN);
-    for (size_t off = 0; off < in_len;) {
-        ssize_t n = write(p[1], in + off, in_len - off);
-        if (n <= 0)
-            break;
-        off += n;
+    close(ep[1]);
+    if (pid < 0) {
+        close(p[1]);
+        close(ep[0]);
+        sigprocmask(SIG_SETMASK, &saved, NULL);
+        errno = fork_errno;
+        return sys_fail("clone", "fork for hook %s", s->argv[0]);
     }
+    int exec_errno;
+    if (read(ep[0], &exec_errno, sizeof exec_errno) == (ssize_t)sizeof exec_errno) {
+        errno = exec_errno;
+        r = sys_fail("execve", "hook %s", s->argv[0]);
+    }
+    close(ep[0]);
+    if (r == 0)
+        write_all_quietly(p[1], in, in_len);
     close(p[1]);
-    signal(SIGPIPE, SIG_DFL);
-    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    if (pidfd >= 0 && timeout > 0) {
-        struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
-        if (poll(&pfd, 1, (int)(timeout * 1000)) == 0) {
-            kill(pid, SIGKILL);
-            waitpid(pid, NULL, 0);
-            close(pidfd);
-            set_detail("hook %s timed out after %llus", s->argv[0], timeout);
-            return -ETIMEDOUT;
-        }
-    }
-    if (pidfd >= 0)
-        close(pidfd);
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return -errno;
+    int status = 0;
+    if (r == 0)
+        r = wait_hook(s->argv[0], pid, timeout, &status);
+    else
+        waitpid(pid, NULL, 0);
+    sigprocmask(SIG_SETMASK, &saved, NULL);
+    if (r < 0)
+        return r;
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
         return 0;
     set_detail("hook %s: %s %d", s->argv[0], WIFEXITED(status) ? "exit status" : "killed by signal",

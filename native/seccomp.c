@@ -185,8 +185,8 @@ int op_seccomp_load(const struct step *s)
     int saved = errno;
     free(prog.filter);
     if (fd < 0) {
-        set_detail("seccomp(SECCOMP_SET_MODE_FILTER, 0x%x)", flags);
-        return -saved;
+        errno = saved;
+        return sys_fail("seccomp", "seccomp(SECCOMP_SET_MODE_FILTER, 0x%x)", flags);
     }
     if (!notify)
         return 0;

@@ -23,7 +23,7 @@
 
 static void __attribute__((noreturn)) fail(int index, int err, const char *text)
 {
-    chan_send("error %d %d %s\n", index, err, text ? text : "");
+    chan_send("error %d %d %s %s\n", index, err, failed_syscall ? failed_syscall : "-", text ? text : "");
     if (g.chan < 0)
         fprintf(stderr, "skiff-init: step %d: %s: %s\n", index, strerror(err), text ? text : "");
     _exit(1);
@@ -207,10 +207,15 @@ static int op_ready(const struct step *s)
 static int op_exec_fifo(const struct step *s)
 {
     g.fifo_fd = open(s->argv[0], O_PATH | O_CLOEXEC);
-    return g.fifo_fd < 0 ? -errno : 0;
+    return g.fifo_fd < 0 ? sys_fail("openat", "open the exec fifo %s", s->argv[0]) : 0;
 }
 
-/* Blocks until `start` opens the fifo for reading (fifo(7): opening one end blocks until the other is opened). */
+/*
+ * Blocks until `start` opens the fifo for reading (fifo(7): opening one end blocks until the other is opened), then
+ * writes "0". The written end stays open, close-on-exec: `start` reads to end of file, which comes when the process
+ * executes the program (or dies), so its poststart hooks run after startContainer hooks and the exec, as
+ * config.md says.
+ */
 static int op_exec_wait(const struct step *s)
 {
     (void)s;
@@ -222,13 +227,12 @@ static int op_exec_wait(const struct step *s)
     snprintf(path, sizeof path, "/proc/self/fd/%d", g.fifo_fd);
     int fd = open(path, O_WRONLY | O_CLOEXEC);
     if (fd < 0)
-        return -errno;
+        return sys_fail("openat", "open the exec fifo");
     if (write(fd, "0", 1) != 1) {
-        int e = errno;
+        int r = sys_fail("write", "write the exec fifo");
         close(fd);
-        return -e;
+        return r;
     }
-    close(fd);
     close(g.fifo_fd);
     g.fifo_fd = -1;
     return 0;
@@ -287,6 +291,7 @@ static void run_step(const struct plan_step *ps)
         fail(ps->s.index, EINVAL, detail);
     }
     detail[0] = 0;
+    failed_syscall = NULL;
     int r = def->fn(&ps->s);
     if (r < 0)
         fail(ps->s.index, -r, detail);
@@ -300,6 +305,7 @@ enum parent_mode { PM_EXIT, PM_WAIT, PM_MONITOR };
 static void run_clone(const struct plan_step *ps, int uses_proxy)
 {
     const struct step *s = &ps->s;
+    failed_syscall = NULL;
     int err = 0;
     unsigned long flags = arg_u64(s, 0, &err);
     if (err)
@@ -420,8 +426,9 @@ static int init_main(const char *chan_arg)
     }
     g.chan = (int)chan;
     /* Only stdio, the preserved fds and the channel are ours to pass on: close whatever else our caller leaked. */
-    if (syscall(SYS_close_range, g.chan + 1, ~0U, 0) < 0) {
-        fprintf(stderr, "skiff-init: close_range: %s\n", strerror(errno));
+    int r = fds_from((unsigned)g.chan + 1, 0);
+    if (r < 0) {
+        fprintf(stderr, "skiff-init: close the fds we were not given: %s: %s\n", detail, strerror(-r));
         return 2;
     }
     if (fcntl(g.chan, F_SETFD, FD_CLOEXEC) < 0) {

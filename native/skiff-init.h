@@ -37,6 +37,14 @@ void report_warn(const struct step *s, const char *fmt, ...) __attribute__((form
 extern char detail[512];
 void set_detail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * A system call failed: records its name, which the `error` line carries so the runtime can tell when a seccomp
+ * filter may be what refused it, and a detail (the name itself when fmt is NULL). Returns -errno:
+ * `return sys_fail("setresuid", "setresuid %u", uid);`
+ */
+extern const char *failed_syscall;
+int sys_fail(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Parse a decimal argument; on a bad number sets *err to -EINVAL (and a detail). */
 unsigned long long arg_u64(const struct step *s, int i, int *err);
 long long arg_i64(const struct step *s, int i, int *err);
@@ -77,6 +85,9 @@ int op_close_fds(const struct step *s);
 int op_resolve_exec(const struct step *s);
 int op_exec(const struct step *s);
 int op_hook(const struct step *s);
+
+/* fds.c: every fd >= first closed, or (cloexec) marked close-on-exec; 0 or -errno with a detail. */
+int fds_from(unsigned first, int cloexec);
 
 /* fs-ops.c: `path` opened inside `root` (openat2 RESOLVE_IN_ROOT), or -errno. */
 int open_in_root(const char *root, const char *path, int flags);

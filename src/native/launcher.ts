@@ -34,6 +34,8 @@ export interface LaunchOptions {
   onPid?(pid: number, helperPid: number): Promise<{ state: string; processState?: string }>;
   /** The child reached a `sync` step (e.g. "hooks"). */
   onSync?(name: string): Promise<void>;
+  /** Adds what the caller knows to a failing step's error before it is thrown (or rejects `exit`). */
+  explain?(err: LaunchError): void;
 }
 
 export interface ExitInfo {
@@ -59,6 +61,8 @@ export class LaunchError extends SkiffError {
     readonly errnoName: string,
     readonly text: string,
     readonly step?: Step,
+    /** The system call that failed, when the helper knows it (e.g. "capset"). */
+    readonly syscall?: string,
   ) {
     super(message, errnoName || 'ELAUNCH');
     this.name = 'LaunchError';
@@ -73,12 +77,12 @@ export function describeErrno(errno: number): [string, string] | undefined {
   return getSystemErrorMap().get(-errno) ?? ERRNOS_BEYOND_LIBUV.get(errno);
 }
 
-function describeFailure(plan: Step[], index: number, errno: number, text: string): LaunchError {
+function describeFailure(plan: Step[], index: number, errno: number, text: string, syscall?: string): LaunchError {
   const step = plan[index];
   const sys = errno ? describeErrno(errno) : undefined;
   const where = step ? `${step.what ?? `${step.op} ${step.args.slice(0, 2).join(' ')}`}${step.field ? ` (${step.field})` : ''}` : 'native helper';
   const why = [text, sys?.[1] ?? (errno ? `errno ${errno}` : '')].filter(Boolean).join(': ');
-  return new LaunchError(`${where}: ${why}`, index, errno, sys?.[0] ?? '', text, step);
+  return new LaunchError(`${where}: ${why}`, index, errno, sys?.[0] ?? '', text, step, syscall);
 }
 
 function decodeStatus(status: number): ExitInfo {
@@ -112,6 +116,7 @@ export function launch(opts: LaunchOptions): Promise<Launched> {
     const fail = (err: Error) => {
       if (failed) return;
       failed = true;
+      if (err instanceof LaunchError) opts.explain?.(err);
       // The helper first: a monitor that saw its container die would write an exit file and run the exit command.
       killQuietly(child.pid);
       if (containerPid) killQuietly(containerPid);
@@ -141,9 +146,12 @@ export function launch(opts: LaunchOptions): Promise<Launched> {
         case 'warn':
           warnings.push(describeFailure(opts.plan, Number(rest[0]), 0, rest.slice(1).join(' ')).message);
           break;
-        case 'error':
-          fail(describeFailure(opts.plan, Number(rest[0]), Number(rest[1]), rest.slice(2).join(' ')));
+        case 'error': {
+          // error <step> <errno> <syscall, or -> <text>
+          const syscall = rest[2] && rest[2] !== '-' ? rest[2] : undefined;
+          fail(describeFailure(opts.plan, Number(rest[0]), Number(rest[1]), rest.slice(3).join(' '), syscall));
           break;
+        }
         case 'exit':
           exitResolve(decodeStatus(Number(rest[0])));
           break;

@@ -14,8 +14,9 @@ import type { ContainerRecord, ContainerStore } from './container-store.js';
 import type { HostFacts } from './host-facts.js';
 import { runHooks } from './hooks.js';
 import { launch, type Launched, type StdioTarget } from '../native/launcher.js';
+import { explainSeccompRefusal } from '../seccomp/refusal.js';
 import { bindSourceFlags, buildCreatePlan, rootfsParentMount, statBindSources } from './plan/index.js';
-import { processStartTime, waitProcessGone } from './proc.js';
+import { pidInOwnNamespace, processStartTime, waitProcessGone } from './proc.js';
 import { stateDocument } from './status.js';
 import { prepareMonitor, validateMonitorOptions, type MonitorOptions } from './monitor-setup.js';
 
@@ -38,7 +39,7 @@ export interface CreateOptions {
 /** How the native parent behaves once the container exists (docs/launch-plan.md `clone`). */
 export type LaunchMode =
   | { kind: 'create' }                       // wait on the exec fifo for `start`; parent exits (runc create)
-  | { kind: 'run' }                          // no fifo; parent waits and reports the exit status (runc run)
+  | { kind: 'run' }                          // as create, with a parent that waits and reports the exit status (runc run)
   | { kind: 'monitor'; monitor: MonitorOptions };  // as create, with a detached monitor as the parent (docs/monitor.md)
 
 export interface Created {
@@ -88,8 +89,8 @@ export async function createContainer(
     await store.claim(id);
     undo.push('state directory', () => store.remove(id));
 
-    // create and monitor wait for `start`; run starts at once.
-    const execFifo = mode.kind === 'run' ? undefined : store.fifoPath(id);
+    // Every mode waits on the exec fifo: run releases it itself, at once, and reads it to learn when the program runs.
+    const execFifo = store.fifoPath(id);
 
     const cgroup = cgroupManager(cgroupsPath, { mode: host.cgroupMode });
     const resources = spec.linux?.resources;
@@ -125,6 +126,7 @@ export async function createContainer(
       preserveFds: opts.preserveFds,
       cwd: bundle,
       detached: mode.kind === 'monitor' || Boolean(opts.ownSession),
+      explain: (err) => explainSeccompRefusal(err, plan, spec.linux?.seccomp),
       onPid: async (pid, helperPid) => {
         record.pid = pid;
         record.pidStartTime = (await processStartTime(pid)) ?? '';
@@ -140,13 +142,16 @@ export async function createContainer(
         }
         await writeIdMaps(spec, pid);
         await cgroup.addProcess(pid);
-        // Recorded before the process is let go: in run mode it runs at once, and `state` must name its pid.
+        // Recorded before the process is let go (run releases it as soon as it is created): `state` must name its pid.
         await store.write(record);
-        return processDocuments(spec, hookState('created'));
+        // startContainer hooks run in the container's namespaces, where runtime.md wants the pid as seen there.
+        return processDocuments(spec, hookState('created'), pidInOwnNamespace(pid));
       },
       onSync: async (name) => {
         if (name !== 'hooks') throw new SkiffError(`native helper reached unknown sync point "${name}"`);
-        const state = hookState('creating');
+        // runtime.md: "created" once the environment exists (lifecycle step 2), as these hooks come after it
+        // (steps 3 to 5); docs/hooks.md says why not runc's "creating".
+        const state = hookState('created');
         await runHooks(spec.hooks?.prestart, 'prestart', state);
         await runHooks(spec.hooks?.createRuntime, 'createRuntime', state);
         await runHooks(spec.hooks?.createContainer, 'createContainer', state);
@@ -164,12 +169,15 @@ export async function createContainer(
   }
 }
 
-/** The state for hooks, and the ContainerProcessState a seccomp listener receives with the notify fd. */
-export function processDocuments(spec: Spec, state: State): { state: string; processState: string } {
+/**
+ * The state for hooks the helper runs in the container (with the process's pid as seen there, `containerPid`, when
+ * known), and the ContainerProcessState a seccomp listener, in the runtime's namespaces, receives with the notify fd.
+ */
+export function processDocuments(spec: Spec, state: State, containerPid?: number): { state: string; processState: string } {
   const processState = spec.linux?.seccomp?.listenerPath
     ? JSON.stringify({ ociVersion: spec.ociVersion, fds: ['seccompFd'], pid: state.pid, metadata: spec.linux.seccomp.listenerMetadata ?? '', state })
     : '';
-  return { state: JSON.stringify(state), processState };
+  return { state: JSON.stringify(containerPid === undefined ? state : { ...state, pid: containerPid }), processState };
 }
 
 /** uid_map/gid_map of a new user namespace, written by us as root in the parent namespace (user_namespaces(7)). */

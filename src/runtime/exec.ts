@@ -6,6 +6,7 @@ import type { Process } from '../oci/runtime-spec.js';
 import type { ContainerRecord } from './container-store.js';
 import type { HostFacts } from './host-facts.js';
 import { launch, type StdioTarget } from '../native/launcher.js';
+import { explainSeccompRefusal } from '../seccomp/refusal.js';
 import { buildExecPlan } from './plan/index.js';
 import { processDocuments } from './create.js';
 import { stateDocument } from './status.js';
@@ -43,6 +44,7 @@ export async function execProcess(
     stdio: opts.stdio,
     preserveFds: opts.preserveFds,
     cwd: rec.bundle,
+    explain: (err) => explainSeccompRefusal(err, plan, rec.spec.linux?.seccomp),
     onPid: async (pid) => {
       await cgroup.addProcess(pid);
       return processDocuments(rec.spec, stateDocument(rec, 'running'));

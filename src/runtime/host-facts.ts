@@ -14,6 +14,8 @@ export interface HostFacts {
   capLastCap: number;
   /** Our effective capabilities as a mask (from /proc/self/status CapEff). */
   capEff: bigint;
+  /** Our capability bounding set (CapBnd): no process we start outside a user namespace can hold a capability beyond it. */
+  capBnd: bigint;
   /** Linux security modules found (/sys/kernel/security/lsm when securityfs is mounted). */
   lsms: string[];
   apparmor: boolean;
@@ -82,7 +84,8 @@ function readLsms(): string[] {
 
 export async function detectHostFacts(): Promise<HostFacts> {
   const status = readFileSync('/proc/self/status', 'utf8');
-  const capEff = BigInt('0x' + (/^CapEff:\s*([0-9a-f]+)/m.exec(status)?.[1] ?? '0'));
+  const capSet = (name: string) => BigInt('0x' + (new RegExp(`^${name}:\\s*([0-9a-f]+)`, 'm').exec(status)?.[1] ?? '0'));
+  const capEff = capSet('CapEff');
   const kernel = release();
   const kernelVersion = parseKernelVersion(kernel);
   const lsms = readLsms();
@@ -90,6 +93,7 @@ export async function detectHostFacts(): Promise<HostFacts> {
     cgroupMode: detectCgroupMode(),
     capLastCap: Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim()),
     capEff,
+    capBnd: capSet('CapBnd'),
     lsms,
     // securityfs may not be mounted; the LSMs' own files say whether they are active.
     apparmor: lsms.includes('apparmor') || existsSync('/sys/kernel/security/apparmor'),

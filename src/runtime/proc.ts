@@ -28,6 +28,21 @@ async function readStat(pid: number): Promise<{ fields: string[] } | undefined> 
   return { fields: rest.trim().split(' ') };
 }
 
+/**
+ * `pid` as the process sees itself: the last NSpid of /proc/PID/status, its pid in its own pid namespace (proc(5)),
+ * or undefined if it is gone.
+ */
+export function pidInOwnNamespace(pid: number): number | undefined {
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const ids = /^NSpid:\s*(.*)$/m.exec(status)?.[1].trim().split(/\s+/);
+  return ids ? Number(ids[ids.length - 1]) : undefined;
+}
+
 /** True while `pid` is the process that had `startTime`, and it has not exited (a zombie counts as exited). */
 export async function isSameProcessAlive(pid: number, startTime: string): Promise<boolean> {
   const stat = await readStat(pid);

@@ -1,6 +1,5 @@
 // The OCI runtime as a library: every operation skiff-runtime offers, callable in-process by the engine
 // (skiff run, skiffd) with no extra process per operation. State lives under `root`, as runc's does.
-import { open, unlink } from 'node:fs/promises';
 import { cgroupManager, type CgroupManager, type CgroupStats } from '../cgroups/index.js';
 import { SkiffError } from '../common/errors.js';
 import type { ContainerStatus, LinuxResources, Process, State } from '../oci/runtime-spec.js';
@@ -8,6 +7,7 @@ import { validateProcess } from './validate.js';
 import { ContainerStore, DEFAULT_RUNTIME_ROOT, type ContainerRecord, type MonitorRecord } from './container-store.js';
 import { createContainer, killAndWait, type CreateOptions, type LaunchMode } from './create.js';
 import { execProcess, type ExecOptions, type ExecResult } from './exec.js';
+import { releaseExecFifo } from './exec-fifo.js';
 import { detectCgroupMode, detectHostFacts, type CgroupMode, type HostFacts } from './host-facts.js';
 import { runHooksLoggingFailures } from './hooks.js';
 import { withLock } from '../common/lock.js';
@@ -31,7 +31,10 @@ export interface ExitStatus {
 export interface RunOptions extends CreateOptions {
   /** Keep the container's state after it exits (runc run --keep). */
   keep?: boolean;
-  /** Called once the container's process exists, before the poststart hooks and the wait for its exit. */
+  /**
+   * Called once the container's process has executed its program (after the startContainer hooks), before the
+   * poststart hooks and the wait for its exit; not at all if the process ended before.
+   */
   onStarted?(): void;
 }
 
@@ -69,19 +72,15 @@ export class Runtime {
     return stateDocument(record, 'created');
   }
 
-  /** runc start: release the process waiting on the exec fifo, then run poststart hooks. */
+  /**
+   * runc start: release the process waiting on the exec fifo; once it has executed its program (after the
+   * startContainer hooks), run the poststart hooks.
+   */
   async start(id: string): Promise<void> {
     await this.withErrorPrefix('start', id, () => this.locked(id, async (rec) => {
       const status = await this.status(rec);
       if (status !== 'created') throw new SkiffError(`cannot start a container that is ${status}`, 'EINVAL');
-      const fifo = this.store.fifoPath(id);
-      // open(2) of a FIFO for reading blocks until a writer opens it; the init is already blocked opening it for
-      // writing (exec-wait), so this returns at once and the read sees its "0" and EOF.
-      const fh = await open(fifo, 'r');
-      const got = await fh.readFile();
-      await fh.close();
-      await unlink(fifo);
-      if (got.length === 0) throw new SkiffError('container process exited before start', 'ESRCH');
+      if (!(await releaseExecFifo(this.store.fifoPath(id)))) throw new SkiffError('container process exited before start', 'ESRCH');
       await runHooksLoggingFailures(rec.spec.hooks?.poststart, 'poststart', stateDocument(rec, 'running'), this.warn);
     }));
   }
@@ -92,8 +91,11 @@ export class Runtime {
       createContainer(this.store, await this.host(), id, opts, { kind: 'run' }));
     const { record, launched } = created;
     try {
-      opts.onStarted?.();
-      await runHooksLoggingFailures(record.spec.hooks?.poststart, 'poststart', stateDocument(record, 'running'), this.warn);
+      // A process that is gone before it reached the fifo ran no program: its exit says why.
+      if (await releaseExecFifo(this.store.fifoPath(id), launched.exit)) {
+        opts.onStarted?.();
+        await runHooksLoggingFailures(record.spec.hooks?.poststart, 'poststart', stateDocument(record, 'running'), this.warn);
+      }
       const exit = await launched.exit!;
       return { exitCode: exit.exitCode, signal: exit.signal };
     } finally {
@@ -173,7 +175,8 @@ export class Runtime {
       const status = await this.status(rec);
       if (status !== 'running' && status !== 'created') throw new SkiffError(`cannot exec in a ${status} container`, 'EINVAL');
       const host = await this.host();
-      return execProcess(host, rec, this.cgroup(rec), validateProcess(proc, 'process', host), opts);
+      const userNamespace = rec.spec.linux?.namespaces?.some((n) => n.type === 'user') ?? false;
+      return execProcess(host, rec, this.cgroup(rec), validateProcess(proc, 'process', host, { userNamespace }), opts);
     });
   }
 

@@ -141,7 +141,54 @@ function lsmProblem(lsm: 'AppArmor' | 'SELinux', enabled: boolean): string {
     : `${lsm} is not enabled on this host (${lsm === 'AppArmor' ? 'no /sys/kernel/security/apparmor' : 'no /sys/fs/selinux'})`;
 }
 
-function checkProcess(c: Checker, p: unknown, path: string, host: HostFacts): void {
+const CAP_SETS = ['bounding', 'effective', 'inheritable', 'permitted', 'ambient'];
+
+/**
+ * Why a process this runtime starts outside a user namespace cannot hold capability `bit` (undefined: it can). In a
+ * user namespace of its own or joined, a process gets a full bounding set again (user_namespaces(7)).
+ */
+function capabilityMissing(host: HostFacts, bit: number): string | undefined {
+  const has = (set: bigint) => (set >> BigInt(bit)) & 1n;
+  if (!has(host.capBnd)) {
+    return 'this host does not have it (it is not in the runtime\'s capability bounding set, CapBnd in /proc/self/status): only a container with a user namespace can hold it';
+  }
+  if (!has(host.capEff)) {
+    return 'the runtime does not hold it (CapEff in /proc/self/status), so it cannot give it: only a container with a user namespace can hold it';
+  }
+  return undefined;
+}
+
+/**
+ * The capability sets: names this kernel knows, that the host can give (`userns`: the process will be in a user
+ * namespace), and the subsets capset(2) insists on, which would otherwise fail as a bare "operation not permitted".
+ */
+function checkCapabilities(c: Checker, caps: Json, path: string, host: HostFacts, userns: boolean): void {
+  const listed = (set: string): string[] => (Array.isArray(caps[set]) ? caps[set] as string[] : []);
+  const usable: Record<string, Set<string>> = {};
+  for (const set of CAP_SETS) {
+    usable[set] = new Set();
+    if (!c.strings(caps[set], `${path}.${set}`)) continue;
+    listed(set).forEach((n, i) => {
+      const bit = capabilityBit(n);
+      const missing = bit === undefined || userns ? undefined : capabilityMissing(host, bit);
+      if (bit === undefined) c.add(`${path}.${set}[${i}]`, `unknown capability "${n}"`);
+      else if (bit > host.capLastCap) c.add(`${path}.${set}[${i}]`, `${n} is not known to this kernel (cap_last_cap ${host.capLastCap})`);
+      else if (missing) c.add(`${path}.${set}[${i}]`, `${n}: ${missing}`);
+      else usable[set].add(n);
+    });
+  }
+  // capset(2): the new effective set must be within the new permitted set, and the new inheritable set within the
+  // bounding set (which the plan has already cut down to process.capabilities.bounding).
+  for (const [set, of] of [['effective', 'permitted'], ['inheritable', 'bounding']]) {
+    listed(set).forEach((n, i) => {
+      if (usable[set].has(n) && !listed(of).includes(n)) {
+        c.add(`${path}.${set}[${i}]`, `${n} is not in ${path}.${of}, and capset(2) allows no ${set} capability outside the ${of} set`);
+      }
+    });
+  }
+}
+
+function checkProcess(c: Checker, p: unknown, path: string, host: HostFacts, userns: boolean): void {
   if (!c.obj(p, path, true)) return;
   c.bool(p.terminal, `${path}.terminal`);
   if (c.obj(p.consoleSize, `${path}.consoleSize`)) {
@@ -164,17 +211,7 @@ function checkProcess(c: Checker, p: unknown, path: string, host: HostFacts): vo
     p.env.forEach((e, i) => { if (!e.includes('=')) c.add(`${path}.env[${i}]`, `"${e}" is not KEY=VALUE`); });
   }
   c.abs(p.cwd, `${path}.cwd`, true);
-  if (c.obj(p.capabilities, `${path}.capabilities`)) {
-    for (const set of ['bounding', 'effective', 'inheritable', 'permitted', 'ambient']) {
-      const names = p.capabilities[set];
-      if (!c.strings(names, `${path}.capabilities.${set}`)) continue;
-      names.forEach((n, i) => {
-        const bit = capabilityBit(n);
-        if (bit === undefined) c.add(`${path}.capabilities.${set}[${i}]`, `unknown capability "${n}"`);
-        else if (bit > host.capLastCap) c.add(`${path}.capabilities.${set}[${i}]`, `${n} is not known to this kernel (cap_last_cap ${host.capLastCap})`);
-      });
-    }
-  }
+  if (c.obj(p.capabilities, `${path}.capabilities`)) checkCapabilities(c, p.capabilities, `${path}.capabilities`, host, userns);
   const canRaise = hasCapability(host, CAP_SYS_RESOURCE);
   if (c.arr(p.rlimits, `${path}.rlimits`)) {
     const seen = new Set<string>();
@@ -414,7 +451,9 @@ export function validateSpec(json: unknown, host: HostFacts, source = 'config.js
     if (c.str(json.root.path, 'root.path', true) && json.root.path === '') c.add('root.path', 'must not be empty');
     c.bool(json.root.readonly, 'root.readonly');
   }
-  checkProcess(c, json.process, 'process', host);
+  const namespaces = (json.linux as Json | undefined)?.namespaces;
+  const userns = Array.isArray(namespaces) && namespaces.some((n) => (n as Json)?.type === 'user');
+  checkProcess(c, json.process, 'process', host, userns);
   c.str(json.hostname, 'hostname');
   c.str(json.domainname, 'domainname');
   checkMounts(c, json.mounts, host);
@@ -427,10 +466,10 @@ export function validateSpec(json: unknown, host: HostFacts, source = 'config.js
   return json as unknown as Spec;
 }
 
-/** A process for exec (process.json or built from flags). */
-export function validateProcess(json: unknown, source: string, host: HostFacts): Process {
+/** A process for exec (process.json or built from flags), into a container that has a user namespace or not. */
+export function validateProcess(json: unknown, source: string, host: HostFacts, opts: { userNamespace: boolean }): Process {
   const c = new Checker();
-  checkProcess(c, json, 'process', host);
+  checkProcess(c, json, 'process', host, opts.userNamespace);
   if (c.problems.length) throw new ValidationError(source, c.problems);
   return json as Process;
 }

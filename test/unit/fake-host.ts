@@ -3,7 +3,7 @@ import type { HostFacts } from '../../src/runtime/host-facts.js';
 
 export function fakeHost(over: Partial<HostFacts> = {}): HostFacts {
   return {
-    cgroupMode: 'hybrid', capLastCap: 40, capEff: (1n << 41n) - 1n, lsms: [], apparmor: false, selinux: false,
+    cgroupMode: 'hybrid', capLastCap: 40, capEff: (1n << 41n) - 1n, capBnd: (1n << 41n) - 1n, lsms: [], apparmor: false, selinux: false,
     timeNamespace: true, openat2: true, idmappedMounts: true, hardRlimits: { RLIMIT_NOFILE: 1048576 },
     kernel: '6.1.0', kernelVersion: { major: 6, minor: 1 }, cgroupV1Hierarchies: ['cpu', 'memory', 'pids'], ...over,
   };

@@ -2,21 +2,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ValidationError } from '../../src/common/errors.js';
-import { defaultSpec } from '../../src/oci/default-spec.js';
 import { validateProcess, validateSpec } from '../../src/runtime/validate.js';
 import { fakeHost } from './fake-host.js';
-
-function problems(edit: (s: Record<string, any>) => void, host = fakeHost()): string[] {
-  const s = JSON.parse(JSON.stringify(defaultSpec()));
-  edit(s);
-  try {
-    validateSpec(s, host);
-    return [];
-  } catch (err) {
-    assert.ok(err instanceof ValidationError);
-    return err.problems.map((p) => `${p.path}: ${p.message}`);
-  }
-}
+import { specProblems as problems } from './spec-problems.js';
 
 describe('config.json validation', () => {
   test('the default spec is valid', () => {
@@ -260,9 +248,9 @@ describe('config.json validation: every field kind', () => {
   });
 
   test('validateProcess checks an exec process the same way', () => {
-    assert.throws(() => validateProcess({ user: { uid: 0, gid: 0 }, args: ['sh'], cwd: 'x' }, 'process.json', fakeHost()),
+    assert.throws(() => validateProcess({ user: { uid: 0, gid: 0 }, args: ['sh'], cwd: 'x' }, 'process.json', fakeHost(), { userNamespace: false }),
       /process.json: process.cwd: must be an absolute path, not "x"/);
-    assert.equal(validateProcess({ user: { uid: 0, gid: 0 }, args: ['sh'], cwd: '/' }, 'process.json', fakeHost()).cwd, '/');
+    assert.equal(validateProcess({ user: { uid: 0, gid: 0 }, args: ['sh'], cwd: '/' }, 'process.json', fakeHost(), { userNamespace: false }).cwd, '/');
   });
 });
 
