@@ -311,7 +311,7 @@ int op_resolve_exec(const struct step *s)
             best = r;
     }
     free(path);
-    set_detail("executable file \"%s\" not found in $PATH", name);
+    set_detail("executable file not found in $PATH");
     return best;
 }
 
