@@ -128,7 +128,7 @@ describe('skiff-runtime CLI', () => {
       };
       const fails = (text: string, ...args: string[]) => {
         const r = run(...args);
-        assert.equal(r.code, 1, `${args.join(' ')}: ${r.err}`);
+        assert.equal(r.code, args[0] === 'exec' ? 255 : 1, `${args.join(' ')}: ${r.err}`);
         assert.ok(r.err.includes(text), `${args.join(' ')}: stderr ${JSON.stringify(r.err)} lacks "${text}"`);
         // containerd reads the last error of the --log file: {"level","msg","time"} with an RFC 3339 time.
         const last = JSON.parse(readFileSync(log, 'utf8').trim().split('\n').pop()!);
@@ -156,6 +156,7 @@ describe('skiff-runtime CLI', () => {
         assert.equal(run('kill', '--all', id, 'KILL').code, 0);
         fails('container not running', 'pause', id);
         fails('container not running', 'update', '--pids-limit', '10', id);
+        fails('cannot exec in a stopped container', 'exec', id, 'true');
         assert.equal(run('delete', id).code, 0);
         fails('does not exist', 'kill', id, 'KILL');
         fails('does not exist', 'delete', id);
