@@ -4,6 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { processStartTime, waitProcessGone } from '../../src/runtime/proc.js';
 
 export interface TestContainerd {
   socket: string;
@@ -39,14 +40,10 @@ function shimsOf(socket: string): Shim[] {
 }
 
 async function killShim(socket: string, shim: Shim): Promise<void> {
-  try {
+  const started = await processStartTime(shim.pid);
+  if (started !== undefined) {
     process.kill(shim.pid, 'SIGKILL');
-    for (let i = 0; i < 100; i++) {
-      process.kill(shim.pid, 0);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  } catch {
-    // gone
+    await waitProcessGone(shim.pid, started, 5_000);
   }
   // A shim removes its socket when it exits, unless killed. containerd 1.6 names it after its own address, the
   // namespace and the shim's id (runtime/v2/shim/util_unix.go, SocketAddress), always under /run/containerd/s.

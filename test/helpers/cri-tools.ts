@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { basename, delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { withLock } from '../../src/common/lock.js';
+import { processStartTime, waitProcessGone } from '../../src/runtime/proc.js';
 import { spawnCollecting } from './async-child.js';
 import { freePort, type TestRegistry } from './registry.js';
 
@@ -56,20 +57,10 @@ async function startRegistryScript(regDir: string, port: number): Promise<number
 
 /** The registry runs in a session of its own (setsid): not our child, so we wait for its pid to be gone. */
 async function stopRegistry(pid: number): Promise<void> {
-  try {
-    process.kill(pid, 'SIGTERM');
-  } catch {
-    return;
-  }
-  for (let i = 0; i < 200; i++) {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`the test registry (pid ${pid}) did not exit on SIGTERM`);
+  const started = await processStartTime(pid);
+  if (started === undefined) return;
+  process.kill(pid, 'SIGTERM');
+  if (!(await waitProcessGone(pid, started, 10_000))) throw new Error(`the test registry (pid ${pid}) did not exit on SIGTERM`);
 }
 
 /**
