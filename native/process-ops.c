@@ -324,7 +324,8 @@ int op_resolve_exec(const struct step *s)
     }
     free(path);
     failed_syscall = NULL;
-    set_detail("executable file \"%s\" not found in $PATH", name);
+    /* podman maps exactly these words to exit status 127 (docs/runc-errors.md). */
+    set_detail("executable file not found in $PATH");
     return best;
 }
 

@@ -16,6 +16,7 @@ import { SkiffError } from '../common/errors.js';
 import { withLock } from '../common/lock.js';
 import type { Descriptor } from './content-store.js';
 import { MEDIA_TYPES } from './media-types.js';
+import { parseReference } from './reference.js';
 
 export interface ImageRecord {
   /** The full, normalised reference: docker.io/library/busybox:latest. */
@@ -26,14 +27,20 @@ export interface ImageRecord {
   created: string;
   /** When the name was last set (a pull, tag or load). */
   updated?: string;
-  /** Where the image came from: the reference pulled, the archive loaded, the image tagged. */
-  source?: string;
+  /** Where the image came from (a tag keeps its image's). */
+  source?: ImageSource;
   /** The platform chosen from an index, as os/arch[/variant]. */
   platform?: string;
 }
 
+/**
+ * Where an image came from: the reference pulled from a registry, or the archive (or layout directory) loaded.
+ * Only a registry source names a repository, one that can lend the image's blobs to a push there.
+ */
+export type ImageSource = { kind: 'registry'; reference: string } | { kind: 'archive'; path: string };
+
 export interface ImageMetadata {
-  source?: string;
+  source?: ImageSource;
   platform?: string;
 }
 
@@ -177,6 +184,28 @@ export class ImageStore {
     }
     if (typeof record?.name !== 'string' || typeof record.target?.digest !== 'string') throw new SkiffError(`${what} has no name or target`, 'EINVAL');
     if (name !== undefined && record.name !== name) throw new SkiffError(`${what} names "${record.name}"`, 'EINVAL');
-    return record;
+    const source = sourceOf(record.source);
+    delete record.source;
+    return source ? { ...record, source } : record;
+  }
+}
+
+/**
+ * A record's source as this version writes it, or undefined. Records written before sources had a kind hold a
+ * string: load wrote the archive's absolute path, pull the reference. A registry source always parses as a
+ * reference, so that its readers need not guard against one that does not.
+ */
+function sourceOf(raw: unknown): ImageSource | undefined {
+  const s = raw as Partial<{ kind: string; reference: unknown; path: unknown }> | string | undefined;
+  let source: ImageSource | undefined;
+  if (typeof s === 'string') source = s.startsWith('/') ? { kind: 'archive', path: s } : { kind: 'registry', reference: s };
+  else if (s?.kind === 'archive' && typeof s.path === 'string') source = { kind: 'archive', path: s.path };
+  else if (s?.kind === 'registry' && typeof s.reference === 'string') source = { kind: 'registry', reference: s.reference };
+  if (source?.kind !== 'registry') return source;
+  try {
+    parseReference(source.reference);
+    return source;
+  } catch {
+    return undefined;
   }
 }

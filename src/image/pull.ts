@@ -120,7 +120,7 @@ export async function pull(root: string, input: string, opts: PullOptions = {}):
     // The index is kept so that the next pull's HEAD of the tag, which names the index, can be answered locally.
     if (index) await content.ingest(index.bytes, index.mediaType, { digest: index.digest });
     const stored = await content.ingest(top.bytes, top.mediaType, { digest: top.digest });
-    await images.put(name, stored, { source: name, ...(platform ? { platform: formatPlatform(platform) } : {}) });
+    await images.put(name, stored, { source: { kind: 'registry', reference: name }, ...(platform ? { platform: formatPlatform(platform) } : {}) });
   });
   return name;
 }

@@ -43,8 +43,9 @@ async function mountSourcesOf(root: string, domain: string): Promise<Map<string,
   const content = new ContentStore(root);
   const out = new Map<string, string>();
   for (const rec of await new ImageStore(root).list()) {
-    if (!rec.source) continue;
-    const src = parseReference(rec.source);
+    // A loaded image names no repository to mount from; a pulled one names where it came from.
+    if (rec.source?.kind !== 'registry') continue;
+    const src = parseReference(rec.source.reference);
     if (src.domain !== domain) continue;
     const m = await content.readJson<{ config?: Descriptor; layers?: Descriptor[] }>(rec.target.digest).catch(() => undefined);
     for (const d of [m?.config, ...(m?.layers ?? [])]) if (d) out.set(d.digest, src.path);

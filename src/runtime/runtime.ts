@@ -14,6 +14,7 @@ import { withLock } from '../common/lock.js';
 import { isSameProcessAlive, waitProcessGone } from './proc.js';
 import { readExitFile, type MonitorExit } from './monitor-client.js';
 import type { MonitorOptions } from './monitor-setup.js';
+import { notPaused, notRunning } from './runc-errors.js';
 import { parseSignal } from './signals.js';
 import { computeStatus, stateDocument } from './status.js';
 
@@ -126,13 +127,22 @@ export class Runtime {
     await this.withErrorPrefix('kill', id, async () => {
       const rec = await this.store.read(id);
       const status = await this.status(rec);
-      if (status === 'stopped' || status === 'creating') {
-        throw new SkiffError(`container is ${status}`, 'ESRCH');
-      }
+      if (status === 'creating') throw notRunning(status);
       if (opts.all) {
-        await this.cgroup(rec).killAll(sig);
-      } else {
+        // As runc 1.1: --all signals whatever the cgroup still holds, also once init has exited (processes of a
+        // shared pid namespace outlive it), and with nothing left there is nothing to do. containerd kills every
+        // task with --all before deleting it, so this must succeed on a stopped container.
+        const cgroup = this.cgroup(rec);
+        if (status !== 'stopped' || (await cgroup.pids()).length > 0) await cgroup.killAll(sig);
+        return;
+      }
+      if (status === 'stopped') throw notRunning(status);
+      try {
         process.kill(rec.pid, sig);
+      } catch (err) {
+        // Init exited since its status was read.
+        if ((err as NodeJS.ErrnoException).code === 'ESRCH') throw notRunning('stopped');
+        throw err;
       }
     });
   }
@@ -189,7 +199,7 @@ export class Runtime {
   async pause(id: string): Promise<void> {
     await this.withErrorPrefix('pause', id, () => this.locked(id, async (rec) => {
       const status = await this.status(rec);
-      if (status !== 'running' && status !== 'created') throw new SkiffError(`cannot pause a container that is ${status}`, 'EINVAL');
+      if (status !== 'running' && status !== 'created') throw notRunning(status);
       await this.cgroup(rec).freeze();
     }));
   }
@@ -197,7 +207,7 @@ export class Runtime {
   async resume(id: string): Promise<void> {
     await this.withErrorPrefix('resume', id, () => this.locked(id, async (rec) => {
       const status = await this.status(rec);
-      if (status !== 'paused') throw new SkiffError(`cannot resume a container that is ${status}`, 'EINVAL');
+      if (status !== 'paused') throw notPaused(status);
       await this.cgroup(rec).thaw();
     }));
   }
@@ -206,7 +216,7 @@ export class Runtime {
   async update(id: string, resources: LinuxResources): Promise<void> {
     await this.withErrorPrefix('update', id, () => this.locked(id, async (rec) => {
       const status = await this.status(rec);
-      if (status === 'stopped') throw new SkiffError('cannot update a stopped container', 'EINVAL');
+      if (status === 'stopped') throw notRunning(status);
       await this.cgroup(rec).update(resources);
       rec.spec.linux ??= {};
       rec.spec.linux.resources = mergeResources(rec.spec.linux.resources ?? {}, resources);

@@ -11,8 +11,10 @@ export async function computeStatus(
   if (rec.pid === 0) return rec.creating ? 'creating' : 'stopped';
   if (!(await isSameProcessAlive(rec.pid, rec.pidStartTime))) return 'stopped';
   if (rec.creating) return 'creating';
-  if (await exists(fifoPath)) return 'created';
-  return (await isFrozen()) ? 'paused' : 'running';
+  // Frozen first: a created container can be paused too (runc allows it), and is then paused, not created; its
+  // init is frozen while it waits on the exec fifo, so `start` must refuse it rather than wait for ever.
+  if (await isFrozen()) return 'paused';
+  return (await exists(fifoPath)) ? 'created' : 'running';
 }
 
 /** The state document of the runtime spec, with runc's extra fields (rootfs, created, owner). */

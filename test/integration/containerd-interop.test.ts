@@ -1,32 +1,24 @@
 // containerd, through its runc shim (io.containerd.runc.v2 with the runtime binary swapped), drives skiff-runtime:
 // run, run -d, exec, pause, resume, kill, delete. containerd runs on its own socket, root and state for the test.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { makeBusyboxRootfs } from '../../src/image/busybox-rootfs.js';
+import { startContainerd, type TestContainerd } from '../helpers/containerd.js';
 
 const runtime = fileURLToPath(new URL('../../bin/skiff-runtime.mjs', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'skiff-ctrd-'));
-const sock = join(dir, 'containerd.sock');
 const image = `localhost/skiff-ctrd-${process.pid}:latest`;
-let containerd: ChildProcess;
+let containerd: TestContainerd;
 
-const ctr = (...args: string[]) => {
-  const r = spawnSync('ctr', ['-a', sock, '-n', 'skifftest', ...args], { encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-};
+const ctr = (...args: string[]) => containerd.ctr('skifftest', ...args);
 
 before(async () => {
-  writeFileSync(join(dir, 'config.toml'), [
-    'version = 2', `root = "${dir}/root"`, `state = "${dir}/state"`, 'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
-    '[grpc]', `  address = "${sock}"`,
-  ].join('\n'));
-  containerd = spawn('containerd', ['-c', join(dir, 'config.toml')], { stdio: 'ignore' });
-  for (let i = 0; i < 100 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
+  containerd = await startContainerd(dir, { disabledPlugins: ['io.containerd.grpc.v1.cri'] });
   // An OCI archive of a busybox image, made with podman from a local rootfs (no registry needed).
   makeBusyboxRootfs(join(dir, 'rootfs'));
   assert.equal(spawnSync('tar', ['-C', join(dir, 'rootfs'), '-cf', join(dir, 'rootfs.tar'), '.']).status, 0);
@@ -40,8 +32,7 @@ before(async () => {
 after(async () => {
   for (const id of ['d1', 'r1']) { ctr('task', 'kill', '-s', 'KILL', id); ctr('task', 'rm', '-f', id); ctr('containers', 'rm', id); }
   ctr('images', 'rm', image);
-  containerd.kill();
-  await new Promise((r) => containerd.on('exit', r));
+  await containerd.stop();
   spawnSync('umount', ['-R', join(dir, 'root')]);
   rmSync(dir, { recursive: true, force: true });
   // The shim keeps runc state for the namespace in /run/containerd/runc/<namespace>; our runtime made that directory.

@@ -75,6 +75,27 @@ describe('skiff pull', () => {
     assert.match(skiff('src', 'push', ref).err, /already there/);
   });
 
+  test('push while an image loaded from an archive is in the store; a pulled image still lends its blobs', () => {
+    // A loaded image's source is its archive, not a repository: the mount lookup once parsed it as a reference
+    // and every push failed (issue 11).
+    const archive = join(dir, 'bb-docker.tar');
+    assert.equal(skiff('src', 'save', '--format', 'docker-archive', '-o', archive, 'localhost/busybox').code, 0);
+    const loaded = skiff('mixed', 'load', '-i', archive);
+    assert.equal(loaded.code, 0, loaded.err);
+    const ref = `${registry.address}/a/b:1`;
+    assert.equal(skiff('mixed', 'tag', 'localhost/busybox', ref).code, 0);
+    const p = skiff('mixed', 'push', ref);
+    assert.equal(p.code, 0, p.err);
+    assert.match(p.out.trim(), new RegExp(`^${ref}@sha256:[a-f0-9]{64}$`));
+    // Pulled from skiff/bb, the same blobs: a push to a new repository mounts them from there.
+    assert.equal(skiff('mixed', 'pull', '-q', `${registry.address}/skiff/bb:1`).code, 0);
+    const copy = `${registry.address}/c/d:1`;
+    assert.equal(skiff('mixed', 'tag', 'localhost/busybox', copy).code, 0);
+    const mounted = skiff('mixed', 'push', copy);
+    assert.equal(mounted.code, 0, mounted.err);
+    assert.match(mounted.err, /mounted from skiff\/bb/);
+  });
+
   test('a registry with Basic auth: refused without credentials, login checks them, pull works after', async () => {
     const locked = await startRegistry({ name: 'skiffy', password: 's3cret' });
     try {

@@ -110,6 +110,71 @@ describe('skiff-runtime CLI', () => {
     assert.ok(!existsSync(join(root, 'm1')));
   });
 
+  // docs/runc-errors.md: containerd's shim and CRI-O decide from these texts that a kill, a delete, a stop is done.
+  for (const runtime of ['runc', 'skiff-runtime']) {
+    test(`the runc error texts engines match, as ${runtime} prints them on stderr and in the --log JSON`, () => {
+      const id = `texts-${runtime}-${process.pid}`;
+      const state = join(dir, `texts-${runtime}`);
+      const log = join(dir, `texts-${runtime}.json`);
+      const cmd = runtime === 'runc' ? ['runc'] : [process.execPath, cli];
+      const run = (...args: string[]) => {
+        const out = join(dir, 'texts-out'), err = join(dir, 'texts-err');
+        const fds = [openSync(out, 'w'), openSync(err, 'w')];
+        // A timeout: a start or exec that waited on a frozen container would otherwise hang the test.
+        const r = spawnSync(cmd[0], [...cmd.slice(1), '--root', state, '--log', log, '--log-format', 'json', ...args],
+          { stdio: ['ignore', fds[0], fds[1]], timeout: 20_000 });
+        fds.forEach(closeSync);
+        return { code: r.status, out: readFileSync(out, 'utf8'), err: readFileSync(err, 'utf8') };
+      };
+      const fails = (text: string, ...args: string[]) => {
+        const r = run(...args);
+        assert.equal(r.code, args[0] === 'exec' ? 255 : 1, `${args.join(' ')}: ${r.err}`);
+        assert.ok(r.err.includes(text), `${args.join(' ')}: stderr ${JSON.stringify(r.err)} lacks "${text}"`);
+        // containerd reads the last error of the --log file: {"level","msg","time"} with an RFC 3339 time.
+        const last = JSON.parse(readFileSync(log, 'utf8').trim().split('\n').pop()!);
+        assert.equal(last.level, 'error');
+        assert.ok(last.msg.includes(text), `${args.join(' ')}: --log ${JSON.stringify(last.msg)} lacks "${text}"`);
+        assert.ok(!Number.isNaN(Date.parse(last.time)));
+      };
+      const status = () => JSON.parse(run('state', id).out).status;
+      const b = makeBundle(dir, ['sleep', '1000'], (spec) => { spec.linux!.cgroupsPath = `/skiff/${id}`; });
+      try {
+        assert.equal(run('create', '--bundle', b.dir, id).code, 0);
+        // A created container can be paused; it is then paused, and start refuses it instead of waiting.
+        assert.equal(run('pause', id).code, 0);
+        assert.equal(status(), 'paused');
+        fails('cannot start a container', 'start', id);
+        assert.equal(run('resume', id).code, 0);
+        assert.equal(status(), 'created');
+        assert.equal(run('start', id).code, 0);
+        fails('container not paused', 'resume', id);
+        assert.equal(run('kill', id, 'KILL').code, 0);
+        for (let i = 0; i < 100 && status() !== 'stopped'; i++) spawnSync('sleep', ['0.05']);
+        assert.equal(status(), 'stopped');
+        fails('container not running', 'kill', id, 'KILL');
+        // containerd kills with --all before it deletes a task: nothing left to signal is success.
+        assert.equal(run('kill', '--all', id, 'KILL').code, 0);
+        fails('container not running', 'pause', id);
+        fails('container not running', 'update', '--pids-limit', '10', id);
+        fails('cannot exec in a stopped container', 'exec', id, 'true');
+        assert.equal(run('delete', id).code, 0);
+        fails('does not exist', 'kill', id, 'KILL');
+        fails('does not exist', 'delete', id);
+        assert.equal(run('delete', '--force', id).code, 0);
+      } finally {
+        run('delete', '--force', id);
+      }
+    });
+  }
+
+  test('a command not in $PATH: the words runc prints, which podman maps to exit status 127', () => {
+    const b = makeBundle(dir, ['no-such-command']);
+    const r = rt('create', '--bundle', b.dir, 'nocmd');
+    assert.equal(r.code, 1);
+    assert.match(r.err, /executable file not found in \$PATH/);
+    assert.ok(!existsSync(join(root, 'nocmd')));
+  });
+
   test('features describes this host', () => {
     const f = JSON.parse(rt('features').out);
     assert.ok(f.ociVersionMin && f.ociVersionMax);

@@ -57,6 +57,32 @@ test('records of a store from before hashed names are moved over once', async ()
   assert.deepEqual(indexNames(root), [name]);
 });
 
+test('sources say what they are; those of older records (a plain string) are read as the same', async () => {
+  const root = join(dir, 'sources');
+  const store = new ImageStore(root);
+  await store.put('localhost/pulled:1', target(5), { source: { kind: 'registry', reference: 'registry.lan/team/app:1' } });
+  await store.put('localhost/loaded:1', target(6), { source: { kind: 'archive', path: '/tmp/x.tar' } });
+  const file = (name: string) => readdirSync(join(root, 'images')).find((f) => readFileSync(join(root, 'images', f), 'utf8').includes(name))!;
+  const rewrite = (name: string, source: unknown) => {
+    const path = join(root, 'images', file(name));
+    writeFileSync(path, JSON.stringify({ ...JSON.parse(readFileSync(path, 'utf8')), source }));
+  };
+  await store.put('localhost/old-pull:1', target(7));
+  rewrite('old-pull:1', 'registry.lan/team/app:1');
+  await store.put('localhost/old-load:1', target(8));
+  rewrite('old-load:1', '/tmp/Old Archive.tar');
+  await store.put('localhost/broken:1', target(9));
+  rewrite('broken:1', { kind: 'registry', reference: '/not/a/reference' });
+  const sources = Object.fromEntries((await store.list()).map((r) => [r.name, r.source]));
+  assert.deepEqual(sources, {
+    'localhost/broken:1': undefined,
+    'localhost/loaded:1': { kind: 'archive', path: '/tmp/x.tar' },
+    'localhost/old-load:1': { kind: 'archive', path: '/tmp/Old Archive.tar' },
+    'localhost/old-pull:1': { kind: 'registry', reference: 'registry.lan/team/app:1' },
+    'localhost/pulled:1': { kind: 'registry', reference: 'registry.lan/team/app:1' },
+  });
+});
+
 test('names written by several processes at once all reach index.json', async () => {
   const root = join(dir, 'concurrent');
   const script = fileURLToPath(new URL('../../src/image/image-store.js', import.meta.url));

@@ -22,6 +22,8 @@ interface ExecFlags {
   apparmor?: string;
 }
 
+const EXEC_FAILED = 255;
+
 const collect = (v: string, prev: string[]) => [...prev, v];
 
 export function register(program: Command): void {
@@ -48,10 +50,17 @@ export function register(program: Command): void {
       const rt = runtimeFor(cmd);
       const container = await rt.store.read(id).catch(() => undefined);
       const base = container?.spec.process;
-      const proc = o.process ? await readProcessFile(o.process) : argsProcess(command, o, base);
-      const result = await rt.exec(id, proc as Process, {
-        consoleSocket: o.consoleSocket, detach: o.detach, pidFile: o.pidFile, preserveFds: o.preserveFds,
-      });
+      let result;
+      try {
+        const proc = o.process ? await readProcessFile(o.process) : argsProcess(command, o, base);
+        result = await rt.exec(id, proc as Process, {
+          consoleSocket: o.consoleSocket, detach: o.detach, pidFile: o.pidFile, preserveFds: o.preserveFds,
+        });
+      } catch (err) {
+        // As runc: 255 when exec itself fails, so that it differs from the statuses of a command that ran.
+        process.exitCode = EXEC_FAILED;
+        throw err;
+      }
       if (result.exit) process.exitCode = (await result.exit).exitCode;
     });
 }

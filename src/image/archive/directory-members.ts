@@ -1,13 +1,12 @@
 // An OCI layout (or an extracted docker-archive) as a directory: members are read where a document names them,
 // so the blobs of platforms not chosen are never read. A member must resolve to a regular file inside the
 // directory: a symlink out of it is no member.
-import { createReadStream, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import type { ContentStore } from '../content-store.js';
+import { fileChunks } from './file-chunks.js';
 import { MAX_JSON_BYTES, memberPath, storeMember, tooLarge, type ArchiveMembers, type StoredBlob } from './members.js';
-
-const READ_CHUNK = 1024 * 1024;
 
 export function directoryMembers(content: ContentStore, dir: string, input: string, signal?: AbortSignal): ArchiveMembers {
   const top = realpathSync(dir);
@@ -33,7 +32,7 @@ export function directoryMembers(content: ContentStore, dir: string, input: stri
       const m = await locate(path);
       if (!m) return undefined;
       let job = stored.get(m.file);
-      if (!job) stored.set(m.file, (job = storeMember(content, createReadStream(m.file, { highWaterMark: READ_CHUNK, signal }), m.path, m.size, input)));
+      if (!job) stored.set(m.file, (job = storeMember(content, fileChunks(m.file, signal), m.path, m.size, input)));
       return job;
     },
   };

@@ -11,10 +11,9 @@ import type { ContentStore, Descriptor } from '../content-store.js';
 import type { Compression } from '../media-types.js';
 import type { ImageManifest } from '../pull.js';
 import { compressionOf, decompressor } from '../unpack/decompress.js';
+import { fileChunks, READ_CHUNK } from './file-chunks.js';
 import { diffIdsOf } from './image-check.js';
 import type { MemberToWrite } from './tar-writer.js';
-
-const READ_CHUNK = 1024 * 1024;
 
 export async function dockerArchiveMembers(content: ContentStore, name: string, manifest: ImageManifest, signal?: AbortSignal): Promise<MemberToWrite[]> {
   const configBytes = await content.read(manifest.config.digest);
@@ -68,11 +67,12 @@ async function sizeOf(content: ContentStore, layer: Descriptor, compression: Com
 
 /** A layer's uncompressed bytes; a compressed layer whose bytes do not hash to its diff_id fails at the end. */
 async function* uncompressed(blob: string, compression: Compression, diffId: string, what: string, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
-  const source = createReadStream(blob, { highWaterMark: READ_CHUNK, signal });
   if (compression === 'none') {
-    yield* source;
+    yield* fileChunks(blob, signal);
     return;
   }
+  // Made here, where pipeline() at once listens to it (file-chunks.ts says why that matters).
+  const source = createReadStream(blob, { highWaterMark: READ_CHUNK, signal });
   const out = decompressor(compression, what);
   // pipeline() destroys both on an error, which reaches the loop below through `out`.
   pipeline(source, out, () => {});

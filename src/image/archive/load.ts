@@ -72,13 +72,13 @@ export async function loadArchive(root: string, input: string, opts: LoadOptions
 }
 
 /** Writes every name, or (if one write fails) puts back what the others were. */
-async function writeNames(root: string, named: [string, ImageToName][], source: string): Promise<void> {
+async function writeNames(root: string, named: [string, ImageToName][], archive: string): Promise<void> {
   const store = new ImageStore(root);
   const undo: (() => Promise<unknown>)[] = [];
   try {
     for (const [n, img] of named) {
       const old: ImageRecord | undefined = await store.get(n).catch(() => undefined);
-      await store.put(n, img.target, { source, ...(img.platform ? { platform: img.platform } : {}) });
+      await store.put(n, img.target, { source: { kind: 'archive', path: archive }, ...(img.platform ? { platform: img.platform } : {}) });
       undo.push(() => (old ? store.put(n, old.target, { source: old.source, platform: old.platform }) : store.delete(n)));
     }
   } catch (err) {

@@ -2,15 +2,14 @@
 // org.opencontainers.image.ref.name with its full name (so `skiff load` gives it back; skopeo and umoci address
 // it as oci-archive:FILE:NAME). oci-layout and index.json come first, so a reader streaming the tar knows what the
 // blobs are when they arrive; the blobs are read from the content store as they are written.
-import { createReadStream } from 'node:fs';
 import { SkiffError } from '../../common/errors.js';
 import type { ContentStore, Descriptor } from '../content-store.js';
 import { MEDIA_TYPES } from '../media-types.js';
 import type { ImageManifest } from '../pull.js';
+import { fileChunks } from './file-chunks.js';
 import type { MemberToWrite } from './tar-writer.js';
 
 const REF_NAME = 'org.opencontainers.image.ref.name';
-const READ_CHUNK = 1024 * 1024;
 
 export async function ociArchiveMembers(content: ContentStore, name: string, target: Descriptor, manifest: ImageManifest, signal?: AbortSignal): Promise<MemberToWrite[]> {
   const json = (path: string, doc: unknown): MemberToWrite => {
@@ -29,7 +28,7 @@ export async function ociArchiveMembers(content: ContentStore, name: string, tar
     const size = await content.size(d.digest);
     if (size === undefined) throw new SkiffError(`image ${name}: blob ${d.digest} is not in the content store`, 'ENOENT');
     if (size !== d.size) throw new SkiffError(`image ${name}: blob ${d.digest} is ${size} bytes in the content store, its descriptor says ${d.size}`, 'EIO');
-    members.push({ path: `blobs/sha256/${d.digest.slice('sha256:'.length)}`, size, body: () => createReadStream(content.path(d.digest), { highWaterMark: READ_CHUNK, signal }) });
+    members.push({ path: `blobs/sha256/${d.digest.slice('sha256:'.length)}`, size, body: () => fileChunks(content.path(d.digest), signal) });
   }
   return members;
 }

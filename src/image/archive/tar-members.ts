@@ -12,13 +12,13 @@ import { createGunzip } from 'node:zlib';
 import { Parser, type ReadEntry } from 'tar';
 import { SkiffError } from '../../common/errors.js';
 import type { ContentStore } from '../content-store.js';
+import { READ_CHUNK } from './file-chunks.js';
 import { MAX_JSON_BYTES, memberPath, storeMember, tooLarge, type ArchiveMembers, type StoredBlob } from './members.js';
 
 /** Kept as bytes: JSON documents are far smaller; past this a member goes to the content store. */
 const SMALL_MEMBER = 1024 * 1024;
 /** At most this much is kept as bytes in all; later small members go to the content store too. */
 const SMALL_TOTAL = 64 * 1024 * 1024;
-const READ_CHUNK = 1024 * 1024;
 /** Links followed from one member to the next before giving up (a loop). */
 const MAX_LINKS = 16;
 const REGULAR = new Set(['File', 'OldFile', 'ContiguousFile']);

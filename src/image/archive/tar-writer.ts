@@ -19,7 +19,7 @@ export async function writeTar(fh: FileHandle, members: MemberToWrite[], signal?
   const tar = new TarWriter(fh, signal);
   for (const m of members) {
     if (m.directory) await tar.directory(m.path);
-    else await tar.file(m.path, m.size, m.body());
+    else await tar.file(m.path, m.size, m.body);
   }
   await tar.end();
 }
@@ -31,11 +31,14 @@ class TarWriter {
     await this.header({ path: `${path}/`, type: 'Directory', size: 0, mode: 0o755 });
   }
 
-  /** A regular file of `size` bytes; a body of any other length is an error, not a corrupt archive. */
-  async file(path: string, size: number, body: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<void> {
+  /**
+   * A regular file of `size` bytes; a body of any other length is an error, not a corrupt archive. The body is
+   * opened only once its header is written, where it is read at once (file-chunks.ts says why that matters).
+   */
+  async file(path: string, size: number, body: () => Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<void> {
     await this.header({ path, type: 'File', size, mode: 0o644 });
     let written = 0;
-    for await (const chunk of body) {
+    for await (const chunk of body()) {
       this.signal?.throwIfAborted();
       written += chunk.length;
       if (written > size) break;
