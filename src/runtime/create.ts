@@ -65,8 +65,9 @@ export async function readSpec(bundle: string, host: HostFacts): Promise<Spec> {
   return validateSpec(json, host);
 }
 
+/** `warn` hears of what the config asks and this host ignores (kernel memory limits), as runc warns of it. */
 export async function createContainer(
-  store: ContainerStore, host: HostFacts, id: string, opts: CreateOptions, mode: LaunchMode,
+  store: ContainerStore, host: HostFacts, id: string, opts: CreateOptions, mode: LaunchMode, warn: (message: string) => void,
 ): Promise<Created> {
   if (mode.kind === 'monitor') validateMonitorOptions(mode.monitor);
   const bundle = resolve(opts.bundle);
@@ -91,7 +92,7 @@ export async function createContainer(
     // create and monitor wait for `start`; run starts at once.
     const execFifo = mode.kind === 'run' ? undefined : store.fifoPath(id);
 
-    const cgroup = cgroupManager(cgroupsPath, { mode: host.cgroupMode });
+    const cgroup = cgroupManager(cgroupsPath, { mode: host.cgroupMode, warn });
     const resources = spec.linux?.resources;
     // On cgroup v2 device rules are a BPF program the plan attaches (bpf-devices); on v1 they are cgroup files.
     const devices = host.cgroupMode === 'v2' ? undefined : containerDeviceRules(resources?.devices, spec.linux?.devices);

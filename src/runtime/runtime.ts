@@ -53,7 +53,7 @@ export class Runtime {
   /** runc create: the container process exists and waits for `start`. */
   async create(id: string, opts: CreateOptions): Promise<State> {
     const { record } = await this.withErrorPrefix('create', id, async () =>
-      createContainer(this.store, await this.host(), id, opts, { kind: 'create' }));
+      createContainer(this.store, await this.host(), id, opts, { kind: 'create' }, this.warn));
     return stateDocument(record, 'created');
   }
 
@@ -65,7 +65,7 @@ export class Runtime {
   async createMonitored(id: string, opts: CreateOptions, monitor: MonitorOptions): Promise<State> {
     const mode: LaunchMode = { kind: 'monitor', monitor };
     const { record } = await this.withErrorPrefix('create', id, async () =>
-      createContainer(this.store, await this.host(), id, opts, mode));
+      createContainer(this.store, await this.host(), id, opts, mode, this.warn));
     return stateDocument(record, 'created');
   }
 
@@ -89,7 +89,7 @@ export class Runtime {
   /** runc run (foreground): create, start, wait for the exit, delete unless `keep`. */
   async run(id: string, opts: RunOptions): Promise<ExitStatus> {
     const created = await this.withErrorPrefix('run', id, async () =>
-      createContainer(this.store, await this.host(), id, opts, { kind: 'run' }));
+      createContainer(this.store, await this.host(), id, opts, { kind: 'run' }, this.warn));
     const { record, launched } = created;
     try {
       opts.onStarted?.();
@@ -245,7 +245,7 @@ export class Runtime {
 
   private cgroup(rec: ContainerRecord): CgroupManager {
     this.cgroupMode ??= detectCgroupMode();
-    return cgroupManager(rec.cgroupsPath, { mode: this.cgroupMode });
+    return cgroupManager(rec.cgroupsPath, { mode: this.cgroupMode, warn: this.warn });
   }
 
   private locked<T>(id: string, fn: (rec: ContainerRecord) => Promise<T>): Promise<T> {
