@@ -49,6 +49,7 @@ int op_mkdir_in(const struct step *s);
 int op_touch_in(const struct step *s);
 int op_pivot_root(const struct step *s);
 int op_chroot(const struct step *s);
+int op_holder_propagation(const struct step *s);
 int op_mknod(const struct step *s);
 int op_symlink(const struct step *s);
 int op_mask(const struct step *s);

@@ -14,7 +14,7 @@ import type { ContainerRecord, ContainerStore } from './container-store.js';
 import type { HostFacts } from './host-facts.js';
 import { runHooks } from './hooks.js';
 import { launch, type Launched, type StdioTarget } from '../native/launcher.js';
-import { bindSourceFlags, buildCreatePlan, rootfsParentMount, statBindSources } from './plan/index.js';
+import { bindSourceFlags, buildCreatePlan, statBindSources } from './plan/index.js';
 import { processStartTime, waitProcessGone } from './proc.js';
 import { stateDocument } from './status.js';
 import { prepareMonitor, validateMonitorOptions, type MonitorOptions } from './monitor-setup.js';
@@ -77,11 +77,9 @@ export async function createContainer(
   }
   const rootfs = isAbsolute(spec.root!.path) ? spec.root!.path : join(bundle, spec.root!.path);
   const bindSourceKinds = await statBindSources(spec, bundle);
-  // Host facts the plan needs only in some configs: the locked flags of bind sources in a new user namespace, and
-  // the mount holding the rootfs when / is to be shared.
+  // A host fact the plan needs only in a user namespace: the locked flags of bind sources.
   const userns = spec.linux?.namespaces?.some((n) => n.type === 'user') ?? false;
   const flags = userns ? await bindSourceFlags(spec, bundle) : undefined;
-  const parentMount = /shared/.test(spec.linux?.rootfsPropagation ?? '') ? await rootfsParentMount(rootfs) : undefined;
   const cgroupsPath = resolveCgroupsPath(spec.linux?.cgroupsPath, id);
 
   const undo = new UndoStack();
@@ -108,7 +106,7 @@ export async function createContainer(
     const monitor = mode.kind === 'monitor' ? await prepareMonitor(mode.monitor, cgroup, undo) : undefined;
 
     const plan = buildCreatePlan(spec, host, {
-      containerId: id, bundle, rootfs, bindSourceKinds, bindSourceFlags: flags, rootfsParentMount: parentMount, cgroupsPath,
+      containerId: id, bundle, rootfs, bindSourceKinds, bindSourceFlags: flags, cgroupsPath,
       parentMode: mode.kind === 'create' ? 'exit' : mode.kind === 'run' ? 'wait' : 'monitor',
       monitor,
       execFifo,

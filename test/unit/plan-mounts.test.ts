@@ -91,17 +91,44 @@ describe('create plan: mounts', () => {
       'without rootfsPropagation the new / keeps what it has');
   });
 
-  test('rootfsPropagation: applied to / before and again after pivot_root; shared makes the rootfs parent private first', () => {
-    const s = spec((x) => { x.linux!.rootfsPropagation = 'rshared'; });
-    assert.throws(() => buildCreatePlan(s, fakeHost(), opts), /rootfsParentMount/);
-    const steps = buildCreatePlan(s, fakeHost(), { ...opts, rootfsParentMount: '/b' });
-    const prop = steps.filter((x) => x.field === 'linux.rootfsPropagation');
-    assert.deepEqual(prop.map((x) => x.args), [
-      ['', '/', '', MS.SHARED | MS.REC, ''], ['', '/b', '', MS.PRIVATE, ''], ['', '/', '', MS.SHARED | MS.REC, '']]);
-    assert.ok(steps.indexOf(prop[1]) < steps.findIndex((x) => x.field === 'root.path'));
-    assert.ok(steps.indexOf(prop[2]) > index(steps, 'pivot-root'));
-    const priv = buildCreatePlan(spec((x) => { x.linux!.rootfsPropagation = 'private'; }), fakeHost(), opts);
-    assert.deepEqual(priv.filter((x) => x.field === 'linux.rootfsPropagation').map((x) => x.args[3]), [MS.PRIVATE, MS.PRIVATE]);
+  test('rootfsPropagation: each of the eight values, before pivot_root, on the mount holding the rootfs, and after', () => {
+    const prop = (value: NonNullable<Spec['linux']>['rootfsPropagation']) => {
+      const steps = buildCreatePlan(spec((x) => { x.linux!.rootfsPropagation = value; }), fakeHost(), opts);
+      const rootBind = steps.findIndex((x) => x.field === 'root.path' && x.op === 'mount');
+      const pivot = index(steps, 'pivot-root');
+      const at = (x: Step) => {
+        const i = steps.indexOf(x);
+        return i < rootBind ? 'before' : i < pivot ? 'mounts' : 'after';
+      };
+      return of(steps, 'linux.rootfsPropagation').map((x) => [at(x), x.op, x.args[0] === '' ? x.args[1] : x.args[0], x.op === 'mount' ? x.args[3] : x.args[1]]);
+    };
+    // The holder is made private (slave for a slave root) unless / was already made so recursively; shared is applied
+    // again to the new /, and unbindable only last: / stays bindable (private) while the mounts bind from it.
+    assert.deepEqual(prop('private'), [['before', 'mount', '/', MS.PRIVATE], ['before', 'holder-propagation', '/b/rootfs', MS.PRIVATE]]);
+    assert.deepEqual(prop('rprivate'), [['before', 'mount', '/', MS.PRIVATE | MS.REC]]);
+    assert.deepEqual(prop('slave'), [['before', 'mount', '/', MS.SLAVE], ['before', 'holder-propagation', '/b/rootfs', MS.SLAVE]]);
+    assert.deepEqual(prop('rslave'), [['before', 'mount', '/', MS.SLAVE | MS.REC]]);
+    assert.deepEqual(prop('shared'), [['before', 'mount', '/', MS.SHARED], ['before', 'holder-propagation', '/b/rootfs', MS.PRIVATE],
+      ['after', 'mount', '/', MS.SHARED]]);
+    assert.deepEqual(prop('rshared'), [['before', 'mount', '/', MS.SHARED | MS.REC], ['before', 'holder-propagation', '/b/rootfs', MS.PRIVATE],
+      ['after', 'mount', '/', MS.SHARED | MS.REC]]);
+    assert.deepEqual(prop('unbindable'), [['before', 'mount', '/', MS.PRIVATE], ['before', 'holder-propagation', '/b/rootfs', MS.PRIVATE],
+      ['after', 'mount', '/', MS.UNBINDABLE]]);
+    assert.deepEqual(prop('runbindable'), [['before', 'mount', '/', MS.PRIVATE | MS.REC], ['after', 'mount', '/', MS.UNBINDABLE | MS.REC]]);
+  });
+
+  test('unbindable comes after the masks and read-only paths, which bind from the container\'s mounts', () => {
+    const steps = buildCreatePlan(spec((x) => {
+      x.linux!.rootfsPropagation = 'runbindable';
+      x.mounts![1].options!.push('unbindable');
+    }), fakeHost(), opts);
+    const lastBind = Math.max(...steps.map((x, i) => (x.op === 'mask' || x.op === 'readonly' ? i : -1)));
+    const devUnbindable = steps.findIndex((x) => x.field === 'mounts[1]' && x.args[4] === MS.UNBINDABLE);
+    assert.deepEqual(steps[devUnbindable].args, ['/', '', '/dev', '', MS.UNBINDABLE, '']);
+    const rootUnbindable = steps.findIndex((x) => x.field === 'linux.rootfsPropagation' && x.args[3] === (MS.UNBINDABLE | MS.REC));
+    assert.ok(lastBind < devUnbindable && devUnbindable < rootUnbindable, ops(steps).join(' '));
+    assert.ok(rootUnbindable < index(steps, 'umask'));
+    assert.ok(!steps.slice(0, lastBind).some((x) => x.args.includes(MS.UNBINDABLE) || x.args.includes(MS.UNBINDABLE | MS.REC)));
   });
 
   test('/dev: default devices by mknod after pivot_root, linux.devices added or replacing, symlinks', () => {

@@ -9,7 +9,7 @@ import type { Spec } from '../../oci/runtime-spec.js';
 import type { HostFacts } from '../host-facts.js';
 import { CLONE } from '../../common/linux-flags.js';
 import { NAMESPACE } from './constants.js';
-import { afterPivotSteps, mountSteps, type BindSourceKinds } from './mount-steps.js';
+import { afterPivotSteps, mountSteps, unbindableSteps, type BindSourceKinds } from './mount-steps.js';
 import { finalProcessSteps, hookStep, processSetupSteps } from './process-steps.js';
 import { step, type Step } from '../../native/step.js';
 
@@ -34,8 +34,6 @@ export interface CreatePlanOptions {
   bindSourceKinds: BindSourceKinds;
   /** From bindSourceFlags(spec, bundle): in a new user namespace, remounts of binds keep the source's locked flags. */
   bindSourceFlags?: Record<string, number>;
-  /** From rootfsParentMount(rootfs); needed only when linux.rootfsPropagation is shared or rshared. */
-  rootfsParentMount?: string;
 }
 
 /** The `monitor` step's arguments (docs/launch-plan.md); MonitorOptions (create.ts) says what each one means. */
@@ -143,7 +141,7 @@ export function buildCreatePlan(spec: Spec, host: HostFacts, opts: CreatePlanOpt
   if (newMountNs) {
     steps.push(...mountSteps(spec, {
       bundle: opts.bundle, rootfs: opts.rootfs, host, bindSourceKinds: opts.bindSourceKinds, bindSourceFlags: opts.bindSourceFlags,
-      cgroupsPath: opts.cgroupsPath, userns, rootfsParentMount: opts.rootfsParentMount,
+      cgroupsPath: opts.cgroupsPath, userns,
     }));
   }
   const hooks = spec.hooks ?? {};
@@ -175,6 +173,7 @@ export function buildCreatePlan(spec: Spec, host: HostFacts, opts: CreatePlanOpt
   }
   (spec.linux?.readonlyPaths ?? []).forEach((p, i) => steps.push(step('readonly', [p], `linux.readonlyPaths[${i}]`, `make ${p} read-only`)));
   (spec.linux?.maskedPaths ?? []).forEach((p, i) => steps.push(step('mask', [p], `linux.maskedPaths[${i}]`, `mask ${p}`)));
+  if (newMountNs) steps.push(...unbindableSteps(spec));
   steps.push(...processSetupSteps(proc, spec.linux?.personality));
 
   const beforeExec: Step[] = [];
