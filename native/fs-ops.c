@@ -234,12 +234,24 @@ int op_pivot_root(const struct step *s)
 }
 
 /* --no-pivot: move the rootfs mount onto / and chroot into it (weaker: the old root stays reachable by mounts). */
-int op_chroot(const struct step *s)
+int op_move_root(const struct step *s)
 {
     if (chdir(s->argv[0]) < 0)
         return -errno;
     if (mount(s->argv[0], "/", NULL, MS_MOVE, NULL) < 0) {
         set_detail("move %s to /", s->argv[0]);
+        return -errno;
+    }
+    if (chroot(".") < 0)
+        return -errno;
+    return chdir("/") < 0 ? -errno : 0;
+}
+
+/* No mount namespace of its own: nothing may be mounted, so the root is only changed with chroot(2). */
+int op_chroot(const struct step *s)
+{
+    if (chdir(s->argv[0]) < 0) {
+        set_detail("chdir %s", s->argv[0]);
         return -errno;
     }
     if (chroot(".") < 0)

@@ -1,5 +1,6 @@
 // The OCI runtime as a library: every operation skiff-runtime offers, callable in-process by the engine
 // (skiff run, skiffd) with no extra process per operation. State lives under `root`, as runc's does.
+import { constants } from 'node:fs';
 import { open, unlink } from 'node:fs/promises';
 import { cgroupManager, type CgroupManager, type CgroupStats } from '../cgroups/index.js';
 import { SkiffError } from '../common/errors.js';
@@ -75,13 +76,18 @@ export class Runtime {
       const status = await this.status(rec);
       if (status !== 'created') throw new SkiffError(`cannot start a container that is ${status}`, 'EINVAL');
       const fifo = this.store.fifoPath(id);
-      // open(2) of a FIFO for reading blocks until a writer opens it; the init is already blocked opening it for
-      // writing (exec-wait), so this returns at once and the read sees its "0" and EOF.
-      const fh = await open(fifo, 'r');
-      const got = await fh.readFile();
-      await fh.close();
+      // The init holds the fifo open and waits in read(2) for one byte (exec-wait). fifo(7): a non-blocking open
+      // for writing fails with ENXIO when no process has the fifo open for reading: then the init is gone.
+      const fh = await open(fifo, constants.O_WRONLY | constants.O_NONBLOCK).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENXIO') throw new SkiffError('container process exited before start', 'ESRCH');
+        throw err;
+      });
+      try {
+        await fh.write('0');
+      } finally {
+        await fh.close();
+      }
       await unlink(fifo);
-      if (got.length === 0) throw new SkiffError('container process exited before start', 'ESRCH');
       await runHooksLoggingFailures(rec.spec.hooks?.poststart, 'poststart', stateDocument(rec, 'running'), this.warn);
     }));
   }

@@ -323,10 +323,32 @@ function checkJoinedUserMappings(c: Checker, l: Json, user: NamespaceEntry): voi
   }
 }
 
-const NEEDS_MOUNT_NS = 'needs a mount namespace ({"type": "mount"}, new or joined by path): the root filesystem is set up in it';
+const ADD_MOUNT_NS = 'add {"type": "mount"} to linux.namespaces';
+
+/**
+ * Without a mount namespace of its own the container shares the runtime's (config-linux.md), and the root is only
+ * changed with chroot(2). runc then makes every mount in the host's namespace, where they outlive the container;
+ * here each field that needs a mount is refused instead.
+ */
+function checkWithoutMountNamespace(c: Checker, spec: Json, l: Json): void {
+  const host = 'would be made in the host\'s mount namespace (linux.namespaces has no mount namespace), where it would outlive the container';
+  if (Array.isArray(spec.mounts) && spec.mounts.length) c.add('mounts', `each mount ${host}; ${ADD_MOUNT_NS}`);
+  if (c.obj(spec.root, 'root') && spec.root.readonly === true) {
+    c.add('root.readonly', `a read-only root is a read-only bind mount of root.path, which ${host}; ${ADD_MOUNT_NS} or set it to false`);
+  }
+  for (const key of ['maskedPaths', 'readonlyPaths']) {
+    if (Array.isArray(l[key]) && (l[key] as unknown[]).length) c.add(`linux.${key}`, `each path is covered by a mount, which ${host}; ${ADD_MOUNT_NS}`);
+  }
+  if (l.rootfsPropagation !== undefined) {
+    c.add('linux.rootfsPropagation', `would change the propagation of the host's / (linux.namespaces has no mount namespace); ${ADD_MOUNT_NS}`);
+  }
+  if (Array.isArray(l.devices) && l.devices.length) {
+    c.add('linux.devices', `device nodes are made in the /dev the container mounts, and without a mount namespace nothing is mounted; ${ADD_MOUNT_NS}`);
+  }
+}
 
 function checkLinux(c: Checker, linux: unknown, spec: Json, host: HostFacts): void {
-  if (linux === undefined) c.add('linux.namespaces', NEEDS_MOUNT_NS);
+  // No linux object is a container with no namespace of its own, and no other Linux setting.
   if (linux !== undefined && !c.obj(linux, 'linux')) return;
   const l: Json = linux ?? {};
   const types = new Map<string, NamespaceEntry>();
@@ -344,9 +366,8 @@ function checkLinux(c: Checker, linux: unknown, spec: Json, host: HostFacts): vo
     });
   }
   const mount = types.get('mount');
-  if (!mount) {
-    if (linux !== undefined) c.add('linux.namespaces', NEEDS_MOUNT_NS);
-  } else if (mount.path && types.has('user') && !types.get('user')!.path) {
+  if (!mount) checkWithoutMountNamespace(c, spec, l);
+  else if (mount.path && types.has('user') && !types.get('user')!.path) {
     // mount_namespaces(7): mounting needs CAP_SYS_ADMIN in the user namespace that owns the mount namespace, and a
     // new user namespace owns none that already exists.
     c.add(`linux.namespaces[${mount.index}].path`, 'the root filesystem cannot be set up in a joined mount namespace from a new user namespace, which has no privileges in it; join the user namespace that owns it too (by path), or create a new mount namespace');

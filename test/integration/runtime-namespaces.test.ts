@@ -1,6 +1,7 @@
 // Namespaces joined by path or not listed at all (config-linux.md "Namespaces"), seen from inside the container and
 // from the host: a joined mount namespace gets the rootfs, a joined uts namespace the hostname, a joined user
-// namespace its own maps.
+// namespace its own maps, and a container with no mount namespace of its own is chrooted without a single mount in
+// the host's namespace.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
@@ -145,6 +146,54 @@ describe('namespaces joined by path', () => {
     await assert.rejects(scratch.runtime.create(id, { bundle: b.dir }),
       /hostname: setting the hostname would change the host's: linux\.namespaces has no uts namespace/);
     assert.notEqual(hostname(), 'never-set');
+    nothingLeft(id);
+  });
+});
+
+describe('no mount namespace of its own', () => {
+  /** The default spec without a mount namespace, and without the fields that would need one. */
+  const noMountNamespace = (s: Spec) => {
+    setNamespace(s, 'mount', undefined);
+    s.mounts = [];
+    s.root!.readonly = false;
+    s.linux!.maskedPaths = [];
+    s.linux!.readonlyPaths = [];
+  };
+
+  test('chroot into the rootfs, in the runtime\'s mount namespace, nothing mounted; create, start and exec', async () => {
+    const id = `ns-nomnt-${suffix}`;
+    const b = scratch.bundle(['sleep', '100'], (s) => {
+      noMountNamespace(s);
+      s.linux!.sysctl = { 'net.ipv4.ip_forward': '1' };
+      s.process!.oomScoreAdj = 123;
+    });
+    writeFileSync(join(b.rootfs, 'marker'), 'in the rootfs\n');
+    const state = await scratch.runtime.create(id, { bundle: b.dir, stdio: ['ignore', 'ignore', 'ignore'] });
+    const pid = state.pid!;
+    assert.equal(readlinkSync(`/proc/${pid}/ns/mnt`), readlinkSync('/proc/self/ns/mnt'), 'the runtime\'s mount namespace');
+    assert.equal(readlinkSync(`/proc/${pid}/root`), b.rootfs);
+    assert.equal(readFileSync(`/proc/${pid}/oom_score_adj`, 'utf8').trim(), '123');
+    const forward = spawnSync('nsenter', [`--net=/proc/${pid}/ns/net`, 'cat', '/proc/sys/net/ipv4/ip_forward'], { encoding: 'utf8' });
+    assert.equal(forward.stdout.trim(), '1', 'the sysctl is the container\'s network namespace\'s');
+    // start releases the process through the exec fifo, which it reads without the /proc it no longer has.
+    await scratch.runtime.start(id);
+    assert.equal((await scratch.runtime.state(id)).status, 'running');
+    assert.deepEqual(await execLines(id, b, ['sh', '-c', 'cat /marker; pwd; ls /proc | wc -l']), ['in the rootfs', '/', '0']);
+    assert.deepEqual(mountsUnder(b.dir), [], 'not one mount was made');
+    await scratch.runtime.delete(id, { force: true });
+    nothingLeft(id);
+  });
+
+  test('the default spec without its mount namespace: each field that would mount in the host\'s is refused', async () => {
+    const id = `ns-nomnt-refused-${suffix}`;
+    const b = scratch.bundle(['true'], (s) => setNamespace(s, 'mount', undefined));
+    await assert.rejects(scratch.runtime.create(id, { bundle: b.dir }), (err: Error) => {
+      for (const field of ['mounts', 'root.readonly', 'linux.maskedPaths', 'linux.readonlyPaths']) {
+        assert.match(err.message, new RegExp(`${field.replace('.', '\\.')}: [^;]*host's mount namespace`), err.message);
+      }
+      return true;
+    });
+    assert.deepEqual(mountsUnder(b.dir), []);
     nothingLeft(id);
   });
 });

@@ -86,8 +86,7 @@ describe('config.json validation: every field kind', () => {
     assert.throws(() => validateSpec({}, fakeHost()), (err: unknown) => {
       assert.ok(err instanceof ValidationError);
       assert.deepEqual(err.problems.map((p) => `${p.path}: ${p.message}`),
-        ['ociVersion: is required', 'root: is required', 'process: is required',
-          'linux.namespaces: needs a mount namespace ({"type": "mount"}, new or joined by path): the root filesystem is set up in it']);
+        ['ociVersion: is required', 'root: is required', 'process: is required']);
       return true;
     });
   });
@@ -278,10 +277,36 @@ describe('config.json validation: every field kind', () => {
 
 describe('namespaces joined or inherited', () => {
   const mountIndex = (s: Record<string, any>) => s.linux.namespaces.findIndex((n: { type: string }) => n.type === 'mount');
+  const MOUNT_NS = 'add {"type": "mount"} to linux.namespaces';
 
-  test('a mount namespace is needed', () => {
-    assert.deepEqual(problems((s) => { s.linux.namespaces.splice(mountIndex(s), 1); }),
-      ['linux.namespaces: needs a mount namespace ({"type": "mount"}, new or joined by path): the root filesystem is set up in it']);
+  test('without a mount namespace: every field that needs a mount is refused, naming it; the rest is valid', () => {
+    const host = 'would be made in the host\'s mount namespace (linux.namespaces has no mount namespace), where it would outlive the container';
+    assert.deepEqual(problems((s) => {
+      s.linux.namespaces.splice(mountIndex(s), 1);
+      s.mounts = s.mounts.slice(0, 2);
+      s.linux.rootfsPropagation = 'rslave';
+      s.linux.devices = [{ path: '/dev/fuse', type: 'c', major: 10, minor: 229 }];
+    }), [
+      `mounts: each mount ${host}; ${MOUNT_NS}`,
+      `root.readonly: a read-only root is a read-only bind mount of root.path, which ${host}; ${MOUNT_NS} or set it to false`,
+      `linux.maskedPaths: each path is covered by a mount, which ${host}; ${MOUNT_NS}`,
+      `linux.readonlyPaths: each path is covered by a mount, which ${host}; ${MOUNT_NS}`,
+      `linux.rootfsPropagation: would change the propagation of the host's / (linux.namespaces has no mount namespace); ${MOUNT_NS}`,
+      `linux.devices: device nodes are made in the /dev the container mounts, and without a mount namespace nothing is mounted; ${MOUNT_NS}`,
+    ]);
+    assert.deepEqual(problems((s) => {
+      s.linux.namespaces.splice(mountIndex(s), 1);
+      s.mounts = [];
+      s.root.readonly = false;
+      s.linux.maskedPaths = [];
+      s.linux.readonlyPaths = [];
+    }), []);
+    assert.deepEqual(problems((s) => {
+      delete s.linux;
+      s.mounts = [];
+      s.root.readonly = false;
+      delete s.hostname;
+    }), [], 'no linux object at all: the runtime\'s namespaces');
   });
 
   test('a mount namespace joined by path is valid, but not from a new user namespace', () => {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { defaultSpec } from '../../src/oci/default-spec.js';
-import { MS } from '../../src/common/linux-flags.js';
+import { CLONE, MS } from '../../src/common/linux-flags.js';
 import type { Spec } from '../../src/oci/runtime-spec.js';
 import { buildCreatePlan, type CreatePlanOptions, type Step } from '../../src/runtime/plan/index.js';
 import { fakeHost } from './fake-host.js';
@@ -232,15 +232,34 @@ describe('create plan: mounts', () => {
     assert.ok(!rw.some((s) => s.field === 'root.readonly'));
   });
 
-  test('without a mount namespace nothing is mounted and there is no pivot_root', () => {
-    const steps = buildCreatePlan(spec((s) => { s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'mount'); }), fakeHost(), opts);
-    assert.ok(!steps.some((s) => ['mount', 'mount-in', 'pivot-root', 'chroot', 'mknod'].includes(s.op)));
+  test('without a mount namespace nothing is mounted; chroot, after the steps that use the runtime\'s /proc and /dev', () => {
+    const steps = buildCreatePlan(spec((s) => {
+      s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'mount');
+      s.mounts = [];
+      s.linux!.maskedPaths = [];
+      s.linux!.readonlyPaths = [];
+      s.linux!.sysctl = { 'net.ipv4.ip_forward': '1' };
+      s.process!.oomScoreAdj = 10;
+      s.process!.terminal = true;
+    }), fakeHost(), { ...opts, consoleSocket: '/tmp/c.sock' });
+    assert.ok(!steps.some((s) => ['mount', 'mount-in', 'holder-propagation', 'pivot-root', 'move-root', 'mknod'].includes(s.op)));
+    assert.ok(!((steps.find((s) => s.op === 'clone')!.args[0] as number) & CLONE.NEWNS));
+    const chroot = steps.find((s) => s.op === 'chroot')!;
+    assert.deepEqual([chroot.args, chroot.field], [['/b/rootfs'], 'root.path']);
+    const at = (pred: (s: Step) => boolean) => steps.findIndex(pred);
+    for (const before of [at((s) => s.op === 'console'), at((s) => s.field === 'linux.sysctl["net.ipv4.ip_forward"]'),
+      at((s) => s.field === 'process.oomScoreAdj'), at((s) => s.op === 'exec-fifo')]) {
+      assert.ok(before >= 0 && before < steps.indexOf(chroot), ops(steps).join(' '));
+    }
+    for (const after of ['close-fds', 'chdir', 'capbset', 'resolve-exec', 'exec-wait']) {
+      assert.ok(index(steps, after) > steps.indexOf(chroot), `${after} after chroot: ${ops(steps).join(' ')}`);
+    }
   });
 
-  test('--no-pivot: chroot (MS_MOVE) instead of pivot_root, at the same place', () => {
+  test('--no-pivot: move-root (MS_MOVE and chroot) instead of pivot_root, at the same place', () => {
     const steps = buildCreatePlan(spec(), fakeHost(), { ...opts, noPivot: true });
     assert.ok(!ops(steps).includes('pivot-root'));
-    const chroot = steps.find((s) => s.op === 'chroot')!;
+    const chroot = steps.find((s) => s.op === 'move-root')!;
     assert.deepEqual(chroot.args, ['/b/rootfs']);
     assert.equal(chroot.field, 'root.path');
     assert.ok(steps.indexOf(chroot) < index(steps, 'mknod'));

@@ -1,10 +1,10 @@
-// Namespaces joined by path: a mount namespace (joined in the child, once the host paths are open), a user namespace
-// (the child becomes its root). Pure: no root needed.
+// Where the plans leave the runtime's namespaces: a mount namespace joined by path (joined in the child, once the
+// host paths are open), and none at all (chroot instead of pivot_root, for create and exec). Pure: no root needed.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { defaultSpec } from '../../src/oci/default-spec.js';
 import type { Spec } from '../../src/oci/runtime-spec.js';
-import { buildCreatePlan, type CreatePlanOptions, type Step } from '../../src/runtime/plan/index.js';
+import { buildCreatePlan, buildExecPlan, type CreatePlanOptions, type Step } from '../../src/runtime/plan/index.js';
 import { CLONE } from '../../src/common/linux-flags.js';
 import { fakeHost } from './fake-host.js';
 
@@ -22,7 +22,16 @@ function spec(edit?: (s: Spec) => void): Spec {
 
 const ops = (steps: Step[]) => steps.map((s) => s.op);
 
-describe('create plan: a mount namespace joined by path', () => {
+/** The default spec without its mount namespace, and without what would need one. */
+function withoutMountNamespace(s: Spec): void {
+  s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'mount');
+  s.mounts = [];
+  s.linux!.maskedPaths = [];
+  s.linux!.readonlyPaths = [];
+  s.root!.readonly = false;
+}
+
+describe('create plan: namespaces joined or inherited', () => {
   test('a joined mount namespace: the child joins it after opening the host paths, then mounts and pivots in it', () => {
     const steps = buildCreatePlan(spec((s) => {
       s.process!.terminal = true;
@@ -47,6 +56,14 @@ describe('create plan: a mount namespace joined by path', () => {
     assert.ok(steps.slice(mountJoin).some((s) => s.op === 'mount-in' && s.args[3] === 'proc'), 'the mounts are made in it');
   });
 
+  test('without a mount namespace the host paths are still opened first', () => {
+    const steps = buildCreatePlan(spec((s) => {
+      withoutMountNamespace(s);
+    }), fakeHost(), opts);
+    const o = ops(steps);
+    assert.ok(!o.includes('setns'));
+    assert.ok(o.indexOf('clone') < o.indexOf('exec-fifo') && o.indexOf('exec-fifo') < o.indexOf('chroot'));
+  });
 });
 
 describe('create plan: a user namespace joined by path', () => {
@@ -56,5 +73,21 @@ describe('create plan: a user namespace joined by path', () => {
     assert.deepEqual([steps[clone + 1].op, steps[clone + 1].args, steps[clone + 1].field], ['user', [0, 0, ''], 'linux.namespaces[5]']);
     assert.ok(!ops(steps).includes('mknod'));
     assert.ok(steps.some((s) => s.op === 'mount-in' && s.args[1] === '/dev/null' && s.args[2] === '/dev/null'));
+  });
+});
+
+describe('exec plan: a container without a mount namespace', () => {
+  test('the process is chrooted into the init\'s root, after the steps that use the runtime\'s /proc', () => {
+    const container = spec(withoutMountNamespace);
+    const proc = { ...container.process!, oomScoreAdj: 5 };
+    const steps = buildExecPlan(fakeHost(), { initPid: 42, process: proc, spec: container, parentMode: 'wait' });
+    const o = ops(steps);
+    assert.ok(!steps.some((s) => s.op === 'setns' && s.args[1] === CLONE.NEWNS));
+    const chroot = steps.findIndex((s) => s.op === 'chroot');
+    assert.deepEqual(steps[chroot].args, ['/proc/42/root']);
+    assert.ok(o.indexOf('clone') < chroot && steps.findIndex((s) => s.field === 'process.oomScoreAdj') < chroot);
+    assert.ok(chroot < o.indexOf('close-fds') && chroot < o.indexOf('chdir') && chroot < o.indexOf('capset'));
+    const withMount = buildExecPlan(fakeHost(), { initPid: 42, process: proc, spec: spec(), parentMode: 'wait' });
+    assert.ok(!ops(withMount).includes('chroot'), 'joining the mount namespace is enough');
   });
 });

@@ -138,7 +138,8 @@ export function buildCreatePlan(spec: Spec, host: HostFacts, opts: CreatePlanOpt
   const proc = spec.process!;
   // New or joined: either way mknod(2) is not allowed and copied mounts keep locked flags (mount_namespaces(7)).
   const userns = (spec.linux?.namespaces ?? []).some((n) => n.type === 'user');
-  // A mount namespace of its own, new or joined (validation refuses a config without one).
+  // A mount namespace of its own, new or joined. Without one (config-linux.md: a namespace not listed is the
+  // runtime's) nothing is mounted and the root is changed with chroot(2), as runc does.
   const mountNs = (spec.linux?.namespaces ?? []).some((n) => n.type === 'mount');
   const terminal = Boolean(proc.terminal);
   if (terminal && opts.consoleSocket === undefined) {
@@ -174,7 +175,7 @@ export function buildCreatePlan(spec: Spec, host: HostFacts, opts: CreatePlanOpt
   }
   if (mountNs) {
     steps.push(opts.noPivot
-      ? step('chroot', [opts.rootfs], 'root.path', `chroot to ${opts.rootfs}`)
+      ? step('move-root', [opts.rootfs], 'root.path', `move ${opts.rootfs} to / and chroot`)
       : step('pivot-root', [opts.rootfs], 'root.path', `pivot_root to ${opts.rootfs}`));
     steps.push(...afterPivotSteps(spec, userns));
   }
@@ -194,6 +195,11 @@ export function buildCreatePlan(spec: Spec, host: HostFacts, opts: CreatePlanOpt
   (spec.linux?.maskedPaths ?? []).forEach((p, i) => steps.push(step('mask', [p], `linux.maskedPaths[${i}]`, `mask ${p}`)));
   if (mountNs) steps.push(...unbindableSteps(spec));
   steps.push(...processSetupSteps(proc, spec.linux?.personality));
+  // Without a mount namespace the root changes as late as it can: the steps above still use the runtime's /proc
+  // (sysctls, which /proc/sys shows for the namespaces of the process that opens it; oom_score_adj) and /dev (the
+  // terminal), which the container's root has no mounts for. It precedes seccomp, which may not allow chroot(2), and
+  // the capability drop (CAP_SYS_CHROOT).
+  if (!mountNs) steps.push(step('chroot', [opts.rootfs], 'root.path', `chroot to ${opts.rootfs}`));
 
   const beforeExec: Step[] = [];
   if (opts.execFifo) beforeExec.push(step('exec-wait', [], undefined, 'wait for start'));
