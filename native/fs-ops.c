@@ -233,6 +233,14 @@ int op_pivot_root(const struct step *s)
     return chdir("/") < 0 ? -errno : 0;
 }
 
+/* The current directory becomes the root, and the cwd its "/". */
+static int chroot_here(void)
+{
+    if (chroot(".") < 0)
+        return -errno;
+    return chdir("/") < 0 ? -errno : 0;
+}
+
 /* --no-pivot: move the rootfs mount onto / and chroot into it (weaker: the old root stays reachable by mounts). */
 int op_move_root(const struct step *s)
 {
@@ -242,9 +250,7 @@ int op_move_root(const struct step *s)
         set_detail("move %s to /", s->argv[0]);
         return -errno;
     }
-    if (chroot(".") < 0)
-        return -errno;
-    return chdir("/") < 0 ? -errno : 0;
+    return chroot_here();
 }
 
 /* No mount namespace of its own: nothing may be mounted, so the root is only changed with chroot(2). */
@@ -254,9 +260,7 @@ int op_chroot(const struct step *s)
         set_detail("chdir %s", s->argv[0]);
         return -errno;
     }
-    if (chroot(".") < 0)
-        return -errno;
-    return chdir("/") < 0 ? -errno : 0;
+    return chroot_here();
 }
 
 /*

@@ -4,13 +4,14 @@
 // the host's namespace.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseMountinfo } from '../../src/common/mountinfo.js';
 import type { Spec } from '../../src/oci/runtime-spec.js';
 import { Scratch, type TestBundle } from '../helpers/bundle.js';
+import { mountTmpfs } from '../helpers/tmpfs.js';
 
 let scratch: Scratch;
 /** unshare(1) --mount=FILE needs a parent mount that is not shared (the pin would propagate into itself). */
@@ -20,10 +21,7 @@ const suffix = `${process.pid}-${Date.now() % 100000}`;
 before(() => {
   scratch = new Scratch();
   pins = join(scratch.dir, 'pins');
-  mkdirSync(pins);
-  for (const args of [['-t', 'tmpfs', '-o', 'size=1m', 'skiff-test-pins', pins], ['--make-private', pins]]) {
-    assert.equal(spawnSync('mount', args).status, 0, `mount ${args.join(' ')}`);
-  }
+  mountTmpfs(pins, 'private');
 });
 
 after(async () => {

@@ -3,12 +3,13 @@
 // bundle on this machine. The rootfs lies on a shared tmpfs the test mounts, so that slave and shared show.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { mountsAt, parseMountinfo } from '../../src/common/mountinfo.js';
 import type { Spec } from '../../src/oci/runtime-spec.js';
 import { makeBundle, Scratch, type TestBundle } from '../helpers/bundle.js';
+import { mountTmpfs } from '../helpers/tmpfs.js';
 
 type Propagation = NonNullable<NonNullable<Spec['linux']>['rootfsPropagation']>;
 
@@ -23,10 +24,7 @@ const hasRunc = spawnSync('runc', ['--version']).status === 0;
 before(() => {
   scratch = new Scratch();
   shared = join(scratch.dir, 'shared');
-  mkdirSync(shared);
-  for (const args of [['-t', 'tmpfs', '-o', 'size=64m', 'skiff-test-shared', shared], ['--make-shared', shared]]) {
-    assert.equal(spawnSync('mount', args).status, 0, `mount ${args.join(' ')}`);
-  }
+  mountTmpfs(shared, 'shared', '64m');
   hostGroup = mountsAt(shared)[0].optional.find((o) => o.startsWith('shared:'))!.slice('shared:'.length);
 });
 
@@ -56,7 +54,8 @@ function bundleFor(parent: string, value: Propagation | undefined, id: string): 
   });
 }
 
-async function ours(b: TestBundle, id: string): Promise<string> {
+/** Runs the container with skiff-runtime; its output, once it exited 0. */
+async function run(b: TestBundle, id: string): Promise<string> {
   const outPath = join(b.dir, 'out.txt');
   const fd = openSync(outPath, 'w');
   try {
@@ -65,7 +64,7 @@ async function ours(b: TestBundle, id: string): Promise<string> {
   } finally {
     closeSync(fd);
   }
-  return rootPropagation(readFileSync(outPath, 'utf8'));
+  return readFileSync(outPath, 'utf8');
 }
 
 function runc(b: TestBundle): string {
@@ -97,7 +96,7 @@ describe('linux.rootfsPropagation', () => {
     test(`${value}: the root mount is "${EXPECTED[value]}"; runc agrees or differs as documented`, async (t) => {
       const id = `prop-${value}-${suffix}`;
       const b = bundleFor(shared, value === 'unset' ? undefined : value, id);
-      assert.equal(await ours(b, id), EXPECTED[value]);
+      assert.equal(rootPropagation(await run(b, id)), EXPECTED[value]);
       if (!hasRunc) return t.skip('runc is not installed');
       const theirs = runc(b);
       if (theirs !== EXPECTED[value]) {
@@ -115,15 +114,7 @@ describe('linux.rootfsPropagation', () => {
       b.spec.mounts![1].options!.push('unbindable');
       b.spec.process!.args = ['sh', '-c', 'awk \'$5 == "/" || $5 == "/dev" || $5 == "/etc/bound" || $5 == "/proc/keys"\' /proc/self/mountinfo'];
       b.save();
-      const outPath = join(b.dir, 'out.txt');
-      const fd = openSync(outPath, 'w');
-      try {
-        const exit = await scratch.runtime.run(id, { bundle: b.dir, stdio: ['ignore', fd, fd] });
-        assert.equal(exit.exitCode, 0, readFileSync(outPath, 'utf8'));
-      } finally {
-        closeSync(fd);
-      }
-      const seen = parseMountinfo(readFileSync(outPath, 'utf8'));
+      const seen = parseMountinfo(await run(b, id));
       const at = (p: string) => seen.filter((m) => m.mountPoint === p).at(-1)?.optional.join(' ');
       assert.equal(at('/'), 'unbindable', value);
       assert.equal(at('/dev'), 'unbindable', 'the mount\'s own unbindable comes after the masks bound /dev/null');
