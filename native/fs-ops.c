@@ -233,8 +233,16 @@ int op_pivot_root(const struct step *s)
     return chdir("/") < 0 ? -errno : 0;
 }
 
+/* The current directory becomes the root, and the cwd its "/". */
+static int chroot_here(void)
+{
+    if (chroot(".") < 0)
+        return -errno;
+    return chdir("/") < 0 ? -errno : 0;
+}
+
 /* --no-pivot: move the rootfs mount onto / and chroot into it (weaker: the old root stays reachable by mounts). */
-int op_chroot(const struct step *s)
+int op_move_root(const struct step *s)
 {
     if (chdir(s->argv[0]) < 0)
         return -errno;
@@ -242,9 +250,51 @@ int op_chroot(const struct step *s)
         set_detail("move %s to /", s->argv[0]);
         return -errno;
     }
-    if (chroot(".") < 0)
+    return chroot_here();
+}
+
+/* No mount namespace of its own: nothing may be mounted, so the root is only changed with chroot(2). */
+int op_chroot(const struct step *s)
+{
+    if (chdir(s->argv[0]) < 0) {
+        set_detail("chdir %s", s->argv[0]);
         return -errno;
-    return chdir("/") < 0 ? -errno : 0;
+    }
+    return chroot_here();
+}
+
+/*
+ * Sets the propagation of the mount holding `path`: the path itself if it is a mount point, else its nearest
+ * ancestor that is one. mount(2) fails with EINVAL when asked to change the propagation of a directory that is not
+ * a mount point, so each directory is tried in turn from `path` up to "/". The path is resolved first, in the mount
+ * namespace the step runs in (a joined one included), so a symlink cannot make the walk miss the real mount.
+ */
+int op_holder_propagation(const struct step *s)
+{
+    int err = 0;
+    unsigned long flags = arg_u64(s, 1, &err);
+    if (err)
+        return err;
+    char *p = realpath(s->argv[0], NULL);
+    if (!p) {
+        set_detail("resolve %s", s->argv[0]);
+        return -errno;
+    }
+    for (;;) {
+        if (mount(NULL, p, NULL, flags, NULL) == 0) {
+            free(p);
+            return 0;
+        }
+        int e = errno;
+        char *slash = strrchr(p, '/');
+        if (e != EINVAL || !slash || p[1] == 0) {
+            set_detail("mount holding %s", s->argv[0]);
+            free(p);
+            return -e;
+        }
+        /* "/a" becomes "/", "/a/b" becomes "/a". */
+        slash[slash == p ? 1 : 0] = 0;
+    }
 }
 
 static int split_in_root(const char *path, char **dir, const char **name)

@@ -204,38 +204,35 @@ static int op_ready(const struct step *s)
     return 0;
 }
 
+/*
+ * The fifo's host path cannot be reached once the root has changed, so it is opened now, for reading and writing:
+ * fifo(7) says that never blocks on Linux. exec-wait then reads from it, which needs no /proc (a container without a
+ * mount namespace has none), and the fd is the fifo itself: no directory of the host that chdir could enter
+ * (CVE-2024-21626).
+ */
 static int op_exec_fifo(const struct step *s)
 {
-    g.fifo_fd = open(s->argv[0], O_PATH | O_CLOEXEC);
+    g.fifo_fd = open(s->argv[0], O_RDWR | O_CLOEXEC);
     return g.fifo_fd < 0 ? sys_fail("openat", "open the exec fifo %s", s->argv[0]) : 0;
 }
 
-/*
- * Blocks until `start` opens the fifo for reading (fifo(7): opening one end blocks until the other is opened), then
- * writes "0". The written end stays open, close-on-exec: `start` reads to end of file, which comes when the process
- * executes the program (or dies), so its poststart hooks run after startContainer hooks and the exec, as
- * config.md says.
- */
+/* Blocks until `start` writes a byte into the fifo (we hold a writer too, so read(2) waits instead of seeing EOF). */
 static int op_exec_wait(const struct step *s)
 {
     (void)s;
-    char path[64];
     if (g.fifo_fd < 0) {
         set_detail("exec-wait without exec-fifo");
         return -EINVAL;
     }
-    snprintf(path, sizeof path, "/proc/self/fd/%d", g.fifo_fd);
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0)
-        return sys_fail("openat", "open the exec fifo");
-    if (write(fd, "0", 1) != 1) {
-        int r = sys_fail("write", "write the exec fifo");
-        close(fd);
-        return r;
-    }
+    char c;
+    ssize_t n;
+    do
+        n = read(g.fifo_fd, &c, 1);
+    while (n < 0 && errno == EINTR);
+    int r = n < 0 ? sys_fail("read", "read the exec fifo") : 0;
     close(g.fifo_fd);
     g.fifo_fd = -1;
-    return 0;
+    return r < 0 ? r : n == 1 ? 0 : -EPIPE;
 }
 
 struct op_def {
@@ -253,7 +250,8 @@ static const struct op_def ops[] = {
     { "domainname", 1, op_domainname }, { "mount", 5, op_mount },
     { "mount-in", 6, op_mount_in },     { "mkdir-in", 3, op_mkdir_in },
     { "touch-in", 3, op_touch_in },     { "pivot-root", 1, op_pivot_root },
-    { "chroot", 1, op_chroot },         { "mknod", 6, op_mknod },
+    { "move-root", 1, op_move_root },   { "chroot", 1, op_chroot },
+    { "holder-propagation", 2, op_holder_propagation }, { "mknod", 6, op_mknod },
     { "symlink", 2, op_symlink },       { "mask", 1, op_mask },
     { "readonly", 1, op_readonly },     { "chdir", 1, op_chdir },
     { "umask", 1, op_umask },           { "rlimit", 3, op_rlimit },

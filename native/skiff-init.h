@@ -18,7 +18,7 @@ struct ctx {
     int chan;               /* the channel to the runtime */
     int console_fd;         /* connected console socket (console-connect), -1 */
     int proxy_fd[2];        /* socketpair: the child sends the pty master to a `wait` parent that proxies it */
-    int fifo_fd;            /* O_PATH fd of the exec fifo, -1 */
+    int fifo_fd;            /* the exec fifo, open for reading and writing (exec-fifo), -1 */
     char *exec_path;        /* set by resolve-exec */
     char *state;            /* state JSON received after `pid` (stdin of `hook @state`) */
     size_t state_len;
@@ -56,7 +56,9 @@ int op_mount_in(const struct step *s);
 int op_mkdir_in(const struct step *s);
 int op_touch_in(const struct step *s);
 int op_pivot_root(const struct step *s);
+int op_move_root(const struct step *s);
 int op_chroot(const struct step *s);
+int op_holder_propagation(const struct step *s);
 int op_mknod(const struct step *s);
 int op_symlink(const struct step *s);
 int op_mask(const struct step *s);

@@ -9,7 +9,14 @@ export { detectCgroupSupport, type CgroupSupport } from './layout.js';
 export { resolveCgroupsPath, SKIFF_CGROUP_PARENT } from './paths.js';
 export { validateResources } from './validate.js';
 
-/** The manager of the cgroup at `path` (a resolved cgroupsPath such as /skiff/c1) under the hierarchies at `root`. */
-export function cgroupManager(path: string, facts: { mode: CgroupMode }, root = '/sys/fs/cgroup'): CgroupManager {
-  return facts.mode === 'v2' ? new CgroupV2(path, root) : new CgroupV1(path, v1Layout(facts.mode, root));
+/**
+ * The manager of the cgroup at `path` (a resolved cgroupsPath such as /skiff/c1) under the hierarchies at `root`.
+ * `warn` hears of resources accepted and not applied (ignoredResources) when limits are created or updated.
+ */
+export function cgroupManager(
+  path: string, facts: { mode: CgroupMode; warn?: (message: string) => void }, root = '/sys/fs/cgroup',
+): CgroupManager {
+  return facts.mode === 'v2'
+    ? new CgroupV2(path, root, undefined, facts.warn)
+    : new CgroupV1(path, v1Layout(facts.mode, root), undefined, facts.warn);
 }

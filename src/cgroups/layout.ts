@@ -1,6 +1,5 @@
 // Where the cgroup v1 hierarchies of this host are mounted, and what its cgroup files say it can do.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { release } from 'node:os';
 import { join } from 'node:path';
 import { parseMountinfo } from '../common/mountinfo.js';
 import type { CgroupMode } from './types.js';
@@ -50,8 +49,7 @@ export interface CgroupSupport {
   controllers: Set<string>;
   /** v1: memory.memsw.* exist only with swap accounting (CONFIG_MEMCG_SWAP, swapaccount=1). */
   swapAccounting: boolean;
-  /** v1: memory.kmem.limit_in_bytes is enforced only before Linux 5.16; later kernels accept writes and ignore them. */
-  kernelMemory: boolean;
+  /** v1: memory.kmem.tcp.limit_in_bytes (CONFIG_MEMCG_KMEM); cgroup v2 has no kernel TCP limit of its own. */
   kernelTCP: boolean;
   /** v1: cpu.rt_runtime_us exists only with CONFIG_RT_GROUP_SCHED. */
   rtGroupSched: boolean;
@@ -78,19 +76,14 @@ export function hugepageSizes(dir = '/sys/kernel/mm/hugepages'): string[] {
     .map((kb) => (kb >= 1 << 20 ? `${kb >> 20}GB` : kb >= 1 << 10 ? `${kb >> 10}MB` : `${kb}KB`));
 }
 
-function kernelBefore(kernel: string, major: number, minor: number): boolean {
-  const [a, b] = kernel.split('.').map((n) => parseInt(n, 10));
-  return a < major || (a === major && b < minor);
-}
-
 export function detectCgroupSupport(
-  mode: CgroupMode, root = '/sys/fs/cgroup', layout?: V1Layout, hugepagesDir?: string, kernel = release(),
+  mode: CgroupMode, root = '/sys/fs/cgroup', layout?: V1Layout, hugepagesDir?: string,
 ): CgroupSupport {
   const sizes = hugepageSizes(hugepagesDir);
   if (mode === 'v2') {
     // The root cgroup lacks most interface files, so v2 features beyond the controllers are found when written.
     return {
-      mode, controllers: new Set(controllersOf(root)), swapAccounting: true, kernelMemory: false, kernelTCP: false,
+      mode, controllers: new Set(controllersOf(root)), swapAccounting: true, kernelTCP: false,
       rtGroupSched: false, cpuIdle: true, cpuBurst: true, blkioWeight: true, blkioLeafWeight: false, hugepageSizes: sizes,
     };
   }
@@ -103,7 +96,6 @@ export function detectCgroupSupport(
     mode,
     controllers: new Set([...l.hierarchies.keys(), ...l.unifiedControllers]),
     swapAccounting: has('memory', 'memory.memsw.limit_in_bytes'),
-    kernelMemory: has('memory', 'memory.kmem.limit_in_bytes') && kernelBefore(kernel, 5, 16),
     kernelTCP: has('memory', 'memory.kmem.tcp.limit_in_bytes'),
     rtGroupSched: has('cpu', 'cpu.rt_runtime_us'),
     cpuIdle: has('cpu', 'cpu.idle'),

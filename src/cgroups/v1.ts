@@ -8,7 +8,7 @@ import { pidsMaxValue } from './convert.js';
 import { mkdirTracked, readKeyed, readText, readNumber, readValue, pollOomKills, removeCgroupDir, rmdirRetry, signalEach, writeValue } from './fs.js';
 import { detectCgroupSupport, type CgroupSupport, type V1Layout } from './layout.js';
 import type { BlkioEntry, CgroupManager, CgroupStats, HugetlbEntry, MemoryEntry } from './types.js';
-import { validateResources } from './validate.js';
+import { ignoredResources, validateResources } from './validate.js';
 
 export { v1Hierarchies } from './layout.js';
 
@@ -29,7 +29,9 @@ export class CgroupV1 implements CgroupManager {
   private readonly unifiedOnly: string[];
   private support?: CgroupSupport;
 
-  constructor(readonly path: string, private readonly layout: V1Layout, support?: CgroupSupport) {
+  constructor(
+    readonly path: string, private readonly layout: V1Layout, support?: CgroupSupport, private readonly warn?: (message: string) => void,
+  ) {
     this.dirs = new Map([...layout.hierarchies].map(([ctl, mnt]) => [ctl, join(mnt, path)]));
     this.unifiedOnly = layout.unifiedControllers.filter((c) => !layout.hierarchies.has(c));
     if (layout.unified && this.unifiedOnly.length) this.unifiedDir = join(layout.unified, path);
@@ -55,6 +57,8 @@ export class CgroupV1 implements CgroupManager {
   private check(resources: LinuxResources): void {
     const problems = validateResources(resources, F, this.hostSupport().mode, this.hostSupport());
     if (problems.length) throw new ValidationError(`cgroup ${this.path}`, problems);
+    const ignored = ignoredResources(resources, F, this.hostSupport().mode, this.hostSupport());
+    if (ignored) this.warn?.(ignored);
   }
 
   async create(resources?: LinuxResources): Promise<void> {
@@ -176,8 +180,8 @@ export class CgroupV1 implements CgroupManager {
       if (swap !== undefined) await writeSwap();
     }
     if (m.reservation !== undefined) await writeValue(join(d, 'memory.soft_limit_in_bytes'), limitValue(m.reservation), `${f}.reservation`);
-    if (m.kernel !== undefined && m.kernel !== -1) await writeValue(join(d, 'memory.kmem.limit_in_bytes'), limitValue(m.kernel), `${f}.kernel`);
-    if (m.kernelTCP !== undefined) await writeValue(join(d, 'memory.kmem.tcp.limit_in_bytes'), limitValue(m.kernelTCP), `${f}.kernelTCP`);
+    // memory.kernel is never written, and kernelTCP only where the kernel has it (ignoredResources says why).
+    if (m.kernelTCP !== undefined && support.kernelTCP) await writeValue(join(d, 'memory.kmem.tcp.limit_in_bytes'), limitValue(m.kernelTCP), `${f}.kernelTCP`);
     if (m.swappiness !== undefined) await writeValue(join(d, 'memory.swappiness'), String(m.swappiness), `${f}.swappiness`);
     if (m.disableOOMKiller !== undefined) await writeValue(join(d, 'memory.oom_control'), m.disableOOMKiller ? '1' : '0', `${f}.disableOOMKiller`);
   }

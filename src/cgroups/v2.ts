@@ -8,7 +8,7 @@ import { blkioToIoWeight, cpuMaxValue, maxOrNumber, pidsMaxValue, sharesToWeight
 import { mkdirTracked, readKeyed, readText, readNumber, readValue, pollOomKills, removeCgroupDir, rmdirRetry, signalEach, writeValue } from './fs.js';
 import { detectCgroupSupport, type CgroupSupport } from './layout.js';
 import type { BlkioEntry, CgroupManager, CgroupStats, HugetlbEntry } from './types.js';
-import { validateResources } from './validate.js';
+import { ignoredResources, validateResources } from './validate.js';
 
 const F = 'linux.resources';
 const CONTROLLERS = ['cpu', 'cpuset', 'io', 'memory', 'pids', 'hugetlb', 'rdma', 'misc'];
@@ -19,7 +19,9 @@ export class CgroupV2 implements CgroupManager {
 
   private support?: CgroupSupport;
 
-  constructor(readonly path: string, readonly root = '/sys/fs/cgroup', support?: CgroupSupport) {
+  constructor(
+    readonly path: string, readonly root = '/sys/fs/cgroup', support?: CgroupSupport, private readonly warn?: (message: string) => void,
+  ) {
     this.dir = join(root, path);
     this.support = support;
   }
@@ -37,6 +39,8 @@ export class CgroupV2 implements CgroupManager {
       problems.push({ path: `${F}.devices`, message: 'cgroup v2 device rules are a BPF program attached when the container is created; they cannot be written as cgroup files' });
     }
     if (problems.length) throw new ValidationError(`cgroup ${this.path}`, problems);
+    const ignored = ignoredResources(resources, F, 'v2', this.hostSupport());
+    if (ignored) this.warn?.(ignored);
   }
 
   async create(resources?: LinuxResources): Promise<void> {

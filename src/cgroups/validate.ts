@@ -83,8 +83,6 @@ export function validateResources(r: unknown, path = 'linux.resources', mode: Cg
       c.add(`${p}.swap`, 'a swap limit needs memory.limit on cgroup v2 (the spec\'s swap is memory+swap)');
     }
     if (v2) {
-      if (m.kernel !== undefined) c.add(`${p}.kernel`, 'kernel memory limits do not exist on cgroup v2');
-      if (m.kernelTCP !== undefined) c.add(`${p}.kernelTCP`, 'kernel TCP memory limits do not exist on cgroup v2');
       if (m.swappiness !== undefined) c.add(`${p}.swappiness`, 'per-cgroup swappiness does not exist on cgroup v2');
       if (m.disableOOMKiller === true) c.add(`${p}.disableOOMKiller`, 'cgroup v2 cannot disable the OOM killer');
       if (m.useHierarchy === false) c.add(`${p}.useHierarchy`, 'cgroup v2 is always hierarchical');
@@ -93,9 +91,6 @@ export function validateResources(r: unknown, path = 'linux.resources', mode: Cg
       const swapLimit = typeof m.swap === 'number' && m.swap !== 0;
       c.unsupported(swapLimit ? m.swap : undefined, `${p}.swap`, support.swapAccounting,
         'swap accounting is off on this host (no memory.memsw.limit_in_bytes; boot with swapaccount=1)');
-      c.unsupported(m.kernel !== -1 ? m.kernel : undefined, `${p}.kernel`, support.kernelMemory,
-        'kernel memory limits are not enforced by this kernel (Linux 5.16+ ignores memory.kmem.limit_in_bytes)');
-      c.unsupported(m.kernelTCP, `${p}.kernelTCP`, support.kernelTCP, 'this kernel has no memory.kmem.tcp.limit_in_bytes');
     }
   }
 
@@ -188,6 +183,29 @@ export function validateResources(r: unknown, path = 'linux.resources', mode: Cg
     if (!v2 && Object.keys(r.unified).length) c.add(`${path}.unified`, 'this host uses cgroup v1; unified (cgroup v2) settings cannot apply');
   }
   return c.problems;
+}
+
+/**
+ * The one warning for the fields of `r` that are accepted and not applied, or undefined. Kernel memory limits:
+ * memory.kernel is never written, as runc (since 1.0.0-rc94) ignores it on every kernel: Linux 5.16+ accepts
+ * memory.kmem.limit_in_bytes and enforces nothing, and before that a cgroup that reached it could not reclaim.
+ * memory.kernelTCP is written where the kernel has memory.kmem.tcp.limit_in_bytes (cgroup v1), which it still
+ * enforces; elsewhere it is ignored too. CRI clients still send both, so neither fails a container.
+ */
+export function ignoredResources(r: unknown, path = 'linux.resources', mode: CgroupMode, support?: CgroupSupport): string | undefined {
+  if (!isObj(r) || !isObj(r.memory)) return undefined;
+  const fields: string[] = [];
+  const why: string[] = [];
+  if (r.memory.kernel !== undefined) {
+    fields.push(`${path}.memory.kernel`);
+    why.push('kernel memory limits are deprecated and Linux 5.16+ does not enforce them (runc ignores them too)');
+  }
+  if (r.memory.kernelTCP !== undefined && (mode === 'v2' || support?.kernelTCP === false)) {
+    fields.push(`${path}.memory.kernelTCP`);
+    why.push(mode === 'v2' ? 'cgroup v2 has no kernel TCP memory limit' : 'this kernel has no memory.kmem.tcp.limit_in_bytes');
+  }
+  if (!fields.length) return undefined;
+  return `${fields.join(' and ')} ${fields.length > 1 ? 'are' : 'is'} ignored: ${why.join('; ')}`;
 }
 
 function validateBlockIO(c: Checker, b: Json, p: string, mode: CgroupMode, support?: CgroupSupport): void {

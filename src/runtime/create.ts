@@ -15,7 +15,7 @@ import type { HostFacts } from './host-facts.js';
 import { runHooks } from './hooks.js';
 import { launch, type Launched, type StdioTarget } from '../native/launcher.js';
 import { explainSeccompRefusal } from '../seccomp/refusal.js';
-import { bindSourceFlags, buildCreatePlan, rootfsParentMount, statBindSources } from './plan/index.js';
+import { bindSourceFlags, buildCreatePlan, statBindSources } from './plan/index.js';
 import { pidInOwnNamespace, processStartTime, waitProcessGone } from './proc.js';
 import { stateDocument } from './status.js';
 import { prepareMonitor, validateMonitorOptions, type MonitorOptions } from './monitor-setup.js';
@@ -66,8 +66,9 @@ export async function readSpec(bundle: string, host: HostFacts): Promise<Spec> {
   return validateSpec(json, host);
 }
 
+/** `warn` hears of what the config asks and this host ignores (kernel memory limits), as runc warns of it. */
 export async function createContainer(
-  store: ContainerStore, host: HostFacts, id: string, opts: CreateOptions, mode: LaunchMode,
+  store: ContainerStore, host: HostFacts, id: string, opts: CreateOptions, mode: LaunchMode, warn: (message: string) => void,
 ): Promise<Created> {
   if (mode.kind === 'monitor') validateMonitorOptions(mode.monitor);
   const bundle = resolve(opts.bundle);
@@ -77,11 +78,9 @@ export async function createContainer(
   }
   const rootfs = isAbsolute(spec.root!.path) ? spec.root!.path : join(bundle, spec.root!.path);
   const bindSourceKinds = await statBindSources(spec, bundle);
-  // Host facts the plan needs only in some configs: the locked flags of bind sources in a new user namespace, and
-  // the mount holding the rootfs when / is to be shared.
+  // A host fact the plan needs only in a user namespace: the locked flags of bind sources.
   const userns = spec.linux?.namespaces?.some((n) => n.type === 'user') ?? false;
   const flags = userns ? await bindSourceFlags(spec, bundle) : undefined;
-  const parentMount = /shared/.test(spec.linux?.rootfsPropagation ?? '') ? await rootfsParentMount(rootfs) : undefined;
   const cgroupsPath = resolveCgroupsPath(spec.linux?.cgroupsPath, id);
 
   const undo = new UndoStack();
@@ -92,7 +91,7 @@ export async function createContainer(
     // Every mode waits on the exec fifo: run releases it itself, at once, and reads it to learn when the program runs.
     const execFifo = store.fifoPath(id);
 
-    const cgroup = cgroupManager(cgroupsPath, { mode: host.cgroupMode });
+    const cgroup = cgroupManager(cgroupsPath, { mode: host.cgroupMode, warn });
     const resources = spec.linux?.resources;
     // On cgroup v2 device rules are a BPF program the plan attaches (bpf-devices); on v1 they are cgroup files.
     const devices = host.cgroupMode === 'v2' ? undefined : containerDeviceRules(resources?.devices, spec.linux?.devices);
@@ -108,7 +107,7 @@ export async function createContainer(
     const monitor = mode.kind === 'monitor' ? await prepareMonitor(mode.monitor, cgroup, undo) : undefined;
 
     const plan = buildCreatePlan(spec, host, {
-      containerId: id, bundle, rootfs, bindSourceKinds, bindSourceFlags: flags, rootfsParentMount: parentMount, cgroupsPath,
+      containerId: id, bundle, rootfs, bindSourceKinds, bindSourceFlags: flags, cgroupsPath,
       parentMode: mode.kind === 'create' ? 'exit' : mode.kind === 'run' ? 'wait' : 'monitor',
       monitor,
       execFifo,

@@ -1,31 +1,44 @@
-// The exec fifo (runc's): the container's process waits on it at `exec-wait` until the runtime opens it for reading,
-// then writes "0" and keeps its end open, close-on-exec, until it executes the program (docs/launch-plan.md).
+// The exec fifo: the container's process holds it open for reading and writing from create (no /proc is needed
+// after its root changes, and it is no directory of the host: CVE-2024-21626) and waits at `exec-wait` for one byte
+// (docs/launch-plan.md). `start` writes that byte, then waits until the process has executed its program, so the
+// poststart hooks run after the startContainer hooks and the exec, as config.md says.
+import { constants, readlinkSync } from 'node:fs';
 import { open, unlink } from 'node:fs/promises';
+import { isSameProcessAlive } from './proc.js';
+
+/** The helper runs from a sealed memfd until the container's process executes its program (execve(2)). */
+const HELPER_EXE = '/memfd:skiff-init';
+
+async function executed(pid: number, startTime: string): Promise<void> {
+  for (let delay = 1; await isSameProcessAlive(pid, startTime); delay = Math.min(delay * 2, 20)) {
+    let exe: string;
+    try {
+      exe = readlinkSync(`/proc/${pid}/exe`);
+    } catch {
+      return;
+    }
+    if (!exe.startsWith(HELPER_EXE)) return;
+    await new Promise((r) => setTimeout(r, delay));
+  }
+}
 
 /**
- * Lets the waiting process go on and reads the fifo to its end, which comes once the process has executed its
- * program (after the startContainer hooks) or is gone; then removes the fifo. `gone` settles when the process
- * exits: the read then ends as well, even if the process never opened the fifo. Resolves whether the process had
- * reached the fifo ("0" was written).
+ * Lets the waiting process go on and waits until it has executed its program (or is gone); removes the fifo.
+ * Resolves whether the process was still there to be let go.
  */
-export async function releaseExecFifo(fifo: string, gone?: Promise<unknown>): Promise<boolean> {
-  // open(2) of a FIFO for reading blocks until a writer opens it (fifo(7)): the process at exec-wait does.
-  const opening = open(fifo, 'r');
-  const outcomes = [opening.then(() => 'opened')];
-  if (gone) outcomes.push(gone.then(() => 'gone', () => 'gone'));
-  // fifo(7): an O_RDWR open never blocks, and is the writer our pending open waits for; it is held until that open
-  // is done, so the open cannot start after it was closed and then block for ever.
-  const writer = (await Promise.race(outcomes)) === 'gone' ? await open(fifo, 'r+') : undefined;
-  let reader;
+export async function releaseExecFifo(fifo: string, pid: number, startTime: string): Promise<boolean> {
+  // fifo(7): a non-blocking open for writing fails with ENXIO when no process has the fifo open for reading.
+  const fh = await open(fifo, constants.O_WRONLY | constants.O_NONBLOCK).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENXIO') return undefined;
+    throw err;
+  });
   try {
-    reader = await opening;
+    if (!fh) return false;
+    await fh.write('0');
   } finally {
-    await writer?.close();
-  }
-  try {
-    return (await reader.readFile()).length > 0;
-  } finally {
-    await reader.close();
+    await fh?.close();
     await unlink(fifo);
   }
+  await executed(pid, startTime);
+  return true;
 }

@@ -57,7 +57,7 @@ export class Runtime {
   /** runc create: the container process exists and waits for `start`. */
   async create(id: string, opts: CreateOptions): Promise<State> {
     const { record } = await this.withErrorPrefix('create', id, async () =>
-      createContainer(this.store, await this.host(), id, opts, { kind: 'create' }));
+      createContainer(this.store, await this.host(), id, opts, { kind: 'create' }, this.warn));
     return stateDocument(record, 'created');
   }
 
@@ -69,7 +69,7 @@ export class Runtime {
   async createMonitored(id: string, opts: CreateOptions, monitor: MonitorOptions): Promise<State> {
     const mode: LaunchMode = { kind: 'monitor', monitor };
     const { record } = await this.withErrorPrefix('create', id, async () =>
-      createContainer(this.store, await this.host(), id, opts, mode));
+      createContainer(this.store, await this.host(), id, opts, mode, this.warn));
     return stateDocument(record, 'created');
   }
 
@@ -81,7 +81,7 @@ export class Runtime {
     await this.withErrorPrefix('start', id, () => this.locked(id, async (rec) => {
       const status = await this.status(rec);
       if (status !== 'created') throw new SkiffError(`cannot start a container that is ${status}`, 'EINVAL');
-      if (!(await releaseExecFifo(this.store.fifoPath(id)))) throw new SkiffError('container process exited before start', 'ESRCH');
+      if (!(await releaseExecFifo(this.store.fifoPath(id), rec.pid, rec.pidStartTime))) throw new SkiffError('container process exited before start', 'ESRCH');
       await runHooksLoggingFailures(rec.spec.hooks?.poststart, 'poststart', stateDocument(rec, 'running'), this.warn);
     }));
   }
@@ -89,11 +89,11 @@ export class Runtime {
   /** runc run (foreground): create, start, wait for the exit, delete unless `keep`. */
   async run(id: string, opts: RunOptions): Promise<ExitStatus> {
     const created = await this.withErrorPrefix('run', id, async () =>
-      createContainer(this.store, await this.host(), id, opts, { kind: 'run' }));
+      createContainer(this.store, await this.host(), id, opts, { kind: 'run' }, this.warn));
     const { record, launched } = created;
     try {
       // A process that is gone before it reached the fifo ran no program: its exit says why.
-      if (await releaseExecFifo(this.store.fifoPath(id), launched.exit)) {
+      if (await releaseExecFifo(this.store.fifoPath(id), record.pid, record.pidStartTime)) {
         opts.onStarted?.();
         await runHooksLoggingFailures(record.spec.hooks?.poststart, 'poststart', stateDocument(record, 'running'), this.warn);
       }
@@ -258,7 +258,7 @@ export class Runtime {
 
   private cgroup(rec: ContainerRecord): CgroupManager {
     this.cgroupMode ??= detectCgroupMode();
-    return cgroupManager(rec.cgroupsPath, { mode: this.cgroupMode });
+    return cgroupManager(rec.cgroupsPath, { mode: this.cgroupMode, warn: this.warn });
   }
 
   private locked<T>(id: string, fn: (rec: ContainerRecord) => Promise<T>): Promise<T> {

@@ -1,5 +1,6 @@
 // Validates a whole config.json before anything touches the system, and reports EVERY problem with its JSON path
 // (runtime-spec config.md and config-linux.md), including what this host cannot do.
+import { existsSync } from 'node:fs';
 import { posix } from 'node:path';
 import { ValidationError, type Problem } from '../common/errors.js';
 import { validateResources } from '../cgroups/validate.js';
@@ -8,6 +9,7 @@ import { validateSeccomp } from '../seccomp/validate.js';
 import { capabilityBit } from '../oci/capabilities.js';
 import { parseMountOptions, propagationFlag } from '../oci/mount-options.js';
 import type { Process, Spec } from '../oci/runtime-spec.js';
+import { isRuntimeNamespace, userNamespaceMaps } from './joined-namespaces.js';
 
 export const RLIMITS = [
   'RLIMIT_CPU', 'RLIMIT_FSIZE', 'RLIMIT_DATA', 'RLIMIT_STACK', 'RLIMIT_CORE', 'RLIMIT_RSS', 'RLIMIT_NPROC',
@@ -322,51 +324,105 @@ function sysctlNamespace(key: string): string | undefined {
   return undefined;
 }
 
-const NEEDS_MOUNT_NS = 'needs a new mount namespace ({"type": "mount"}): the root filesystem is set up in it';
+/** A namespace entry of linux.namespaces: its index, and its path when it is joined. */
+interface NamespaceEntry {
+  index: number;
+  path?: string;
+}
 
-function checkLinux(c: Checker, l: unknown, spec: Json, host: HostFacts): void {
-  if (l === undefined) c.add('linux.namespaces', NEEDS_MOUNT_NS);
-  if (!c.obj(l, 'linux')) return;
-  if (l.namespaces === undefined) c.add('linux.namespaces', NEEDS_MOUNT_NS);
-  const types = new Map<string, { path?: string }>();
+/**
+ * Why a setting of namespace `type` would change the host's: no such namespace is listed (config-linux.md: the
+ * container then shares the runtime's), or the one joined is the runtime's own. undefined when it is the container's.
+ */
+function changesHost(types: Map<string, NamespaceEntry>, type: string): string | undefined {
+  const ns = types.get(type);
+  if (!ns) return `linux.namespaces has no ${type} namespace`;
+  if (ns.path && isRuntimeNamespace(ns.path, type)) return `linux.namespaces[${ns.index}] joins the runtime's own ${type} namespace (${ns.path})`;
+  return undefined;
+}
+
+/**
+ * Id mappings with a joined user namespace: its maps are already written and cannot change. containerd and CRI-O
+ * send them anyway, so, as runc does, mappings equal to the namespace's own are accepted and any others refused.
+ */
+function checkJoinedUserMappings(c: Checker, l: Json, user: NamespaceEntry): void {
+  if (l.uidMappings === undefined && l.gidMappings === undefined) return;
+  if (!user.path?.startsWith('/') || !existsSync(user.path)) return; // reported as the path's own problem, or by setns
+  const maps = userNamespaceMaps(user.path);
+  const show = (m: readonly unknown[]) => JSON.stringify((m as Json[]).map((e) => [e?.containerID, e?.hostID, e?.size]));
+  for (const [key, own] of [['uidMappings', maps?.uid], ['gidMappings', maps?.gid]] as const) {
+    if (!Array.isArray(l[key])) continue;
+    if (!own) {
+      c.add(`linux.${key}`, `cannot be checked against the user namespace joined at ${user.path}, which has no process to read its maps from; leave them out (a joined user namespace keeps its own)`);
+    } else if (show(l[key]) !== show(own)) {
+      c.add(`linux.${key}`, `${show(l[key])} differ from the maps of the user namespace joined at ${user.path} (${show(own)}), which cannot change; leave them out or make them equal`);
+    }
+  }
+}
+
+const ADD_MOUNT_NS = 'add {"type": "mount"} to linux.namespaces';
+
+/**
+ * Without a mount namespace of its own the container shares the runtime's (config-linux.md), and the root is only
+ * changed with chroot(2). runc then makes every mount in the host's namespace, where they outlive the container;
+ * here each field that needs a mount is refused instead.
+ */
+function checkWithoutMountNamespace(c: Checker, spec: Json, l: Json): void {
+  const host = 'would be made in the host\'s mount namespace (linux.namespaces has no mount namespace), where it would outlive the container';
+  if (Array.isArray(spec.mounts) && spec.mounts.length) c.add('mounts', `each mount ${host}; ${ADD_MOUNT_NS}`);
+  if (c.obj(spec.root, 'root') && spec.root.readonly === true) {
+    c.add('root.readonly', `a read-only root is a read-only bind mount of root.path, which ${host}; ${ADD_MOUNT_NS} or set it to false`);
+  }
+  for (const key of ['maskedPaths', 'readonlyPaths']) {
+    if (Array.isArray(l[key]) && (l[key] as unknown[]).length) c.add(`linux.${key}`, `each path is covered by a mount, which ${host}; ${ADD_MOUNT_NS}`);
+  }
+  if (l.rootfsPropagation !== undefined) {
+    c.add('linux.rootfsPropagation', `would change the propagation of the host's / (linux.namespaces has no mount namespace); ${ADD_MOUNT_NS}`);
+  }
+  if (Array.isArray(l.devices) && l.devices.length) {
+    c.add('linux.devices', `device nodes are made in the /dev the container mounts, and without a mount namespace nothing is mounted; ${ADD_MOUNT_NS}`);
+  }
+}
+
+function checkLinux(c: Checker, linux: unknown, spec: Json, host: HostFacts): void {
+  // No linux object is a container with no namespace of its own, and no other Linux setting.
+  if (linux !== undefined && !c.obj(linux, 'linux')) return;
+  const l: Json = linux ?? {};
+  const types = new Map<string, NamespaceEntry>();
   if (c.arr(l.namespaces, 'linux.namespaces')) {
     l.namespaces.forEach((n, i) => {
       const p = `linux.namespaces[${i}]`;
       if (!c.obj(n, p, true)) return;
       c.oneOf(n.type, `${p}.type`, NAMESPACES, true);
-      if (typeof n.type === 'string') {
-        if (types.has(n.type)) c.add(`${p}.type`, `namespace "${n.type}" is listed twice`);
-        types.set(n.type, { path: n.path as string | undefined });
-      }
       c.abs(n.path, `${p}.path`);
+      if (typeof n.type === 'string' && NAMESPACES.includes(n.type)) {
+        if (types.has(n.type)) c.add(`${p}.type`, `namespace "${n.type}" is listed twice`);
+        else types.set(n.type, { index: i, path: typeof n.path === 'string' ? n.path : undefined });
+      }
       if (n.type === 'time' && !host.timeNamespace) c.add(`${p}.type`, `time namespaces are not supported by this kernel (${host.kernel}: no /proc/self/ns/time)`);
     });
   }
-  if (Array.isArray(l.namespaces)) {
-    // The plan sets up root.path, mounts and masks inside a new mount namespace; without one they would be ignored.
-    const mountIndex = l.namespaces.findIndex((n) => (n as Json)?.type === 'mount');
-    if (mountIndex < 0) c.add('linux.namespaces', NEEDS_MOUNT_NS);
-    else if (types.get('mount')!.path !== undefined) {
-      c.add(`linux.namespaces[${mountIndex}].path`, 'joining a mount namespace is not supported: the root filesystem is set up in a new one');
-    }
+  const mount = types.get('mount');
+  if (!mount) checkWithoutMountNamespace(c, spec, l);
+  else if (mount.path && types.has('user') && !types.get('user')!.path) {
+    // mount_namespaces(7): mounting needs CAP_SYS_ADMIN in the user namespace that owns the mount namespace, and a
+    // new user namespace owns none that already exists.
+    c.add(`linux.namespaces[${mount.index}].path`, 'the root filesystem cannot be set up in a joined mount namespace from a new user namespace, which has no privileges in it; join the user namespace that owns it too (by path), or create a new mount namespace');
   }
   const newUserns = types.has('user') && !types.get('user')!.path;
   if (newUserns) {
     if (!Array.isArray(l.uidMappings) || l.uidMappings.length === 0) c.add('linux.uidMappings', 'is required with a new user namespace');
     if (!Array.isArray(l.gidMappings) || l.gidMappings.length === 0) c.add('linux.gidMappings', 'is required with a new user namespace');
+  } else if (types.has('user')) {
+    checkJoinedUserMappings(c, l, types.get('user')!);
   } else if (l.uidMappings !== undefined || l.gidMappings !== undefined) {
-    const key = l.uidMappings !== undefined ? 'linux.uidMappings' : 'linux.gidMappings';
-    c.add(key, types.has('user')
-      ? 'cannot be written into a joined user namespace (its maps are already set)'
-      : 'id mappings need a new user namespace in linux.namespaces');
+    c.add(l.uidMappings !== undefined ? 'linux.uidMappings' : 'linux.gidMappings', 'id mappings need a new user namespace in linux.namespaces');
   }
   c.idMappings(l.uidMappings, 'linux.uidMappings');
   c.idMappings(l.gidMappings, 'linux.gidMappings');
-  if (typeof spec.hostname === 'string' && spec.hostname !== '' && !(types.has('uts') && !types.get('uts')!.path)) {
-    c.add('hostname', 'setting the hostname needs a new uts namespace in linux.namespaces');
-  }
-  if (typeof spec.domainname === 'string' && spec.domainname !== '' && !(types.has('uts') && !types.get('uts')!.path)) {
-    c.add('domainname', 'setting the domainname needs a new uts namespace in linux.namespaces');
+  for (const key of ['hostname', 'domainname']) {
+    const why = typeof spec[key] === 'string' && spec[key] !== '' ? changesHost(types, 'uts') : undefined;
+    if (why) c.add(key, `setting the ${key} would change the host's: ${why} (list a new uts namespace, or join the container's by path)`);
   }
   if (l.timeOffsets !== undefined && !(types.has('time') && !types.get('time')!.path)) {
     c.add('linux.timeOffsets', 'needs a new time namespace in linux.namespaces');
@@ -411,14 +467,14 @@ function checkLinux(c: Checker, l: unknown, spec: Json, host: HostFacts): void {
     for (const p of validateResources(l.resources, 'linux.resources', host.cgroupMode)) c.add(p.path, p.message);
   }
   if (c.obj(l.sysctl, 'linux.sysctl')) {
-    const owns = (t: string) => types.has(t) && !types.get(t)!.path;
     for (const [k, v] of Object.entries(l.sysctl)) {
       const p = `linux.sysctl["${k}"]`;
       c.str(v, p, true);
       const ns = sysctlNamespace(k);
+      const why = ns && changesHost(types, ns);
       if (!/^[a-z0-9_]+([./][a-z0-9_\-]+)*$/i.test(k)) c.add(p, 'is not a sysctl name');
       else if (!ns) c.add(p, 'is not namespaced: it would change the host');
-      else if (!owns(ns)) c.add(p, `needs a new ${ns} namespace in linux.namespaces (it would change the host's otherwise)`);
+      else if (why) c.add(p, `would change the host's: ${why} (list a new ${ns} namespace, or join the container's by path)`);
     }
   }
   if (l.seccomp !== undefined) for (const p of validateSeccomp(l.seccomp, 'linux.seccomp')) c.add(p.path, p.message);

@@ -40,8 +40,8 @@ after(async () => {
   }
 });
 
-function manager(): CgroupManager {
-  const m = cgroupManager(`/skiff/cgtest-${process.pid}-${n++}`, { mode });
+function manager(warn?: (message: string) => void): CgroupManager {
+  const m = cgroupManager(`/skiff/cgtest-${process.pid}-${n++}`, { mode, warn });
   managers.push(m);
   return m;
 }
@@ -197,16 +197,30 @@ test('checkBeforeUpdate refuses a memory limit below the current usage', { skip 
   await p.exit;
 });
 
+test('kernel memory: memory.kernel is ignored with one warning, as runc does; kernelTCP is written where the kernel has it', { skip }, async () => {
+  const warnings: string[] = [];
+  const m = manager((w) => warnings.push(w));
+  const unlimited = readFileSync(join(ROOT, 'memory', 'memory.kmem.limit_in_bytes'), 'utf8').trim();
+  await m.create({ memory: { limit: 64 * MB, kernel: 32 * MB, kernelTCP: 16 * MB } });
+  assert.equal(read('memory', m, 'memory.limit_in_bytes'), String(64 * MB));
+  assert.equal(read('memory', m, 'memory.kmem.limit_in_bytes'), unlimited, 'memory.kernel is not written');
+  assert.equal(read('memory', m, 'memory.kmem.tcp.limit_in_bytes'), String(16 * MB));
+  assert.deepEqual(warnings, ['linux.resources.memory.kernel is ignored: kernel memory limits are deprecated and Linux 5.16+ does not enforce them (runc ignores them too)']);
+  await m.update({ memory: { kernel: -1 } });
+  assert.equal(warnings.length, 2, 'update warns too');
+  await m.update({ memory: { kernelTCP: 8 * MB } });
+  assert.equal(read('memory', m, 'memory.kmem.tcp.limit_in_bytes'), String(8 * MB));
+  assert.equal(warnings.length, 2);
+});
+
 test('bad input: one error naming each field, and nothing left behind', { skip }, async () => {
   const m = manager();
   await assert.rejects(m.create({
     hugepageLimits: [{ pageSize: '3MB', limit: 1 }],
-    memory: { kernel: 1 << 30 },
     network: { classID: 0x100001 },
     unified: { 'memory.high': '1M' },
   }), (err: Error) => {
     assert.match(err.message, /linux\.resources\.hugepageLimits\[0\]\.pageSize: "3MB" is not a huge page size of this host/);
-    assert.match(err.message, /linux\.resources\.memory\.kernel: kernel memory limits are not enforced/);
     assert.match(err.message, /linux\.resources\.network\.classID: the net_cls cgroup controller is not mounted/);
     assert.match(err.message, /linux\.resources\.unified: this host uses cgroup v1/);
     return true;

@@ -2,7 +2,7 @@
 // `wait` exit codes and signal forwarding, the exec fifo, plans without clone, and the pause mode.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readlinkSync, writeFileSync, chmodSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, readFileSync, readlinkSync, writeFileSync, writeSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CLONE } from '../../src/common/linux-flags.js';
@@ -163,7 +163,7 @@ describe('native helper: the container path', () => {
     }
   });
 
-  test('exec fifo: the container waits until `start` opens the fifo for reading', async () => {
+  test('exec fifo: the container waits until `start` writes into the fifo, which fails once nobody holds it', async () => {
     const fifo = scratch.path('exec.fifo');
     const plan = containerPlan({
       rootfs, mode: 'exit', script: 'echo ran > /tmp/ran',
@@ -174,9 +174,16 @@ describe('native helper: the container path', () => {
     const launched = await scratch.launch({ plan, stdio: ['ignore', 'ignore', 'ignore'] });
     assert.match(readlinkSync(`/proc/${launched.pid}/exe`), /^\/memfd:skiff-init/, 'still the helper, not the shell');
     assert.ok(!existsSync(join(rootfs, 'tmp/ran')));
-    assert.equal((readFileSync(fifo, 'utf8')), '0');
+    // What `start` does: fifo(7), a non-blocking open for writing succeeds while a process holds the fifo open.
+    const start = () => {
+      const fd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+      writeSync(fd, '0');
+      closeSync(fd);
+    };
+    start();
     await until(() => existsSync(join(rootfs, 'tmp/ran')));
     assert.equal(readFileSync(join(rootfs, 'tmp/ran'), 'utf8'), 'ran\n');
+    assert.throws(start, { code: 'ENXIO' }, 'the process has exec\'d: no one holds the fifo');
   });
 
   test('a plan without clone runs in the helper, which exits 0 at its end', async () => {

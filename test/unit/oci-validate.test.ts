@@ -1,7 +1,9 @@
 // config.json validation: every problem is reported, each with its JSON path.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { ValidationError } from '../../src/common/errors.js';
+import { defaultSpec } from '../../src/oci/default-spec.js';
 import { validateProcess, validateSpec } from '../../src/runtime/validate.js';
 import { fakeHost } from './fake-host.js';
 import { specProblems as problems } from './spec-problems.js';
@@ -50,8 +52,8 @@ describe('config.json validation', () => {
       s.linux.sysctl = { 'net.ipv4.ip_forward': '1', 'vm.swappiness': '1' };
     });
     assert.ok(p.includes('linux.uidMappings: is required with a new user namespace'));
-    assert.ok(p.includes('hostname: setting the hostname needs a new uts namespace in linux.namespaces'));
-    assert.ok(p.includes('linux.sysctl["net.ipv4.ip_forward"]: needs a new network namespace in linux.namespaces (it would change the host\'s otherwise)'));
+    assert.ok(p.includes('hostname: setting the hostname would change the host\'s: linux.namespaces has no uts namespace (list a new uts namespace, or join the container\'s by path)'));
+    assert.ok(p.includes('linux.sysctl["net.ipv4.ip_forward"]: would change the host\'s: linux.namespaces has no network namespace (list a new network namespace, or join the container\'s by path)'));
     assert.ok(p.some((x) => x.startsWith('linux.sysctl["vm.swappiness"]: is not namespaced')));
   });
 
@@ -73,8 +75,7 @@ describe('config.json validation: every field kind', () => {
     assert.throws(() => validateSpec({}, fakeHost()), (err: unknown) => {
       assert.ok(err instanceof ValidationError);
       assert.deepEqual(err.problems.map((p) => `${p.path}: ${p.message}`),
-        ['ociVersion: is required', 'root: is required', 'process: is required',
-          'linux.namespaces: needs a new mount namespace ({"type": "mount"}): the root filesystem is set up in it']);
+        ['ociVersion: is required', 'root: is required', 'process: is required']);
       return true;
     });
   });
@@ -185,15 +186,24 @@ describe('config.json validation: every field kind', () => {
     ]);
   });
 
-  test('id mappings: valid entries; none without a user namespace; none for a joined one', () => {
+  test('id mappings: valid entries; none without a user namespace; for a joined one, only its own (as runc)', () => {
     assert.deepEqual(problems((s) => { s.linux.uidMappings = [{ containerID: 0, hostID: 1000 }]; }), [
       'linux.uidMappings: id mappings need a new user namespace in linux.namespaces',
       'linux.uidMappings[0].size: is required',
     ]);
+    // containerd and CRI-O send the joined namespace's maps along with its path.
+    const own = (file: string) => readFileSync(`/proc/self/${file}`, 'utf8').trim().split('\n')
+      .map((l) => l.trim().split(/\s+/).map(Number)).map(([containerID, hostID, size]) => ({ containerID, hostID, size }));
     assert.deepEqual(problems((s) => {
-      s.linux.namespaces.push({ type: 'user', path: '/proc/1/ns/user' });
+      s.linux.namespaces.push({ type: 'user', path: '/proc/self/ns/user' });
+      s.linux.uidMappings = own('uid_map');
+      s.linux.gidMappings = own('gid_map');
+    }), []);
+    const gids = JSON.stringify(own('gid_map').map((m) => [m.containerID, m.hostID, m.size]));
+    assert.deepEqual(problems((s) => {
+      s.linux.namespaces.push({ type: 'user', path: '/proc/self/ns/user' });
       s.linux.gidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
-    }), ['linux.gidMappings: cannot be written into a joined user namespace (its maps are already set)']);
+    }), [`linux.gidMappings: [[0,1000,1]] differ from the maps of the user namespace joined at /proc/self/ns/user (${gids}), which cannot change; leave them out or make them equal`]);
     assert.deepEqual(problems((s) => {
       s.linux.namespaces.push({ type: 'user' });
       s.linux.uidMappings = [{ containerID: 0, hostID: 1000, size: 65536 }];
@@ -254,11 +264,81 @@ describe('config.json validation: every field kind', () => {
   });
 });
 
-test('the root filesystem needs a new mount namespace', () => {
-  assert.deepEqual(problems((s) => { s.linux.namespaces = s.linux.namespaces.filter((n: { type: string }) => n.type !== 'mount'); }),
-    ['linux.namespaces: needs a new mount namespace ({"type": "mount"}): the root filesystem is set up in it']);
-  assert.deepEqual(problems((s) => { s.linux.namespaces[4].path = '/proc/1/ns/mnt'; }),
-    ['linux.namespaces[4].path: joining a mount namespace is not supported: the root filesystem is set up in a new one']);
+describe('namespaces joined or inherited', () => {
+  const mountIndex = (s: Record<string, any>) => s.linux.namespaces.findIndex((n: { type: string }) => n.type === 'mount');
+  const MOUNT_NS = 'add {"type": "mount"} to linux.namespaces';
+
+  test('without a mount namespace: every field that needs a mount is refused, naming it; the rest is valid', () => {
+    const host = 'would be made in the host\'s mount namespace (linux.namespaces has no mount namespace), where it would outlive the container';
+    assert.deepEqual(problems((s) => {
+      s.linux.namespaces.splice(mountIndex(s), 1);
+      s.mounts = s.mounts.slice(0, 2);
+      s.linux.rootfsPropagation = 'rslave';
+      s.linux.devices = [{ path: '/dev/fuse', type: 'c', major: 10, minor: 229 }];
+    }), [
+      `mounts: each mount ${host}; ${MOUNT_NS}`,
+      `root.readonly: a read-only root is a read-only bind mount of root.path, which ${host}; ${MOUNT_NS} or set it to false`,
+      `linux.maskedPaths: each path is covered by a mount, which ${host}; ${MOUNT_NS}`,
+      `linux.readonlyPaths: each path is covered by a mount, which ${host}; ${MOUNT_NS}`,
+      `linux.rootfsPropagation: would change the propagation of the host's / (linux.namespaces has no mount namespace); ${MOUNT_NS}`,
+      `linux.devices: device nodes are made in the /dev the container mounts, and without a mount namespace nothing is mounted; ${MOUNT_NS}`,
+    ]);
+    assert.deepEqual(problems((s) => {
+      s.linux.namespaces.splice(mountIndex(s), 1);
+      s.mounts = [];
+      s.root.readonly = false;
+      s.linux.maskedPaths = [];
+      s.linux.readonlyPaths = [];
+    }), []);
+    assert.deepEqual(problems((s) => {
+      delete s.linux;
+      s.mounts = [];
+      s.root.readonly = false;
+      delete s.hostname;
+    }), [], 'no linux object at all: the runtime\'s namespaces');
+  });
+
+  test('a mount namespace joined by path is valid, but not from a new user namespace', () => {
+    assert.deepEqual(problems((s) => { s.linux.namespaces[mountIndex(s)].path = '/proc/1/ns/mnt'; }), []);
+    assert.deepEqual(problems((s) => {
+      s.linux.namespaces[mountIndex(s)].path = '/proc/1/ns/mnt';
+      s.linux.namespaces.push({ type: 'user', path: '/proc/1/ns/user' });
+    }), []);
+    const p = problems((s) => {
+      s.linux.namespaces[mountIndex(s)].path = '/proc/1/ns/mnt';
+      s.linux.namespaces.push({ type: 'user' });
+      s.linux.uidMappings = [{ containerID: 0, hostID: 1000, size: 65536 }];
+      s.linux.gidMappings = [{ containerID: 0, hostID: 1000, size: 65536 }];
+    });
+    assert.equal(p.length, 1);
+    assert.match(p[0], /^linux\.namespaces\[\d\]\.path: the root filesystem cannot be set up in a joined mount namespace from a new user namespace/);
+  });
+
+  test('hostname and domainname: in a new or joined uts namespace; not without one, nor in the runtime\'s own', () => {
+    const uts = (s: Record<string, any>) => s.linux.namespaces.findIndex((n: { type: string }) => n.type === 'uts');
+    const joined = '/run/skiff-test-not-a-namespace/uts';
+    assert.deepEqual(problems((s) => { s.linux.namespaces[uts(s)].path = joined; s.domainname = 'example.org'; }), []);
+    assert.deepEqual(problems((s) => { s.linux.namespaces.splice(uts(s), 1); s.domainname = 'example.org'; }), [
+      'hostname: setting the hostname would change the host\'s: linux.namespaces has no uts namespace (list a new uts namespace, or join the container\'s by path)',
+      'domainname: setting the domainname would change the host\'s: linux.namespaces has no uts namespace (list a new uts namespace, or join the container\'s by path)',
+    ]);
+    const own = problems((s) => { s.linux.namespaces[uts(s)].path = '/proc/self/ns/uts'; });
+    assert.deepEqual(own, [`hostname: setting the hostname would change the host's: linux.namespaces[${uts(defaultSpec())}] joins the runtime's own uts namespace (/proc/self/ns/uts) (list a new uts namespace, or join the container's by path)`]);
+  });
+
+  test('sysctls in joined namespaces are the container\'s; in the runtime\'s own they would be the host\'s', () => {
+    assert.deepEqual(problems((s) => {
+      s.linux.namespaces = s.linux.namespaces.map((n: { type: string }) =>
+        (n.type === 'network' || n.type === 'ipc' ? { ...n, path: `/run/skiff-test-not-a-namespace/${n.type}` } : n));
+      s.linux.sysctl = { 'net.ipv4.ip_forward': '1', 'kernel.shmmax': '1' };
+    }), []);
+    assert.deepEqual(problems((s) => {
+      s.linux.namespaces = s.linux.namespaces.map((n: { type: string }) => (n.type === 'network' ? { ...n, path: '/proc/self/ns/net' } : n));
+      s.linux.sysctl = { 'net.ipv4.ip_forward': '1' };
+    }).map((p) => p.replace(/\[\d\]/, '[i]')), [
+      'linux.sysctl["net.ipv4.ip_forward"]: would change the host\'s: linux.namespaces[i] joins the runtime\'s own network namespace (/proc/self/ns/net) (list a new network namespace, or join the container\'s by path)',
+    ]);
+  });
 });
 
 test('sysctls: each must belong to a namespace the container owns', () => {
@@ -268,7 +348,7 @@ test('sysctls: each must belong to a namespace the container owns', () => {
     s.linux.namespaces = s.linux.namespaces.filter((n: { type: string }) => n.type !== 'uts');
     delete s.hostname;
   }), [
-    'linux.sysctl["kernel.domainname"]: needs a new uts namespace in linux.namespaces (it would change the host\'s otherwise)',
+    'linux.sysctl["kernel.domainname"]: would change the host\'s: linux.namespaces has no uts namespace (list a new uts namespace, or join the container\'s by path)',
     'linux.sysctl["kernel.pid_max"]: is not namespaced: it would change the host',
     'linux.sysctl["net/../../x"]: is not a sysctl name',
     'linux.sysctl["kernel.sem"]: must be a string',

@@ -1,4 +1,4 @@
-// The small I/O the plan builder is fed: bind source kinds, the mount holding the rootfs, and the host facts.
+// The small I/O the plan builder is fed: bind source kinds, the flags of bind sources' mounts, and the host facts.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +9,7 @@ import { defaultSpec } from '../../src/oci/default-spec.js';
 import type { Spec } from '../../src/oci/runtime-spec.js';
 import { detectHostFacts, hasCapability, parseKernelVersion } from '../../src/runtime/host-facts.js';
 import { MS } from '../../src/common/linux-flags.js';
-import { bindSourceFlags, rootfsParentMount, statBindSources } from '../../src/runtime/plan/index.js';
+import { bindSourceFlags, statBindSources } from '../../src/runtime/plan/index.js';
 import { mountContaining, parseMountinfo } from '../../src/common/mountinfo.js';
 
 function tempDir(t: { after: (fn: () => void) => void }): string {
@@ -53,32 +53,6 @@ describe('statBindSources', () => {
   test('a relative source without the bundle is an error, not a guess', async () => {
     await assert.rejects(statBindSources(withMounts([{ destination: '/a', source: 'rel', options: ['bind'] }])),
       /mounts\[7\]\.source: "rel" is relative to the bundle, which was not given/);
-  });
-});
-
-describe('rootfsParentMount', () => {
-  const line = (id: number, point: string) => `${id} 1 0:${id} / ${point} rw shared:${id} - ext4 /dev/x rw`;
-
-  test('the deepest mount point at or above the rootfs', async (t) => {
-    const dir = tempDir(t);
-    const rootfs = join(dir, 'bundle', 'rootfs');
-    mkdirSync(rootfs, { recursive: true });
-    const info = [line(1, '/'), line(2, dir), line(3, join(dir, 'bundle-other')), line(4, '/proc')].join('\n');
-    assert.equal(await rootfsParentMount(rootfs, info), dir);
-    assert.equal(await rootfsParentMount(rootfs, [line(1, '/'), line(5, rootfs)].join('\n')), rootfs);
-    assert.equal(await rootfsParentMount(rootfs, line(1, '/')), '/');
-  });
-
-  test('octal escapes in mountinfo are undone', async (t) => {
-    const dir = tempDir(t);
-    const spaced = join(dir, 'a b');
-    mkdirSync(join(spaced, 'rootfs'), { recursive: true });
-    assert.equal(await rootfsParentMount(join(spaced, 'rootfs'), [line(1, '/'), line(2, spaced.replace(' ', '\\040'))].join('\n')), spaced);
-  });
-
-  test('reads this machine\'s mountinfo', async (t) => {
-    const dir = tempDir(t);
-    assert.ok((await rootfsParentMount(dir)).startsWith('/'));
   });
 });
 

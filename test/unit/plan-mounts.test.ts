@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { defaultSpec } from '../../src/oci/default-spec.js';
-import { MS } from '../../src/common/linux-flags.js';
+import { CLONE, MS } from '../../src/common/linux-flags.js';
 import type { Spec } from '../../src/oci/runtime-spec.js';
 import { buildCreatePlan, type CreatePlanOptions, type Step } from '../../src/runtime/plan/index.js';
 import { fakeHost } from './fake-host.js';
@@ -91,17 +91,44 @@ describe('create plan: mounts', () => {
       'without rootfsPropagation the new / keeps what it has');
   });
 
-  test('rootfsPropagation: applied to / before and again after pivot_root; shared makes the rootfs parent private first', () => {
-    const s = spec((x) => { x.linux!.rootfsPropagation = 'rshared'; });
-    assert.throws(() => buildCreatePlan(s, fakeHost(), opts), /rootfsParentMount/);
-    const steps = buildCreatePlan(s, fakeHost(), { ...opts, rootfsParentMount: '/b' });
-    const prop = steps.filter((x) => x.field === 'linux.rootfsPropagation');
-    assert.deepEqual(prop.map((x) => x.args), [
-      ['', '/', '', MS.SHARED | MS.REC, ''], ['', '/b', '', MS.PRIVATE, ''], ['', '/', '', MS.SHARED | MS.REC, '']]);
-    assert.ok(steps.indexOf(prop[1]) < steps.findIndex((x) => x.field === 'root.path'));
-    assert.ok(steps.indexOf(prop[2]) > index(steps, 'pivot-root'));
-    const priv = buildCreatePlan(spec((x) => { x.linux!.rootfsPropagation = 'private'; }), fakeHost(), opts);
-    assert.deepEqual(priv.filter((x) => x.field === 'linux.rootfsPropagation').map((x) => x.args[3]), [MS.PRIVATE, MS.PRIVATE]);
+  test('rootfsPropagation: each of the eight values, before pivot_root, on the mount holding the rootfs, and after', () => {
+    const prop = (value: NonNullable<Spec['linux']>['rootfsPropagation']) => {
+      const steps = buildCreatePlan(spec((x) => { x.linux!.rootfsPropagation = value; }), fakeHost(), opts);
+      const rootBind = steps.findIndex((x) => x.field === 'root.path' && x.op === 'mount');
+      const pivot = index(steps, 'pivot-root');
+      const at = (x: Step) => {
+        const i = steps.indexOf(x);
+        return i < rootBind ? 'before' : i < pivot ? 'mounts' : 'after';
+      };
+      return of(steps, 'linux.rootfsPropagation').map((x) => [at(x), x.op, x.args[0] === '' ? x.args[1] : x.args[0], x.op === 'mount' ? x.args[3] : x.args[1]]);
+    };
+    // The holder is made private (slave for a slave root) unless / was already made so recursively; shared is applied
+    // again to the new /, and unbindable only last: / stays bindable (private) while the mounts bind from it.
+    assert.deepEqual(prop('private'), [['before', 'mount', '/', MS.PRIVATE], ['before', 'holder-propagation', '/b/rootfs', MS.PRIVATE]]);
+    assert.deepEqual(prop('rprivate'), [['before', 'mount', '/', MS.PRIVATE | MS.REC]]);
+    assert.deepEqual(prop('slave'), [['before', 'mount', '/', MS.SLAVE], ['before', 'holder-propagation', '/b/rootfs', MS.SLAVE]]);
+    assert.deepEqual(prop('rslave'), [['before', 'mount', '/', MS.SLAVE | MS.REC]]);
+    assert.deepEqual(prop('shared'), [['before', 'mount', '/', MS.SHARED], ['before', 'holder-propagation', '/b/rootfs', MS.PRIVATE],
+      ['after', 'mount', '/', MS.SHARED]]);
+    assert.deepEqual(prop('rshared'), [['before', 'mount', '/', MS.SHARED | MS.REC], ['before', 'holder-propagation', '/b/rootfs', MS.PRIVATE],
+      ['after', 'mount', '/', MS.SHARED | MS.REC]]);
+    assert.deepEqual(prop('unbindable'), [['before', 'mount', '/', MS.PRIVATE], ['before', 'holder-propagation', '/b/rootfs', MS.PRIVATE],
+      ['after', 'mount', '/', MS.UNBINDABLE]]);
+    assert.deepEqual(prop('runbindable'), [['before', 'mount', '/', MS.PRIVATE | MS.REC], ['after', 'mount', '/', MS.UNBINDABLE | MS.REC]]);
+  });
+
+  test('unbindable comes after the masks and read-only paths, which bind from the container\'s mounts', () => {
+    const steps = buildCreatePlan(spec((x) => {
+      x.linux!.rootfsPropagation = 'runbindable';
+      x.mounts![1].options!.push('unbindable');
+    }), fakeHost(), opts);
+    const lastBind = Math.max(...steps.map((x, i) => (x.op === 'mask' || x.op === 'readonly' ? i : -1)));
+    const devUnbindable = steps.findIndex((x) => x.field === 'mounts[1]' && x.args[4] === MS.UNBINDABLE);
+    assert.deepEqual(steps[devUnbindable].args, ['/', '', '/dev', '', MS.UNBINDABLE, '']);
+    const rootUnbindable = steps.findIndex((x) => x.field === 'linux.rootfsPropagation' && x.args[3] === (MS.UNBINDABLE | MS.REC));
+    assert.ok(lastBind < devUnbindable && devUnbindable < rootUnbindable, ops(steps).join(' '));
+    assert.ok(rootUnbindable < index(steps, 'umask'));
+    assert.ok(!steps.slice(0, lastBind).some((x) => x.args.includes(MS.UNBINDABLE) || x.args.includes(MS.UNBINDABLE | MS.REC)));
   });
 
   test('/dev: default devices by mknod after pivot_root, linux.devices added or replacing, symlinks', () => {
@@ -205,15 +232,34 @@ describe('create plan: mounts', () => {
     assert.ok(!rw.some((s) => s.field === 'root.readonly'));
   });
 
-  test('without a mount namespace nothing is mounted and there is no pivot_root', () => {
-    const steps = buildCreatePlan(spec((s) => { s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'mount'); }), fakeHost(), opts);
-    assert.ok(!steps.some((s) => ['mount', 'mount-in', 'pivot-root', 'chroot', 'mknod'].includes(s.op)));
+  test('without a mount namespace nothing is mounted; chroot, after the steps that use the runtime\'s /proc and /dev', () => {
+    const steps = buildCreatePlan(spec((s) => {
+      s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'mount');
+      s.mounts = [];
+      s.linux!.maskedPaths = [];
+      s.linux!.readonlyPaths = [];
+      s.linux!.sysctl = { 'net.ipv4.ip_forward': '1' };
+      s.process!.oomScoreAdj = 10;
+      s.process!.terminal = true;
+    }), fakeHost(), { ...opts, consoleSocket: '/tmp/c.sock' });
+    assert.ok(!steps.some((s) => ['mount', 'mount-in', 'holder-propagation', 'pivot-root', 'move-root', 'mknod'].includes(s.op)));
+    assert.ok(!((steps.find((s) => s.op === 'clone')!.args[0] as number) & CLONE.NEWNS));
+    const chroot = steps.find((s) => s.op === 'chroot')!;
+    assert.deepEqual([chroot.args, chroot.field], [['/b/rootfs'], 'root.path']);
+    const at = (pred: (s: Step) => boolean) => steps.findIndex(pred);
+    for (const before of [at((s) => s.op === 'console'), at((s) => s.field === 'linux.sysctl["net.ipv4.ip_forward"]'),
+      at((s) => s.field === 'process.oomScoreAdj'), at((s) => s.op === 'exec-fifo')]) {
+      assert.ok(before >= 0 && before < steps.indexOf(chroot), ops(steps).join(' '));
+    }
+    for (const after of ['close-fds', 'chdir', 'capbset', 'resolve-exec', 'exec-wait']) {
+      assert.ok(index(steps, after) > steps.indexOf(chroot), `${after} after chroot: ${ops(steps).join(' ')}`);
+    }
   });
 
-  test('--no-pivot: chroot (MS_MOVE) instead of pivot_root, at the same place', () => {
+  test('--no-pivot: move-root (MS_MOVE and chroot) instead of pivot_root, at the same place', () => {
     const steps = buildCreatePlan(spec(), fakeHost(), { ...opts, noPivot: true });
     assert.ok(!ops(steps).includes('pivot-root'));
-    const chroot = steps.find((s) => s.op === 'chroot')!;
+    const chroot = steps.find((s) => s.op === 'move-root')!;
     assert.deepEqual(chroot.args, ['/b/rootfs']);
     assert.equal(chroot.field, 'root.path');
     assert.ok(steps.indexOf(chroot) < index(steps, 'mknod'));

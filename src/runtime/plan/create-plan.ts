@@ -2,6 +2,8 @@
 // The order is runc's (libcontainer/standard_init_linux.go, rootfs_linux.go): namespaces, mounts, hooks, pivot_root,
 // devices, console, read-only root, hostname, sysctls, read-only and masked paths, limits, no_new_privs, seccomp
 // (when no_new_privs is off), privileges, then wait for start, startContainer hooks, seccomp (when on), exec.
+// The host paths the child needs (exec fifo, console socket, seccomp listener) are opened first, before a joined
+// mount namespace or the new root hides them.
 import { containerDeviceRules } from '../../cgroups/device-rules.js';
 import { deviceFilterProgram } from '../../cgroups/device-filter.js';
 import { MS } from '../../common/linux-flags.js';
@@ -9,7 +11,7 @@ import type { Spec } from '../../oci/runtime-spec.js';
 import type { HostFacts } from '../host-facts.js';
 import { CLONE } from '../../common/linux-flags.js';
 import { NAMESPACE } from './constants.js';
-import { afterPivotSteps, mountSteps, type BindSourceKinds } from './mount-steps.js';
+import { afterPivotSteps, mountSteps, unbindableSteps, type BindSourceKinds } from './mount-steps.js';
 import { finalProcessSteps, hookStep, processSetupSteps } from './process-steps.js';
 import { step, type Step } from '../../native/step.js';
 
@@ -34,8 +36,6 @@ export interface CreatePlanOptions {
   bindSourceKinds: BindSourceKinds;
   /** From bindSourceFlags(spec, bundle): in a new user namespace, remounts of binds keep the source's locked flags. */
   bindSourceFlags?: Record<string, number>;
-  /** From rootfsParentMount(rootfs); needed only when linux.rootfsPropagation is shared or rshared. */
-  rootfsParentMount?: string;
 }
 
 /** The `monitor` step's arguments (docs/launch-plan.md); MonitorOptions (create.ts) says what each one means. */
@@ -68,14 +68,25 @@ export function listenerConnectSteps(spec: Spec): Step[] {
 }
 
 /**
- * setns(2): the user namespace first, so the others are joined with its privileges; the mount namespace last, since
- * joining it changes the root under which the remaining paths would be resolved.
+ * setns(2) in the parent, before clone: the user namespace first, so the others are joined with its privileges. A
+ * joined mount namespace is not among them: the child joins it (mountJoinStep) once it has opened the host paths it
+ * needs, since every path after the join is resolved in that namespace.
  */
 export function joinSteps(spec: Spec): Step[] {
-  const rank = (t: string) => (t === 'user' ? 0 : t === 'mount' ? 2 : 1);
-  const joins = (spec.linux?.namespaces ?? []).map((n, i) => ({ ...n, i })).filter((n) => n.path);
-  joins.sort((a, b) => rank(a.type) - rank(b.type));
+  const joins = (spec.linux?.namespaces ?? []).map((n, i) => ({ ...n, i })).filter((n) => n.path && n.type !== 'mount');
+  joins.sort((a, b) => Number(b.type === 'user') - Number(a.type === 'user'));
   return joins.map((n) => step('setns', [n.path!, NAMESPACE[n.type].flag], `linux.namespaces[${n.i}]`, `join ${n.type} namespace ${n.path}`));
+}
+
+/**
+ * Joining a mount namespace by path (runc's nsexec joins it too): the root filesystem is then set up inside it, and
+ * root.path and bind sources are resolved there, as runc resolves them.
+ */
+function mountJoinStep(spec: Spec): Step[] {
+  const i = (spec.linux?.namespaces ?? []).findIndex((n) => n.type === 'mount' && n.path);
+  if (i < 0) return [];
+  const path = spec.linux!.namespaces![i].path!;
+  return [step('setns', [path, CLONE.NEWNS], `linux.namespaces[${i}]`, `join mount namespace ${path}`)];
 }
 
 function hasNew(spec: Spec, type: string): boolean {
@@ -125,8 +136,11 @@ function parentSteps(spec: Spec, host: HostFacts, opts: CreatePlanOptions): Step
 
 export function buildCreatePlan(spec: Spec, host: HostFacts, opts: CreatePlanOptions): Step[] {
   const proc = spec.process!;
-  const userns = hasNew(spec, 'user');
-  const newMountNs = hasNew(spec, 'mount');
+  // New or joined: either way mknod(2) is not allowed and copied mounts keep locked flags (mount_namespaces(7)).
+  const userns = (spec.linux?.namespaces ?? []).some((n) => n.type === 'user');
+  // A mount namespace of its own, new or joined. Without one (config-linux.md: a namespace not listed is the
+  // runtime's) nothing is mounted and the root is changed with chroot(2), as runc does.
+  const mountNs = (spec.linux?.namespaces ?? []).some((n) => n.type === 'mount');
   const terminal = Boolean(proc.terminal);
   if (terminal && opts.consoleSocket === undefined) {
     throw new Error('process.terminal needs a console socket (or a parent that proxies the terminal)');
@@ -135,29 +149,33 @@ export function buildCreatePlan(spec: Spec, host: HostFacts, opts: CreatePlanOpt
 
   // ---- in the child: the runtime has written our id maps and moved us into our cgroup ----
   if (hasNew(spec, 'cgroup')) steps.push(step('unshare', [CLONE.NEWCGROUP], namespaceField(spec, 'cgroup'), 'create the cgroup namespace'));
-  if (userns) steps.push(step('user', [0, 0, ''], 'linux.uidMappings', 'become root in the user namespace'));
+  // Our uid (the host's root) need not be mapped in a joined user namespace: become its root, as runc's nsexec does.
+  if (userns) {
+    const field = hasNew(spec, 'user') ? 'linux.uidMappings' : namespaceField(spec, 'user');
+    steps.push(step('user', [0, 0, ''], field, 'become root in the user namespace'));
+  }
   // The console step makes its own session (it needs one to take a controlling terminal).
   if (!terminal) steps.push(step('setsid', [], undefined, 'start a session'));
   if (!opts.noNewKeyring) steps.push(step('keyring', [`_ses.${opts.containerId}`], undefined, 'join a new session keyring'));
+  // Host paths, opened while they can still be reached.
+  if (opts.execFifo) steps.push(step('exec-fifo', [opts.execFifo], undefined, 'open the exec fifo'));
+  if (terminal) steps.push(step('console-connect', [opts.consoleSocket!], 'process.terminal', `connect to console socket ${opts.consoleSocket}`));
+  steps.push(...listenerConnectSteps(spec));
+  steps.push(...mountJoinStep(spec));
 
-  if (newMountNs) {
+  if (mountNs) {
     steps.push(...mountSteps(spec, {
       bundle: opts.bundle, rootfs: opts.rootfs, host, bindSourceKinds: opts.bindSourceKinds, bindSourceFlags: opts.bindSourceFlags,
-      cgroupsPath: opts.cgroupsPath, userns, rootfsParentMount: opts.rootfsParentMount,
+      cgroupsPath: opts.cgroupsPath, userns,
     }));
   }
   const hooks = spec.hooks ?? {};
   if (hooks.prestart?.length || hooks.createRuntime?.length || hooks.createContainer?.length) {
     steps.push(step('sync', ['hooks'], 'hooks', 'run prestart, createRuntime and createContainer hooks'));
   }
-  // Host paths, opened while they can still be reached.
-  if (opts.execFifo) steps.push(step('exec-fifo', [opts.execFifo], undefined, 'open the exec fifo'));
-  if (terminal) steps.push(step('console-connect', [opts.consoleSocket!], 'process.terminal', `connect to console socket ${opts.consoleSocket}`));
-  steps.push(...listenerConnectSteps(spec));
-
-  if (newMountNs) {
+  if (mountNs) {
     steps.push(opts.noPivot
-      ? step('chroot', [opts.rootfs], 'root.path', `chroot to ${opts.rootfs}`)
+      ? step('move-root', [opts.rootfs], 'root.path', `move ${opts.rootfs} to / and chroot`)
       : step('pivot-root', [opts.rootfs], 'root.path', `pivot_root to ${opts.rootfs}`));
     steps.push(...afterPivotSteps(spec, userns));
   }
@@ -165,7 +183,7 @@ export function buildCreatePlan(spec: Spec, host: HostFacts, opts: CreatePlanOpt
     const size = proc.consoleSize;
     steps.push(step('console', [size?.height ?? 0, size?.width ?? 0], 'process.terminal', 'set up the terminal'));
   }
-  if (newMountNs && spec.root?.readonly) {
+  if (mountNs && spec.root?.readonly) {
     steps.push(step('mount', ['', '/', '', MS.REMOUNT | MS.BIND | MS.RDONLY, ''], 'root.readonly', 'make the root filesystem read-only'));
   }
   if (spec.hostname) steps.push(step('hostname', [spec.hostname], 'hostname', `set hostname ${spec.hostname}`));
@@ -175,7 +193,13 @@ export function buildCreatePlan(spec: Spec, host: HostFacts, opts: CreatePlanOpt
   }
   (spec.linux?.readonlyPaths ?? []).forEach((p, i) => steps.push(step('readonly', [p], `linux.readonlyPaths[${i}]`, `make ${p} read-only`)));
   (spec.linux?.maskedPaths ?? []).forEach((p, i) => steps.push(step('mask', [p], `linux.maskedPaths[${i}]`, `mask ${p}`)));
+  if (mountNs) steps.push(...unbindableSteps(spec));
   steps.push(...processSetupSteps(proc, spec.linux?.personality));
+  // Without a mount namespace the root changes as late as it can: the steps above still use the runtime's /proc
+  // (sysctls, which /proc/sys shows for the namespaces of the process that opens it; oom_score_adj) and /dev (the
+  // terminal), which the container's root has no mounts for. It precedes seccomp, which may not allow chroot(2), and
+  // the capability drop (CAP_SYS_CHROOT).
+  if (!mountNs) steps.push(step('chroot', [opts.rootfs], 'root.path', `chroot to ${opts.rootfs}`));
 
   const beforeExec: Step[] = [];
   if (opts.execFifo) beforeExec.push(step('exec-wait', [], undefined, 'wait for start'));

@@ -55,6 +55,11 @@ export function buildExecPlan(_host: HostFacts, opts: ExecPlanOptions): Step[] {
     steps.push(step('keyring', [`_ses.${opts.containerId}`], undefined, 'join the container\'s session keyring'));
   }
   steps.push(...processSetupSteps(proc));
+  // A container without a mount namespace of its own was chrooted (create's plan); so is this process, into the
+  // init's root. Late, for the same reasons as at create: the steps above use the runtime's /proc and /dev.
+  if (!types.includes('mount')) {
+    steps.push(step('chroot', [`/proc/${opts.initPid}/root`], 'root.path', 'chroot to the container\'s root'));
+  }
   steps.push(...finalProcessSteps(proc, spec.linux?.seccomp, { preserveFds: opts.preserveFds ?? 0, beforeExec: [] }));
   return steps;
 }

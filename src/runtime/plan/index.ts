@@ -2,6 +2,5 @@ export { buildCreatePlan, type CreatePlanOptions, type MonitorPlan } from './cre
 export { buildExecPlan, type ExecPlanOptions } from './exec-plan.js';
 export { statBindSources } from './bind-sources.js';
 export { bindSourceFlags } from './bind-source-flags.js';
-export { rootfsParentMount } from './rootfs-parent-mount.js';
 export type { BindSourceKinds } from './mount-steps.js';
 export type { Step } from '../../native/step.js';

@@ -22,8 +22,6 @@ export interface MountContext {
   cgroupsPath: string;
   /** A new user namespace: devices cannot be created, they are bind-mounted from the host. */
   userns: boolean;
-  /** The host mount point holding the rootfs: made private when / is to be shared (see rootfsParentMount). */
-  rootfsParentMount?: string;
 }
 
 const S_IFCHR = 0o020000;
@@ -39,29 +37,40 @@ export function bindSourcePath(source: string, bundle: string): string {
   return source.startsWith('/') ? source : `${bundle.replace(/\/$/, '')}/${source}`;
 }
 
-/** The propagation of / asked by linux.rootfsPropagation; runc's default is rslave. */
+/** The propagation asked by linux.rootfsPropagation; runc's default is rslave. */
 export function rootPropagation(spec: Spec): number {
   const asked = spec.linux?.rootfsPropagation;
   return asked ? parseMountOptions([asked]).propagation[0] : MS.SLAVE | MS.REC;
 }
 
-/** Whether linux.rootfsPropagation keeps / shared with the host (shared or rshared). */
-export function sharesRoot(spec: Spec): boolean {
-  return (rootPropagation(spec) & MS.SHARED) !== 0;
+/**
+ * What / gets before the mounts. mount_namespaces(7): an unbindable mount cannot be the source of a bind mount, and
+ * the rootfs, bind sources, masks and read-only paths are all binds from mounts under /. So (r)unbindable is
+ * (r)private until the mounts are done, and is applied last (unbindableSteps).
+ */
+function preparePropagation(spec: Spec): number {
+  const p = rootPropagation(spec);
+  return p & MS.UNBINDABLE ? (p & ~MS.UNBINDABLE) | MS.PRIVATE : p;
 }
 
-/** Steps run before pivot_root: / propagation, the rootfs bind, every mount, devices when in a user namespace. */
+/**
+ * Steps run before pivot_root: / propagation, the propagation of the mount holding the rootfs, the rootfs bound
+ * onto itself, every mount, devices when in a user namespace.
+ */
 export function mountSteps(spec: Spec, ctx: MountContext): Step[] {
   const { rootfs } = ctx;
   const steps: Step[] = [];
   // Our mounts must not propagate to the host: the whole tree becomes slave (or what rootfsPropagation asks).
-  steps.push(step('mount', ['', '/', '', rootPropagation(spec), ''], 'linux.rootfsPropagation', 'set propagation of /'));
-  if (sharesRoot(spec)) {
-    // pivot_root(2) fails with EINVAL when the parent mount of new_root is shared; making it private also keeps the
-    // rootfs bind below from appearing on the host.
-    if (!ctx.rootfsParentMount) throw new Error('a shared rootfsPropagation needs the mount point holding the rootfs (rootfsParentMount)');
-    steps.push(step('mount', ['', ctx.rootfsParentMount, '', MS.PRIVATE, ''], 'linux.rootfsPropagation',
-      `make ${ctx.rootfsParentMount} private`));
+  const first = preparePropagation(spec);
+  steps.push(step('mount', ['', '/', '', first, ''], 'linux.rootfsPropagation', 'set propagation of /'));
+  // The mount holding the rootfs must not be shared: pivot_root(2) fails with EINVAL when the parent mount of
+  // new_root is shared, and the rootfs bind below would appear on the host. It stays a slave when a slave root is
+  // asked (events from the host still reach the container), else it is made private (runc does the same). A
+  // recursive private or slave / has already done it.
+  if (!(first & MS.REC) || first & MS.SHARED) {
+    const holder = first & MS.SLAVE ? MS.SLAVE : MS.PRIVATE;
+    steps.push(step('holder-propagation', [rootfs, holder], 'linux.rootfsPropagation',
+      `make the mount holding ${rootfs} ${holder === MS.SLAVE ? 'a slave' : 'private'}`));
   }
   // pivot_root(2): new_root must be a mount point, so bind the rootfs onto itself.
   steps.push(step('mount', [rootfs, rootfs, '', MS.BIND | MS.REC, ''], 'root.path', `bind rootfs ${rootfs}`));
@@ -72,11 +81,27 @@ export function mountSteps(spec: Spec, ctx: MountContext): Step[] {
     if (m.type === 'cgroup' && !isBindMount(m)) steps.push(...cgroupMountSteps(m, opts.flags, ctx, field));
     else if (isBindMount(m)) steps.push(...bindMountSteps(m, opts.flags, ctx, field));
     else steps.push(...filesystemMountSteps(m, opts.flags, opts.data.join(','), ctx, field));
-    for (const p of opts.propagation) {
+    for (const p of opts.propagation.filter((f) => !(f & MS.UNBINDABLE))) {
       steps.push(step('mount-in', [rootfs, '', m.destination, '', p, ''], field, `set propagation of ${m.destination}`));
     }
   });
   if (ctx.userns && setsUpDev(spec)) steps.push(...bindDeviceSteps(spec, ctx));
+  return steps;
+}
+
+/**
+ * The unbindable propagations, once nothing more is bound from the container's mounts (after the masks and
+ * read-only paths, which bind /dev/null and the paths themselves): the mounts' own, then the new /.
+ */
+export function unbindableSteps(spec: Spec): Step[] {
+  const steps: Step[] = [];
+  (spec.mounts ?? []).forEach((m, i) => {
+    for (const p of parseMountOptions(m.options).propagation.filter((f) => f & MS.UNBINDABLE)) {
+      steps.push(step('mount-in', ['/', '', m.destination, '', p, ''], `mounts[${i}]`, `make ${m.destination} unbindable`));
+    }
+  });
+  const root = rootPropagation(spec);
+  if (root & MS.UNBINDABLE) steps.push(step('mount', ['', '/', '', root, ''], 'linux.rootfsPropagation', 'make / unbindable'));
   return steps;
 }
 
@@ -179,13 +204,15 @@ function bindDeviceSteps(spec: Spec, ctx: MountContext): Step[] {
 }
 
 /**
- * After pivot_root: the propagation of the new / (runc applies rootfsPropagation again here, to the root it now
- * is), device nodes (without a user namespace), the standard /dev symlinks, and a read-only /dev.
+ * After pivot_root: the propagation of the new / when it is to be shared (runc applies rootfsPropagation again
+ * here, to the root it now is; private and slave it already has from its holder), device nodes (without a user
+ * namespace), the standard /dev symlinks, and a read-only /dev.
  */
 export function afterPivotSteps(spec: Spec, userns: boolean): Step[] {
   const steps: Step[] = [];
-  if (spec.linux?.rootfsPropagation) {
-    steps.push(step('mount', ['', '/', '', rootPropagation(spec), ''], 'linux.rootfsPropagation', 'set propagation of the new /'));
+  const root = rootPropagation(spec);
+  if (spec.linux?.rootfsPropagation && root & MS.SHARED) {
+    steps.push(step('mount', ['', '/', '', root, ''], 'linux.rootfsPropagation', 'set propagation of the new /'));
   }
   if (!setsUpDev(spec)) return steps;
   if (!userns) {
