@@ -14,12 +14,14 @@ import { removeLocked } from './container-remove.js';
 import { startLocked, type StartOptions } from './container-start.js';
 import { afterExit, current, killContainer, stopContainer, waitContainer } from './container-stop.js';
 import { viewOf, type ContainerView } from './container-view.js';
+import { copyFromContainer, copyToContainer, type CopyOptions, type CopyResult, type HostEnd } from './container-cp.js';
 import { EngineContext, type EngineOptions } from './context.js';
 import { readLogs, type LogEntry, type LogOptions } from './logs.js';
 import { checkName } from './names.js';
 import { reconcileAll, reconcileLocked } from './reconcile.js';
 import { directorySize } from './volumes.js';
 import { join } from 'node:path';
+import type { Writable } from 'node:stream';
 
 export class Engine {
   readonly ctx: EngineContext;
@@ -155,5 +157,15 @@ export class Engine {
     const id = await this.resolve(ref);
     await waitContainer(this.ctx, id);
     return afterExit(this.ctx, id);
+  }
+
+  /** docker cp CONTAINER:SRC DEST|-: to a host path, or as a tar to `stream`. */
+  async copyFrom(ref: string, srcPath: string, to: HostEnd<Writable>, o: CopyOptions = {}): Promise<CopyResult> {
+    return copyFromContainer(this.ctx, await this.resolve(ref), ref, srcPath, to, o);
+  }
+
+  /** docker cp SRC|- CONTAINER:DEST: from a host path, or a tar read from `stream`. */
+  async copyTo(ref: string, destPath: string, from: HostEnd<AsyncIterable<Buffer>>, o: CopyOptions = {}): Promise<CopyResult> {
+    return copyToContainer(this.ctx, await this.resolve(ref), ref, destPath, from, o);
   }
 }
