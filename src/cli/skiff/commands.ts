@@ -37,4 +37,5 @@ export const SKIFF_COMMANDS: CommandEntry[] = [
   { name: 'load', summary: 'load images from a docker-archive, an oci-archive or an OCI layout directory', load: () => import('./load.js') },
   { name: 'save', summary: 'save an image to an oci-archive or a docker-archive', load: () => import('./save.js') },
   { name: 'network', summary: 'manage CNI networks and network namespaces', load: () => import('./network.js') },
+  { name: 'cp', summary: 'copy files/folders between a container and the local filesystem', load: () => import('./cp.js') },
 ];
