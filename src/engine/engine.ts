@@ -16,6 +16,7 @@ import { afterExit, current, killContainer, stopContainer, waitContainer } from 
 import { viewOf, type ContainerView } from './container-view.js';
 import { copyFromContainer, copyToContainer, type CopyOptions, type CopyResult, type HostEnd } from './container-cp.js';
 import { EngineContext, type EngineOptions } from './context.js';
+import { topContainer, type TopResult } from './container-top.js';
 import { readLogs, type LogEntry, type LogOptions } from './logs.js';
 import { checkName } from './names.js';
 import { reconcileAll, reconcileLocked } from './reconcile.js';
@@ -167,5 +168,10 @@ export class Engine {
   /** docker cp SRC|- CONTAINER:DEST: from a host path, or a tar read from `stream`. */
   async copyTo(ref: string, destPath: string, from: HostEnd<AsyncIterable<Buffer>>, o: CopyOptions = {}): Promise<CopyResult> {
     return copyToContainer(this.ctx, await this.resolve(ref), ref, destPath, from, o);
+  }
+
+  /** docker top: the container's processes as the host's ps shows them with `psArgs` (default -ef). */
+  async top(ref: string, psArgs: string[] = []): Promise<TopResult> {
+    return topContainer(this.ctx, await this.resolve(ref), psArgs);
   }
 }
