@@ -17,6 +17,7 @@ import { viewOf, type ContainerView } from './container-view.js';
 import { copyFromContainer, copyToContainer, type CopyOptions, type CopyResult, type HostEnd } from './container-cp.js';
 import { EngineContext, type EngineOptions } from './context.js';
 import { topContainer, type TopResult } from './container-top.js';
+import { sampleStats, type StatsSample } from './container-stats.js';
 import { readLogs, type LogEntry, type LogOptions } from './logs.js';
 import { checkName } from './names.js';
 import { reconcileAll, reconcileLocked } from './reconcile.js';
@@ -173,5 +174,10 @@ export class Engine {
   /** docker top: the container's processes as the host's ps shows them with `psArgs` (default -ef). */
   async top(ref: string, psArgs: string[] = []): Promise<TopResult> {
     return topContainer(this.ctx, await this.resolve(ref), psArgs);
+  }
+
+  /** One sample of a container's usage for docker stats (zeros when it is not running); see statsBetween. */
+  async statsSample(view: ContainerView): Promise<StatsSample> {
+    return sampleStats(this.ctx, view);
   }
 }
