@@ -14,6 +14,19 @@ export function humanSize(bytes: number): string {
   return `${parseFloat(n.toPrecision(3))}${DECIMAL_UNITS[i]}`;
 }
 
+const BINARY_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB', 'ZiB', 'YiB'];
+
+/** go-units BytesSize: binary units, four significant digits ("532KiB", "7.607GiB"), as docker stats shows memory. */
+export function binarySize(bytes: number): string {
+  let n = bytes;
+  let i = 0;
+  while (n >= 1024 && i < BINARY_UNITS.length - 1) {
+    n /= 1024;
+    i++;
+  }
+  return `${parseFloat(n.toPrecision(4))}${BINARY_UNITS[i]}`;
+}
+
 /** go-units HumanDuration: how docker says how long ago something was ("About an hour", "3 days"). */
 export function humanDuration(ms: number): string {
   const seconds = Math.floor(ms / 1000);
