@@ -18,10 +18,13 @@ import { copyFromContainer, copyToContainer, type CopyOptions, type CopyResult, 
 import { EngineContext, type EngineOptions } from './context.js';
 import { topContainer, type TopResult } from './container-top.js';
 import { sampleStats, type StatsSample } from './container-stats.js';
+import { inspectVolume, listVolumes, pruneVolumes, removeVolume, type VolumeView } from './volume-usage.js';
+import type { Volume } from './volumes.js';
 import { readLogs, type LogEntry, type LogOptions } from './logs.js';
 import { checkName } from './names.js';
 import { reconcileAll, reconcileLocked } from './reconcile.js';
 import { directorySize } from './volumes.js';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 
@@ -179,5 +182,29 @@ export class Engine {
   /** One sample of a container's usage for docker stats (zeros when it is not running); see statsBetween. */
   async statsSample(view: ContainerView): Promise<StatsSample> {
     return sampleStats(this.ctx, view);
+  }
+
+  /**
+   * docker volume create: made, or the existing one of that name. Without a name it gets a random one, and is not
+   * anonymous (prune without --all keeps it), as docker does.
+   */
+  async volumeCreate(name: string | undefined, labels: Record<string, string> = {}): Promise<Volume> {
+    return (await this.ctx.volumes.create(name ?? randomBytes(32).toString('hex'), { labels })).volume;
+  }
+
+  async volumes(): Promise<VolumeView[]> {
+    return listVolumes(this.ctx);
+  }
+
+  async volumeInspect(name: string): Promise<VolumeView> {
+    return inspectVolume(this.ctx, name);
+  }
+
+  async volumeRemove(name: string, o: { force?: boolean } = {}): Promise<void> {
+    await removeVolume(this.ctx, name, o);
+  }
+
+  async volumePrune(o: { all?: boolean; matches?: (v: VolumeView) => boolean } = {}): Promise<{ removed: string[]; reclaimed: number }> {
+    return pruneVolumes(this.ctx, o);
   }
 }
