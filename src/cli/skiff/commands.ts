@@ -41,4 +41,5 @@ export const SKIFF_COMMANDS: CommandEntry[] = [
   { name: 'top', summary: 'display the running processes of a container', load: () => import('./top.js') },
   { name: 'stats', summary: "display a live stream of containers' resource usage", load: () => import('./stats.js') },
   { name: 'port', summary: 'list the port mappings of a container, or one of them', load: () => import('./port.js') },
+  { name: 'volume', summary: 'manage volumes (create, ls, inspect, rm, prune)', load: () => import('./volume.js') },
 ];
