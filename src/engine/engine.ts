@@ -20,6 +20,7 @@ import { topContainer, type TopResult } from './container-top.js';
 import { sampleStats, type StatsSample } from './container-stats.js';
 import { inspectVolume, listVolumes, pruneVolumes, removeVolume, type VolumeView } from './volume-usage.js';
 import type { Volume } from './volumes.js';
+import { diskUsageOf, type DiskUsage } from './system-df.js';
 import { readLogs, type LogEntry, type LogOptions } from './logs.js';
 import { checkName } from './names.js';
 import { reconcileAll, reconcileLocked } from './reconcile.js';
@@ -206,5 +207,10 @@ export class Engine {
 
   async volumePrune(o: { all?: boolean; matches?: (v: VolumeView) => boolean } = {}): Promise<{ removed: string[]; reclaimed: number }> {
     return pruneVolumes(this.ctx, o);
+  }
+
+  /** docker system df: what images, containers and volumes take on disk. */
+  async diskUsage(): Promise<DiskUsage> {
+    return diskUsageOf(this.ctx);
   }
 }
