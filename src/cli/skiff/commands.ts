@@ -42,4 +42,5 @@ export const SKIFF_COMMANDS: CommandEntry[] = [
   { name: 'stats', summary: "display a live stream of containers' resource usage", load: () => import('./stats.js') },
   { name: 'port', summary: 'list the port mappings of a container, or one of them', load: () => import('./port.js') },
   { name: 'volume', summary: 'manage volumes (create, ls, inspect, rm, prune)', load: () => import('./volume.js') },
+  { name: 'system', summary: 'manage skiff (df: disk usage)', load: () => import('./system.js') },
 ];
