@@ -20,7 +20,7 @@ export interface CopyOptions {
   followLink?: boolean;
   /** The bytes of the tar so far, as they pass (docker's progress line). */
   onProgress?: (bytes: number) => void;
-  /** Stops the copy (between two chunks); the container is put back as it was. */
+  /** Stops the copy; the container is put back as it was. */
   signal?: AbortSignal;
 }
 
@@ -77,13 +77,26 @@ function plan(src: Source, dstView: FsView, dp: CpPath, dst: Located | undefined
   return { dir: dst.parts.slice(0, -1), name: dst.parts[dst.parts.length - 1] };
 }
 
-/** The tar of the source, counted as it passes. */
+/** Rejects once `signal` is aborted (never, without one). */
+function aborted(signal: AbortSignal | undefined): Promise<never> {
+  return new Promise((_, reject) => {
+    if (!signal) return;
+    if (signal.aborted) reject(signal.reason);
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+}
+
+/** The tar, counted as it passes; an abort ends it even while it waits for more (a tar on a terminal's stdin). */
 async function* counted(tar: AsyncIterable<Buffer>, result: CopyResult, o: CopyOptions): AsyncGenerator<Buffer> {
-  for await (const chunk of tar) {
-    o.signal?.throwIfAborted();
-    result.transferred += chunk.length;
+  const chunks = tar[Symbol.asyncIterator]();
+  const stop = aborted(o.signal);
+  stop.catch(() => {});
+  for (;;) {
+    const next = await Promise.race([chunks.next(), stop]);
+    if (next.done) return;
+    result.transferred += next.value.length;
     o.onProgress?.(result.transferred);
-    yield chunk;
+    yield next.value;
   }
 }
 

@@ -2,7 +2,8 @@
 // mounts and hosts files at their mount points (a tmpfs is in the container's memory and cannot be reached).
 // While cp works the container's lock is held (no start, stop or rm meanwhile), a stopped container's rootfs is
 // mounted, and a running one is paused: with none of its processes running, none can swap a directory for a symlink
-// between our resolving a path and using it (CVE-2018-15664, which docker closes the same way).
+// between our resolving a path and using it (CVE-2018-15664, which docker closes the same way). A skiff killed
+// meanwhile leaves the rootfs mount and the pause to reconciliation (cp-pause.ts).
 import { closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { SkiffError } from '../common/errors.js';
@@ -10,6 +11,7 @@ import { mountRootfs, rootfsPath, rootfsStatus, unmountRootfs } from '../image/r
 import { resolveInView } from '../image/unpack/in-root.js';
 import { processAlive } from './container-exit.js';
 import { containerFiles } from './container-files.js';
+import { pauseForCopy } from './cp-pause.js';
 import type { ContainerRecord } from './container-record.js';
 import type { EngineContext } from './context.js';
 import type { FsView } from './fs-view.js';
@@ -143,12 +145,13 @@ export async function withContainerFs<T>(ctx: EngineContext, id: string, fn: (vi
 
 async function pause(ctx: EngineContext, rec: ContainerRecord, undo: (() => Promise<void>)[]): Promise<void> {
   if ((await ctx.runtime.state(rec.id)).status === 'paused') return;
+  let resume: () => Promise<void>;
   try {
-    await ctx.runtime.pause(rec.id);
+    resume = await pauseForCopy(ctx, rec);
   } catch (err) {
     // Exited in the meantime: nothing runs, so nothing can race; the exit is handled once we let go of the lock.
     if (!(await processAlive(rec))) return;
     throw new SkiffError(`container ${rec.name}: cannot pause it to copy safely: ${(err as Error).message}`, 'EIO');
   }
-  undo.push(() => ctx.runtime.resume(rec.id));
+  undo.push(resume);
 }

@@ -4,7 +4,7 @@
 // never the host's, writing through a symlink to / writes into the container, and a tar naming "../" is refused.
 // After each copy the container is as it was: not paused, its rootfs not mounted if it was stopped.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -165,6 +165,21 @@ describe('skiff cp', () => {
     assert.ok(!existsSync(`/etc/${escape}`), 'the symlink was followed inside the container');
     const toFile = cli.runBytes(['cp', '-', `${c}:/etc/hostname`], good);
     assert.deepEqual([toFile.code, toFile.err], [1, `skiff: destination "${c}:/etc/hostname" must be a directory\n`]);
+  });
+
+  test('a cp interrupted (SIGINT) or killed (SIGKILL) while it has the container paused leaves it running', async () => {
+    for (const signal of ['SIGINT', 'SIGKILL'] as const) {
+      // stdin is left open: cp waits for the tar with the container paused.
+      const child = spawn(process.execPath, cli.args('cp', '-', `${c}:/tmp`), { stdio: ['pipe', 'ignore', 'pipe'] });
+      const closed = new Promise<[number | null, string | null]>((r) => child.on('close', (code, sig) => r([code, sig])));
+      for (let i = 0; i < 200 && statusOf(c) !== 'paused'; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(statusOf(c), 'paused', `${signal}: cp paused the container`);
+      child.kill(signal);
+      assert.deepEqual(await closed, [null, signal], 'skiff dies of the signal');
+      // SIGINT: put back before dying; SIGKILL: by the next command's reconciliation.
+      assert.equal(statusOf(c), 'running', signal);
+      assert.equal(run('exec', c, 'true').code, 0);
+    }
   });
 
   test('a paused container stays paused; errors are one line', () => {
