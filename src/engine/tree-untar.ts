@@ -27,9 +27,24 @@ class TreeWriter {
   /** Device nodes, fifos and xattrs, which Node cannot make: host paths, resolved already, made at the end. */
   private readonly native = new NativeSteps('/');
   private readonly makeDir;
+  /**
+   * Resolved parents by their path in the archive: the tree does not change under us (its container is paused or
+   * stopped) except by what we write, and only a symlink we make or a file we remove can change a resolution.
+   */
+  private readonly parents = new Map<string, string[]>();
 
   constructor(private readonly view: FsView, private readonly dest: string[], private readonly o: UntarOptions) {
     this.makeDir = makeDirIn(view);
+  }
+
+  private parentOf(within: string[], what: string): string[] {
+    const key = within.slice(0, -1).join('/');
+    let dir = this.parents.get(key);
+    if (!dir) {
+      dir = resolveInView(this.view.hostOf, [...this.dest, ...within.slice(0, -1)], what, this.makeDir, false)!;
+      this.parents.set(key, dir);
+    }
+    return dir;
   }
 
   private ownerOf(h: TarHeader): { uid: number; gid: number } | undefined {
@@ -50,6 +65,7 @@ class TreeWriter {
     if (isDir || (type === 'File' && this.view.isMountPoint(parts))) return st;
     if (this.view.isMountPoint(parts)) throw new SkiffError(`${this.shown(parts)}: a mount point cannot be replaced by a ${type}`, 'EBUSY');
     unlinkSync(host);
+    this.parents.clear();
     return undefined;
   }
 
@@ -58,8 +74,7 @@ class TreeWriter {
     if (h.path.split('/').includes('..')) throw new SkiffError(`${what}: ".." would lead out of the destination`, 'EINVAL');
     const within = entryComponents(h.path, 'archive entry');
     // The entry "./" is the destination directory itself.
-    const parts = within.length === 0 ? this.dest
-      : [...resolveInView(this.view.hostOf, [...this.dest, ...within.slice(0, -1)], what, this.makeDir, false)!, within[within.length - 1]];
+    const parts = within.length === 0 ? this.dest : [...this.parentOf(within, what), within[within.length - 1]];
     this.view.checkWritable(parts);
     const host = this.view.hostOf(parts);
     for (const name of xattrs.keys()) if (name.startsWith(TRUSTED)) throw new SkiffError(`${what}: xattr ${name} may not be set by an archive`, 'EPERM');
@@ -96,6 +111,7 @@ class TreeWriter {
       case 'SymbolicLink':
         // Stored as written: following it later happens in-root, like every other lookup.
         symlinkSync(h.linkpath!, host);
+        this.parents.clear();
         if (owner) lchownSync(host, owner.uid, owner.gid);
         lutimesSync(host, h.atime ?? h.mtime, h.mtime);
         return undefined;
