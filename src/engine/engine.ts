@@ -14,12 +14,20 @@ import { removeLocked } from './container-remove.js';
 import { startLocked, type StartOptions } from './container-start.js';
 import { afterExit, current, killContainer, stopContainer, waitContainer } from './container-stop.js';
 import { viewOf, type ContainerView } from './container-view.js';
+import { copyFromContainer, copyToContainer, type CopyOptions, type CopyResult, type HostEnd } from './container-cp.js';
 import { EngineContext, type EngineOptions } from './context.js';
+import { topContainer, type TopResult } from './container-top.js';
+import { sampleStats, type StatsSample } from './container-stats.js';
+import { inspectVolume, listVolumes, pruneVolumes, removeVolume, type VolumeView } from './volume-usage.js';
+import type { Volume } from './volumes.js';
+import { diskUsageOf, type DiskUsage } from './system-df.js';
 import { readLogs, type LogEntry, type LogOptions } from './logs.js';
 import { checkName } from './names.js';
 import { reconcileAll, reconcileLocked } from './reconcile.js';
 import { directorySize } from './volumes.js';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import type { Writable } from 'node:stream';
 
 export class Engine {
   readonly ctx: EngineContext;
@@ -155,5 +163,54 @@ export class Engine {
     const id = await this.resolve(ref);
     await waitContainer(this.ctx, id);
     return afterExit(this.ctx, id);
+  }
+
+  /** docker cp CONTAINER:SRC DEST|-: to a host path, or as a tar to `stream`. */
+  async copyFrom(ref: string, srcPath: string, to: HostEnd<Writable>, o: CopyOptions = {}): Promise<CopyResult> {
+    return copyFromContainer(this.ctx, await this.resolve(ref), ref, srcPath, to, o);
+  }
+
+  /** docker cp SRC|- CONTAINER:DEST: from a host path, or a tar read from `stream`. */
+  async copyTo(ref: string, destPath: string, from: HostEnd<AsyncIterable<Buffer>>, o: CopyOptions = {}): Promise<CopyResult> {
+    return copyToContainer(this.ctx, await this.resolve(ref), ref, destPath, from, o);
+  }
+
+  /** docker top: the container's processes as the host's ps shows them with `psArgs` (default -ef). */
+  async top(ref: string, psArgs: string[] = []): Promise<TopResult> {
+    return topContainer(this.ctx, await this.resolve(ref), psArgs);
+  }
+
+  /** One sample of a container's usage for docker stats (zeros when it is not running); see statsBetween. */
+  async statsSample(view: ContainerView): Promise<StatsSample> {
+    return sampleStats(this.ctx, view);
+  }
+
+  /**
+   * docker volume create: made, or the existing one of that name. Without a name it gets a random one, and is not
+   * anonymous (prune without --all keeps it), as docker does.
+   */
+  async volumeCreate(name: string | undefined, labels: Record<string, string> = {}): Promise<Volume> {
+    return (await this.ctx.volumes.create(name ?? randomBytes(32).toString('hex'), { labels })).volume;
+  }
+
+  async volumes(): Promise<VolumeView[]> {
+    return listVolumes(this.ctx);
+  }
+
+  async volumeInspect(name: string): Promise<VolumeView> {
+    return inspectVolume(this.ctx, name);
+  }
+
+  async volumeRemove(name: string, o: { force?: boolean } = {}): Promise<void> {
+    await removeVolume(this.ctx, name, o);
+  }
+
+  async volumePrune(o: { all?: boolean; matches?: (v: VolumeView) => boolean } = {}): Promise<{ removed: string[]; reclaimed: number }> {
+    return pruneVolumes(this.ctx, o);
+  }
+
+  /** docker system df: what images, containers and volumes take on disk. */
+  async diskUsage(): Promise<DiskUsage> {
+    return diskUsageOf(this.ctx);
   }
 }

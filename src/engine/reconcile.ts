@@ -12,6 +12,7 @@ import { isSameProcessAlive } from '../runtime/proc.js';
 import { isAlive } from '../image/lease.js';
 import { finishRun, processAlive } from './container-exit.js';
 import { disconnectContainer } from './container-network.js';
+import { copyPauseLeft, resumeAfterKilledCopy } from './cp-pause.js';
 import type { ContainerRecord } from './container-record.js';
 import { removeLocked, TOMBSTONE } from './container-remove.js';
 import type { EngineContext } from './context.js';
@@ -38,7 +39,7 @@ async function ownerAlive(rec: ContainerRecord): Promise<boolean> {
 async function needsWork(ctx: EngineContext, rec: ContainerRecord): Promise<boolean> {
   switch (rec.state.status) {
     case 'removing': return !(await ownerAlive(rec));
-    case 'running': return !(await processAlive(rec));
+    case 'running': return !(await processAlive(rec)) || copyPauseLeft(ctx, rec.id);
     default: return runLeftovers(ctx, rec.id).length > 0;
   }
 }
@@ -50,7 +51,12 @@ export async function reconcileLocked(ctx: EngineContext, rec: ContainerRecord):
     await removeLocked(ctx, rec, { volumes: false });
     return undefined;
   }
-  if (rec.state.status === 'running') return (await processAlive(rec)) ? rec : finishRun(ctx, rec);
+  if (rec.state.status === 'running') {
+    if (!(await processAlive(rec))) return finishRun(ctx, rec);
+    // A cp killed while it had the container paused: under the lock, no cp is running any more.
+    if (copyPauseLeft(ctx, rec.id)) await resumeAfterKilledCopy(ctx, rec);
+    return rec;
+  }
   for (const what of runLeftovers(ctx, rec.id)) {
     const undo = what === 'runtime state' ? () => ctx.runtime.delete(rec.id, { force: true })
       : what === 'network' ? () => disconnectContainer(ctx.network(), rec.id, undefined)

@@ -22,6 +22,9 @@ test('skiff: unknown options, commands and missing arguments are one line each',
     [['--root', dir, 'run', '--bogus', 'img'], "skiff: unknown option '--bogus' (see 'skiff run --help')"],
     [['--root', dir, 'frob'], "skiff: unknown command 'frob' (see 'skiff --help')"],
     [['--root', dir, 'image', 'mount'], "skiff: missing required argument 'image' (see 'skiff image mount --help')"],
+    [['--root', dir, 'cp', 'c1:/etc'], "skiff: missing required argument 'destination' (see 'skiff cp --help')"],
+    [['--root', dir, 'volume', 'frob'], "skiff: unknown command 'frob' (see 'skiff volume --help')"],
+    [['--root', dir, 'stats', '--no-stream', '--bogus'], "skiff: unknown option '--bogus' (see 'skiff stats --help')"],
   ] as const) {
     const r = cli('skiff', ...args);
     assert.equal(r.code, 1, args.join(' '));

@@ -37,4 +37,10 @@ export const SKIFF_COMMANDS: CommandEntry[] = [
   { name: 'load', summary: 'load images from a docker-archive, an oci-archive or an OCI layout directory', load: () => import('./load.js') },
   { name: 'save', summary: 'save an image to an oci-archive or a docker-archive', load: () => import('./save.js') },
   { name: 'network', summary: 'manage CNI networks and network namespaces', load: () => import('./network.js') },
+  { name: 'cp', summary: 'copy files/folders between a container and the local filesystem', load: () => import('./cp.js') },
+  { name: 'top', summary: 'display the running processes of a container', load: () => import('./top.js') },
+  { name: 'stats', summary: "display a live stream of containers' resource usage", load: () => import('./stats.js') },
+  { name: 'port', summary: 'list the port mappings of a container, or one of them', load: () => import('./port.js') },
+  { name: 'volume', summary: 'manage volumes (create, ls, inspect, rm, prune)', load: () => import('./volume.js') },
+  { name: 'system', summary: 'manage skiff (df: disk usage)', load: () => import('./system.js') },
 ];

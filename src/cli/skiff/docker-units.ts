@@ -3,15 +3,31 @@
 
 const DECIMAL_UNITS = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];
 
-/** go-units HumanSizeWithPrecision(size, 3): decimal units, three significant digits, no space. */
-export function humanSize(bytes: number): string {
+/**
+ * go-units HumanSizeWithPrecision: decimal units, `precision` significant digits (3 in listings; 4 in prune and
+ * system df, which use go-units HumanSize), no space.
+ */
+export function humanSize(bytes: number, precision = 3): string {
   let n = bytes;
   let i = 0;
   while (n >= 1000 && i < DECIMAL_UNITS.length - 1) {
     n /= 1000;
     i++;
   }
-  return `${parseFloat(n.toPrecision(3))}${DECIMAL_UNITS[i]}`;
+  return `${parseFloat(n.toPrecision(precision))}${DECIMAL_UNITS[i]}`;
+}
+
+const BINARY_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB', 'ZiB', 'YiB'];
+
+/** go-units BytesSize: binary units, four significant digits ("532KiB", "7.607GiB"), as docker stats shows memory. */
+export function binarySize(bytes: number): string {
+  let n = bytes;
+  let i = 0;
+  while (n >= 1024 && i < BINARY_UNITS.length - 1) {
+    n /= 1024;
+    i++;
+  }
+  return `${parseFloat(n.toPrecision(4))}${BINARY_UNITS[i]}`;
 }
 
 /** go-units HumanDuration: how docker says how long ago something was ("About an hour", "3 days"). */

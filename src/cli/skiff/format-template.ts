@@ -45,11 +45,19 @@ function render(t: FormatTemplate, values: Record<string, string>): string {
 export function renderRows(t: FormatTemplate, rows: Record<string, string>[], headers: Record<string, string>): string {
   const lines = [...(t.table ? [render(t, headers)] : []), ...rows.map((r) => render(t, r))];
   if (!t.table) return lines.map((l) => `${l}\n`).join('');
+  return alignTabs(lines);
+}
+
+/**
+ * Lines of tab-separated cells as text/tabwriter aligns them with docker's settings: each cell at least `minWidth`
+ * wide and 3 spaces wider than its column's longest text (docker top asks for 20, the listings for 10).
+ */
+export function alignTabs(lines: string[], minWidth = MIN_WIDTH): string {
   const cells = lines.map((l) => l.split('\t'));
   // As text/tabwriter: a tab ends a cell of a column; the text after a line's last tab is not aligned.
   const widths: number[] = [];
   for (const row of cells) {
-    row.slice(0, -1).forEach((c, i) => { widths[i] = Math.max(widths[i] ?? MIN_WIDTH, c.length + PADDING); });
+    row.slice(0, -1).forEach((c, i) => { widths[i] = Math.max(widths[i] ?? minWidth, c.length + PADDING); });
   }
   return cells.map((row) => row.map((c, i) => (i < row.length - 1 ? c.padEnd(widths[i]) : c)).join('') + '\n').join('');
 }

@@ -38,7 +38,8 @@ export function statusText(v: ContainerView, now: number): string {
   }
 }
 
-function commandOf(v: ContainerView): string {
+/** docker's COMMAND column, before truncation. */
+export function commandOf(v: ContainerView): string {
   const p = v.record.spec?.process?.args;
   if (p) return p.join(' ');
   const c = v.record.config;

@@ -1,7 +1,8 @@
 // Path resolution confined to a root directory, the way openat2(RESOLVE_IN_ROOT) does it (openat2(2)): every
 // component is lstat'ed, a symlink is followed by splicing its target into the remaining path, an absolute target
 // restarts at the root and ".." never climbs above it. A layer or an image can therefore plant any symlink it
-// likes: what it names is always looked up inside the root, never on the host.
+// likes: what it names is always looked up inside the root, never on the host. The root may also be a view made
+// of several host directories (a container's rootfs with its volumes and bind mounts at their mount points).
 import { lstatSync, mkdirSync, readlinkSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { SkiffError } from '../../common/errors.js';
@@ -29,13 +30,17 @@ const mkdir755: MakeDir = (host) => {
   return undefined;
 };
 
+/** Where a path inside the root (its components, symlinks resolved) is on the host. */
+export type HostPathOf = (inRoot: string[]) => string;
+
 /**
  * Resolves the directory `components` names inside `root` and returns its host path. With `create`, missing
  * directories are made (by the function given, or mode 0755 owned by the caller); without it, a missing one is
  * reported as undefined. `what` names the input for errors ("entry usr/lib/x").
  */
 export function resolveDirInRoot(root: string, components: string[], what: string, create: boolean | MakeDir): string | undefined {
-  return resolve(root, components, what, create === true ? mkdir755 : create || undefined, false);
+  const inRoot = resolveInView((parts) => join(root, ...parts), components, what, create === true ? mkdir755 : create || undefined, false);
+  return inRoot && join(root, ...inRoot);
 }
 
 /**
@@ -43,10 +48,16 @@ export function resolveDirInRoot(root: string, components: string[], what: strin
  * reader can open it without following anything itself); undefined if it does not exist.
  */
 export function resolvePathInRoot(root: string, path: string, what: string): string | undefined {
-  return resolve(root, path.split('/'), what, undefined, true);
+  const inRoot = resolveInView((parts) => join(root, ...parts), path.split('/'), what, undefined, true);
+  return inRoot && join(root, ...inRoot);
 }
 
-function resolve(root: string, components: string[], what: string, create: MakeDir | undefined, lastMayBeFile: boolean): string | undefined {
+/**
+ * The components inside the root that `components` resolves to (no symlink left, every one followed in-root),
+ * looked up on the host through `hostOf`; undefined if something is missing and `create` does not make it. Only the
+ * last component may be other than a directory, and only if `lastMayBeFile`.
+ */
+export function resolveInView(hostOf: HostPathOf, components: string[], what: string, create: MakeDir | undefined, lastMayBeFile: boolean): string[] | undefined {
   let resolved: string[] = [];
   const pending = [...components];
   let symlinks = 0;
@@ -62,7 +73,7 @@ function resolve(root: string, components: string[], what: string, create: MakeD
       resolved.pop();
       continue;
     }
-    const host = join(root, ...resolved, c);
+    const host = hostOf([...resolved, c]);
     const st = lstatOrUndefined(host);
     if (!st) {
       if (!create) return undefined;
@@ -78,5 +89,5 @@ function resolve(root: string, components: string[], what: string, create: MakeD
     if (!st.isDirectory() && !(lastMayBeFile && pending.length === 0)) throw new SkiffError(`${what}: /${[...resolved, c].join('/')} is not a directory`, 'ENOTDIR');
     resolved.push(c);
   }
-  return join(root, ...resolved);
+  return resolved;
 }
