@@ -21,9 +21,23 @@
 
 #include "skiff-init.h"
 
+/* The op of the step running now, for an error reported through the exec fifo. */
+static const char *current_op = "";
+
 static void __attribute__((noreturn)) fail(int index, int err, const char *text)
 {
     chan_send("error %d %d %s %s\n", index, err, failed_syscall ? failed_syscall : "-", text ? text : "");
+    /*
+     * After `start` let us go, the runtime no longer reads the channel: it reads the exec fifo once we are gone or
+     * have executed the program, so a step that fails then (a startContainer hook, the exec itself) says why there.
+     * One write of at most PIPE_BUF bytes is atomic on a fifo (pipe(7)).
+     */
+    if (g.fifo_released && g.fifo_fd >= 0) {
+        char line[512];
+        int n = snprintf(line, sizeof line, "error %s %d %s %s\n", current_op, err, failed_syscall ? failed_syscall : "-", text ? text : "");
+        if (n > 0)
+            (void)!write(g.fifo_fd, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+    }
     if (g.chan < 0)
         fprintf(stderr, "skiff-init: step %d: %s: %s\n", index, strerror(err), text ? text : "");
     _exit(1);
@@ -216,7 +230,10 @@ static int op_exec_fifo(const struct step *s)
     return g.fifo_fd < 0 ? sys_fail("openat", "open the exec fifo %s", s->argv[0]) : 0;
 }
 
-/* Blocks until `start` writes a byte into the fifo (we hold a writer too, so read(2) waits instead of seeing EOF). */
+/*
+ * Blocks until `start` writes a byte into the fifo (we hold a writer too, so read(2) waits instead of seeing EOF).
+ * The fifo then stays open, close-on-exec, for a later step's error (fail()).
+ */
 static int op_exec_wait(const struct step *s)
 {
     (void)s;
@@ -229,10 +246,12 @@ static int op_exec_wait(const struct step *s)
     do
         n = read(g.fifo_fd, &c, 1);
     while (n < 0 && errno == EINTR);
-    int r = n < 0 ? sys_fail("read", "read the exec fifo") : 0;
-    close(g.fifo_fd);
-    g.fifo_fd = -1;
-    return r < 0 ? r : n == 1 ? 0 : -EPIPE;
+    if (n < 0)
+        return sys_fail("read", "read the exec fifo");
+    if (n != 1)
+        return -EPIPE;
+    g.fifo_released = 1;
+    return 0;
 }
 
 struct op_def {
@@ -290,6 +309,7 @@ static void run_step(const struct plan_step *ps)
     }
     detail[0] = 0;
     failed_syscall = NULL;
+    current_op = ps->op;
     int r = def->fn(&ps->s);
     if (r < 0)
         fail(ps->s.index, -r, detail);

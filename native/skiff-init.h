@@ -19,6 +19,7 @@ struct ctx {
     int console_fd;         /* connected console socket (console-connect), -1 */
     int proxy_fd[2];        /* socketpair: the child sends the pty master to a `wait` parent that proxies it */
     int fifo_fd;            /* the exec fifo, open for reading and writing (exec-fifo), -1 */
+    int fifo_released;      /* exec-wait got its byte: errors also go to the fifo (fail()) */
     char *exec_path;        /* set by resolve-exec */
     char *state;            /* state JSON received after `pid` (stdin of `hook @state`) */
     size_t state_len;

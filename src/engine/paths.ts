@@ -58,9 +58,12 @@ export class EnginePaths {
     return join(this.exits, id);
   }
 
-  /** The monitor's attach socket. */
+  /**
+   * The monitor's attach socket, named by the first 16 hex digits of the ID (64 random bits: unique among a
+   * store's containers) so that a state directory of ordinary depth still fits a socket path's 107 bytes.
+   */
   attachSocket(id: string): string {
-    const path = join(this.state, 'attach', id);
+    const path = join(this.state, 'attach', id.slice(0, 16));
     if (Buffer.byteLength(path) > SUN_PATH_MAX) {
       throw new SkiffError(`the attach socket path ${path} is longer than a unix socket path may be (${SUN_PATH_MAX} bytes): use a shorter --state directory`, 'ENAMETOOLONG');
     }

@@ -25,7 +25,7 @@ async function usersOf(root: string, image: ImageSummary): Promise<string[]> {
   if (!Array.isArray(diffIds) || diffIds.length === 0) return [];
   const top = chainIds(diffIds).pop();
   return (await snapshotUsers(root)).filter((u) => u.chainIds[u.chainIds.length - 1] === top)
-    .map((u) => (mountedImage(root, u.id) ? `image mount ${rootfsPath(root, u.id)}` : `container ${u.id}`));
+    .map((u) => (mountedImage(root, u.id) ? `image mount ${rootfsPath(root, u.id)}` : `container ${shortId(u.id)}`));
 }
 
 export async function removeImage(root: string, input: string, { force = false } = {}): Promise<Removed> {

@@ -1,6 +1,6 @@
 // create: everything up to the container process waiting before exec (runtime-spec runtime.md "create").
 // Every step that makes something registers its undo, so a failure anywhere leaves nothing behind.
-import { writeFileSync } from 'node:fs';
+import { chownSync, readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../common/atomic-write.js';
@@ -140,6 +140,9 @@ export async function createContainer(
           };
         }
         await writeIdMaps(spec, pid);
+        // The process opens the fifo read-write as root of its user namespace: a host uid that mode 0622 would
+        // let write but not read, so the fifo becomes that uid's (user_namespaces(7): ids map through uid_map).
+        if (execFifo && userNamespaceOf(spec)) chownToNamespaceRoot(execFifo, pid);
         await cgroup.addProcess(pid);
         // Recorded before the process is let go (run releases it as soon as it is created): `state` must name its pid.
         await store.write(record);
@@ -177,6 +180,24 @@ export function processDocuments(spec: Spec, state: State, containerPid?: number
     ? JSON.stringify({ ociVersion: spec.ociVersion, fds: ['seccompFd'], pid: state.pid, metadata: spec.linux.seccomp.listenerMetadata ?? '', state })
     : '';
   return { state: JSON.stringify(containerPid === undefined ? state : { ...state, pid: containerPid }), processState };
+}
+
+function userNamespaceOf(spec: Spec): boolean {
+  return spec.linux?.namespaces?.some((n) => n.type === 'user') ?? false;
+}
+
+/** The host uid and gid that are 0 in the user namespace of `pid` (its uid_map and gid_map, already written). */
+function chownToNamespaceRoot(path: string, pid: number): void {
+  const hostIdOfRoot = (file: string) => {
+    for (const line of readFileSync(`/proc/${pid}/${file}`, 'utf8').split('\n')) {
+      const [inside, outside, count] = line.trim().split(/\s+/).map(Number);
+      if (inside === 0 && count > 0) return outside;
+    }
+    return undefined;
+  };
+  const uid = hostIdOfRoot('uid_map');
+  const gid = hostIdOfRoot('gid_map');
+  if (uid !== undefined && gid !== undefined) chownSync(path, uid, gid);
 }
 
 /** uid_map/gid_map of a new user namespace, written by us as root in the parent namespace (user_namespaces(7)). */

@@ -212,11 +212,16 @@ describe('skiff rmi', () => {
     const id = (await expected('e', 'localhost/busybox:latest')).id;
     const run = spawn(process.execPath, argv('e', ['run', '--rm', '--name', 'user1', 'localhost/busybox', 'sleep', '3']), { stdio: 'ignore' });
     const exited = new Promise((r) => run.on('exit', r));
-    const record = join(rootOf('e'), 'containers', 'user1', 'snapshots.json');
-    while (!existsSync(record)) await new Promise((r) => setTimeout(r, 20));
+    // As docker, the container is named by its short ID.
+    const containers = join(rootOf('e'), 'containers');
+    let user = '';
+    while (!user) {
+      user = (existsSync(containers) ? readdirSync(containers) : []).find((d) => /^[0-9a-f]{64}$/.test(d) && existsSync(join(containers, d, 'snapshots.json'))) ?? '';
+      await new Promise((r) => setTimeout(r, 20));
+    }
     assert.equal(skiff('e', 'rmi', 'localhost/busybox').err,
-      `skiff: conflict: unable to remove repository reference "localhost/busybox" (must force) - container user1 is using its referenced image ${id}\n`);
-    assert.match(skiff('e', 'rmi', id).err, new RegExp(`^skiff: conflict: unable to delete ${id} \\(must be forced\\) - image is being used by container user1\n$`));
+      `skiff: conflict: unable to remove repository reference "localhost/busybox" (must force) - container ${user.slice(0, 12)} is using its referenced image ${id}\n`);
+    assert.match(skiff('e', 'rmi', id).err, new RegExp(`^skiff: conflict: unable to delete ${id} \\(must be forced\\) - image is being used by container ${user.slice(0, 12)}\n$`));
     await exited;
     assert.match(ok('e', 'rmi', id), new RegExp(`^Untagged: localhost/busybox:latest\nDeleted: sha256:${id}`));
   });
