@@ -38,7 +38,8 @@ export interface StreamingBackend {
   /**
    * Connects `stream` to `port` on the pod's loopback, inside its network namespace, both ways; resolves when both
    * directions are done. Ending `stream` (the client closed its side) half-closes the connection; the backend ends
-   * `stream` when the pod's side closes.
+   * `stream` when the pod's side closes. A client that goes away destroys `stream` ('close' without 'end'): the
+   * backend drops the connection then.
    */
   portForward(podSandboxId: string, port: number, stream: Duplex): Promise<void>;
 }

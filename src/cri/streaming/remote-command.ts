@@ -115,7 +115,7 @@ export async function serveCommand(request: CommandRequest, channels: CommandCha
   await Promise.all([channels.stdout, channels.stderr].map(async (s) => {
     if (!s || s.writableFinished || s.destroyed) return;
     s.end();
-    await finished(s).catch(() => {});
+    await finished(s, { readable: false }).catch(() => {});
   }));
   if (!gone.signal.aborted) await channels.writeStatus(status).catch(() => {});
   await channels.close();

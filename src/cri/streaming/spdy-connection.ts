@@ -17,6 +17,8 @@ export class SpdyStream extends Duplex {
 
   constructor(private readonly conn: SpdyConnection, readonly id: number, readonly headers: Record<string, string>) {
     super({ allowHalfOpen: true });
+    // A client that goes away fails the writes in flight: the end of its session, not a fault of skiffd's.
+    this.on('error', () => {});
   }
 
   override _read(): void {

@@ -11,6 +11,8 @@ const CLOSE_CHANNEL = 255;
 export class WebSocketChannel extends Duplex {
   constructor(private readonly mux: WebSocketChannels, readonly num: number) {
     super({ allowHalfOpen: true });
+    // A client that goes away fails the writes in flight: the end of its session, not a fault of skiffd's.
+    this.on('error', () => {});
   }
 
   override _read(): void {
