@@ -1,7 +1,7 @@
 // Makes src/cri/proto/generated/ from src/cri/proto/api.proto before tsc runs: the TypeScript types of every CRI
-// message and service (@grpc/proto-loader's proto-loader-gen-types, with the same options skiffd loads the proto
-// with), and descriptor.ts, the proto as protobufjs JSON, which skiffd loads instead of parsing the .proto text at
-// every start. Generated again whenever the .proto or this script changes (a stamp of both is kept beside them), so
+// message and service (@grpc/proto-loader's proto-loader-gen-types, a build-time tool here, with the options
+// src/cri/proto/load.ts converts messages with), and descriptor.ts, the proto as protobufjs JSON, which skiffd
+// loads instead of parsing the .proto text at every start. Generated again whenever the .proto or this script changes (a stamp of both is kept beside them), so
 // the types can never be older than the proto: a handler that no longer fits the API fails the build.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -31,8 +31,7 @@ try {
     require.resolve('@grpc/proto-loader/build/bin/proto-loader-gen-types.js'), ...typeOptions,
     '--grpcLib=@grpc/grpc-js', '--includeComments', '--importFileExtension=.js', `--outDir=${temp}`, protoPath,
   ], { cwd: top, stdio: ['ignore', 'ignore', 'inherit'] });
-  // The protobufjs that proto-loader itself uses (its dependency, not ours).
-  const protobuf = createRequire(require.resolve('@grpc/proto-loader'))('protobufjs');
+  const protobuf = require('protobufjs');
   const root = new protobuf.Root();
   root.loadSync(proto, { keepCase: true });
   writeFileSync(join(temp, 'descriptor.ts'), [
