@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { crictl, findCrictl } from '../helpers/crictl.js';
@@ -106,18 +107,21 @@ describe('skiffd', () => {
   test('a second signal during the stop ends it at once', async () => {
     const s = await startSkiffd();
     // A pull to a registry that never answers keeps a call in flight through the grace period.
-    const { createServer } = await import('node:net');
     const silent = createServer(() => {});
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
     const port = (silent.address() as { port: number }).port;
     const pull = spawn(findCrictl(), ['-i', `unix://${s.socket}`, 'pull', `127.0.0.1:${port}/x:1`], { stdio: 'ignore' });
-    await new Promise((r) => setTimeout(r, 500));
-    s.proc.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 200));
-    s.proc.kill('SIGTERM');
-    assert.equal(await s.stop(), 130);
-    pull.kill();
-    silent.close();
-    rmSync(s.dir, { recursive: true, force: true });
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      s.proc.kill('SIGTERM');
+      await new Promise((r) => setTimeout(r, 200));
+      s.proc.kill('SIGTERM');
+      assert.equal(await s.stop(), 130);
+    } finally {
+      pull.kill();
+      silent.close();
+      s.proc.kill('SIGKILL');
+      rmSync(s.dir, { recursive: true, force: true });
+    }
   });
 });

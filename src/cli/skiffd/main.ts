@@ -60,7 +60,8 @@ const program = new Command('skiffd')
     await new Promise<void>((resolve) => {
       const onSignal = (signal: NodeJS.Signals) => {
         log.info({ signal }, 'signal received');
-        process.once(signal, () => process.exit(130));
+        // From now on every signal ends it at once (a once-listener would leave a third one to the default action).
+        process.on(signal, () => process.exit(130));
         void skiffd.stop().then(resolve);
       };
       process.once('SIGTERM', onSignal);
