@@ -1,29 +1,10 @@
-// crictl (kubernetes-sigs/cri-tools), found as the project's scripts find it: $CRICTL, then PATH, then
-// ../shared/tools/cri-tools beside the project.
+// crictl (kubernetes-sigs/cri-tools) run against a CRI server's socket: found as the project's tests find it
+// ($CRICTL, then PATH, then ../shared/tools/cri-tools beside the project).
 import { spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { criTool } from './cri-tools.js';
 
-const projectRoot = fileURLToPath(new URL('../../..', import.meta.url));
-
-function executable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-export function findCrictl(): string {
-  if (process.env.CRICTL) return process.env.CRICTL;
-  const onPath = (process.env.PATH ?? '').split(delimiter).map((d) => join(d, 'crictl')).find(executable);
-  if (onPath) return onPath;
-  const shared = join(projectRoot, '..', 'shared', 'tools', 'cri-tools', 'crictl');
-  if (executable(shared)) return shared;
-  throw new Error('crictl not found: set CRICTL, put it on PATH, or have ../shared/tools/cri-tools/crictl');
-}
+/** crictl as the project's tests find it (test/helpers/cri-tools.ts). */
+export const findCrictl = () => criTool('crictl');
 
 export interface CrictlResult {
   code: number | null;

@@ -16,6 +16,7 @@ import { startSkiffd, type RunningSkiffd } from '../../src/cri/daemon.js';
 import { createLogger } from '../../src/cri/log.js';
 import { criClient, type CriClient } from '../helpers/cri-client.js';
 import { crictlAsync, findCrictl } from '../helpers/crictl.js';
+import { freePort } from '../helpers/registry.js';
 import { buildPtyExec, ProcessBackend } from '../helpers/streaming-backend.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'skiffd-streaming-'));
@@ -127,12 +128,7 @@ describe('streaming: crictl over SPDY', () => {
   });
 
   test('crictl port-forward: each connection reaches the pod\'s port, both ways, half-closes included', async () => {
-    const local = await new Promise<number>((resolve) => {
-      const s = createServer().listen(0, '127.0.0.1', () => {
-        const p = (s.address() as { port: number }).port;
-        s.close(() => resolve(p));
-      });
-    });
+    const local = await freePort();
     let ready: () => void;
     const forwarding = new Promise<void>((r) => (ready = r));
     const pf = crictlAsync(socket, ['port-forward', 'pod1', `${local}:${echoPort}`], undefined, (out) => {
