@@ -7,6 +7,7 @@ import { build } from 'esbuild';
 for (const [entry, out] of [
   ['dist/src/cli/runtime/main.js', 'dist/bin/skiff-runtime.mjs'],
   ['dist/src/cli/skiff/main.js', 'dist/bin/skiff.mjs'],
+  ['dist/src/cli/skiffd/main.js', 'dist/bin/skiffd.mjs'],
   ['dist/src/image/unpack/layer-writer-worker.js', 'dist/bin/layer-writer-worker.js'],
 ]) {
   await build({

@@ -22,8 +22,8 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 npm run -s build
 
-for cmd in skiff skiff-runtime; do
+for cmd in skiff skiff-runtime skiffd; do
   chmod +x "dist/bin/$cmd.mjs"
   ln -sf "$PWD/dist/bin/$cmd.mjs" "/usr/local/bin/$cmd"
 done
-echo "setup: done (skiff, skiff-runtime on PATH)" >&2
+echo "setup: done (skiff, skiff-runtime, skiffd on PATH)" >&2

@@ -15,6 +15,7 @@ import { choosePlatform, configPlatform, formatPlatform, hostPlatform, normalize
 import { formatReference, parseReference } from './reference.js';
 import { RegistryClient, type Manifest } from './registry/client.js';
 import { chainIds, Snapshots } from './snapshots.js';
+import type { Credentials } from './registry/credential-types.js';
 import { lookupCredentials } from './registry/credentials.js';
 import { loadRegistriesConfig } from './registry/hosts.js';
 import { TransientError } from './registry/transfer.js';
@@ -37,6 +38,10 @@ export interface PullOptions {
   platform?: Platform;
   /** Credentials file (default ~/.docker/config.json; containers' auth.json is read too). */
   authFile?: string;
+  /** The credentials to use instead of looking them up in authFile (skiffd: the kubelet's AuthConfig). */
+  credentials?: Credentials;
+  /** registries.json, when not <root>/registries.json. */
+  registriesFile?: string;
   /** Progress of each blob (the CLI draws bars or prints lines from it). */
   onProgress?: (p: BlobProgress) => void;
   /** Messages worth a line: retries, mirrors failing over, "Image is up to date". */
@@ -68,8 +73,8 @@ export async function pull(root: string, input: string, opts: PullOptions = {}):
   const ref = parseReference(input);
   const name = formatReference(ref);
   if (opts.unpack) warmUpUnpacking();
-  const config = loadRegistriesConfig(root);
-  const found = lookupCredentials(ref.domain, opts.authFile, ref.path);
+  const config = loadRegistriesConfig(root, opts.registriesFile);
+  const found = opts.credentials ? { credentials: opts.credentials } : lookupCredentials(ref.domain, opts.authFile, ref.path);
   const client = new RegistryClient(ref, {
     purpose: 'pull', config, credentials: found.credentials, credentialsMissing: found.missing, onRetry: opts.log,
   });

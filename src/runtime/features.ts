@@ -1,5 +1,6 @@
 // The runtime-spec features document (features.md): what this runtime supports on this host, for engines that
 // ask before they generate a config (containerd and CRI-O do).
+import { SKIFF_VERSION } from '../common/version.js';
 import { CAPABILITIES } from '../oci/capabilities.js';
 import { OCI_VERSION } from '../oci/runtime-spec.js';
 import { SECCOMP_ACTIONS, SECCOMP_ARCHES, SECCOMP_FLAGS, SECCOMP_OPERATORS } from '../seccomp/actions.js';
@@ -37,6 +38,6 @@ export function featuresDocument(host: HostFacts) {
       intelRdt: { enabled: false },
       mountExtensions: { idmap: { enabled: false } },
     },
-    annotations: { 'org.skiff.runtime.version': '0.1.0' },
+    annotations: { 'org.skiff.runtime.version': SKIFF_VERSION },
   };
 }

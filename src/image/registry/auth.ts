@@ -62,9 +62,9 @@ export function parseChallenges(header: string): Challenge[] {
 
 export type AuthFetch = (url: string, init: { method?: string; headers: Record<string, string>; body?: string }) => Promise<Response>;
 
-/** How credentials are named in messages: `the credentials of "user"`, or the identity token. */
+/** How credentials are named in messages: `the credentials of "user"`, the identity token or the registry token. */
 export function describeCredentials(c: Credentials): string {
-  return c.identityToken ? 'the identity token' : `the credentials of "${c.username}"`;
+  return c.registryToken ? 'the registry token' : c.identityToken ? 'the identity token' : `the credentials of "${c.username}"`;
 }
 
 export class Authorizer {
@@ -75,12 +75,13 @@ export class Authorizer {
 
   private get basic(): string | undefined {
     const c = this.credentials;
-    return c && !c.identityToken ? `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}` : undefined;
+    return c && !c.identityToken && !c.registryToken ? `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}` : undefined;
   }
 
   /** The Authorization header to send for `scope`, if one is known. */
   header(scope: string): string | undefined {
-    return this.byScope.get(scope) ?? this.byScope.get('*');
+    const given = this.credentials?.registryToken;
+    return this.byScope.get(scope) ?? this.byScope.get('*') ?? (given ? `Bearer ${given}` : undefined);
   }
 
   /**
@@ -88,6 +89,8 @@ export class Authorizer {
    * cannot be authorized (no credentials for Basic, or the same answer was refused already).
    */
   async answer(res: Response, scope: string): Promise<boolean> {
+    // A registry token was sent with the request and refused: there is nothing else to try.
+    if (this.credentials?.registryToken) return false;
     const challenges = parseChallenges(res.headers.get('www-authenticate') ?? '');
     const bearer = challenges.find((c) => c.scheme === 'bearer');
     if (bearer) return this.bearer(bearer.params, scope);

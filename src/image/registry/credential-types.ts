@@ -4,4 +4,6 @@ export interface Credentials {
   password: string;
   /** docker's identity token: an OAuth2 refresh token, exchanged at the token realm (never sent as Basic). */
   identityToken?: string;
+  /** A bearer token for the registry itself, sent as it is (the CRI's AuthConfig.registry_token); never refreshed. */
+  registryToken?: string;
 }

@@ -54,7 +54,7 @@ function readAuthFile(path: string): AuthFile {
 }
 
 /** The key in `auths` a stored entry is under, reduced to host[/path]: "https://index.docker.io/v1/" -> "docker.io". */
-function normalizeKey(key: string): string {
+export function normalizeKey(key: string): string {
   const k = key.replace(/^https?:\/\//, '').replace(/\/v[12]\/?$/, '').replace(/\/+$/, '');
   return k === 'index.docker.io' || k === 'registry-1.docker.io' ? 'docker.io' : k;
 }

@@ -69,9 +69,8 @@ export function registriesConfigPath(root: string): string {
 
 const HOST = /^(?:[a-zA-Z0-9.-]+|\[[a-fA-F0-9:]+\])(?::\d+)?$/;
 
-/** Reads <root>/registries.json; no file is the defaults. */
-export function loadRegistriesConfig(root: string): RegistriesConfig {
-  const file = registriesConfigPath(root);
+/** Reads <root>/registries.json (or `file`); no file is the defaults. */
+export function loadRegistriesConfig(root: string, file = registriesConfigPath(root)): RegistriesConfig {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
