@@ -21,9 +21,6 @@
 
 #include "skiff-init.h"
 
-/* The op of the step running now, for an error reported through the exec fifo. */
-static const char *current_op = "";
-
 static void __attribute__((noreturn)) fail(int index, int err, const char *text)
 {
     chan_send("error %d %d %s %s\n", index, err, failed_syscall ? failed_syscall : "-", text ? text : "");
@@ -34,7 +31,7 @@ static void __attribute__((noreturn)) fail(int index, int err, const char *text)
      */
     if (g.fifo_released && g.fifo_fd >= 0) {
         char line[512];
-        int n = snprintf(line, sizeof line, "error %s %d %s %s\n", current_op, err, failed_syscall ? failed_syscall : "-", text ? text : "");
+        int n = snprintf(line, sizeof line, "error %d %d %s %s\n", index, err, failed_syscall ? failed_syscall : "-", text ? text : "");
         if (n > 0)
             (void)!write(g.fifo_fd, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
     }
@@ -309,7 +306,6 @@ static void run_step(const struct plan_step *ps)
     }
     detail[0] = 0;
     failed_syscall = NULL;
-    current_op = ps->op;
     int r = def->fn(&ps->s);
     if (r < 0)
         fail(ps->s.index, -r, detail);

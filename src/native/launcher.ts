@@ -85,9 +85,9 @@ function describeFailure(plan: Step[], index: number, errno: number, text: strin
   return new LaunchError(`${where}: ${why}`, index, errno, sys?.[0] ?? '', text, step, syscall);
 }
 
-/** A failure the helper reported outside the channel (the exec fifo, docs/launch-plan.md), of a step known by its op. */
-export function stepFailure(op: string, errno: number, text: string, syscall?: string): LaunchError {
-  return describeFailure([{ op, args: [], what: op }], 0, errno, text, syscall);
+/** A failure the helper reported outside the channel (the exec fifo, docs/launch-plan.md): step `index` of `plan`. */
+export function stepFailure(plan: Step[], index: number, errno: number, text: string, syscall?: string): LaunchError {
+  return describeFailure(plan, index, errno, text, syscall);
 }
 
 function decodeStatus(status: number): ExitInfo {

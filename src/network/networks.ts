@@ -1,6 +1,7 @@
 // skiff's networks: CNI configurations in skiff's own directory (then the system's /etc/cni/net.d), the default
 // bridge network skiff0 written on first use, and attaching a network namespace to a network with the CNI client.
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
@@ -55,6 +56,15 @@ export interface NetworkInfo {
 }
 
 const IFNAME = /^[a-zA-Z0-9_.-]{1,15}$/;
+
+/**
+ * skiff-NAME, or where that is longer than an interface name may be (IFNAMSIZ, 15 characters), skiff- and a hash of
+ * the name: a cut name would give two networks one bridge.
+ */
+export function bridgeNameFor(name: string): string {
+  const plain = `skiff-${name}`;
+  return plain.length <= 15 ? plain : `skiff-${createHash('sha256').update(name).digest('hex').slice(0, 9)}`;
+}
 
 /**
  * Whether the host forwards packets without rules of ours: iptables' FORWARD chain policy ACCEPT (a host with
@@ -144,7 +154,7 @@ export class Networks {
       else if (!contains(subnet, gw) || gw === subnet.network || gw === broadcast(subnet)) problems.push(`--gateway: ${formatIPv4(gw)} is not a host address of ${c.subnet}`);
       else gateway = formatIPv4(gw);
     }
-    const device = c.device ?? (c.driver === 'bridge' ? `skiff-${c.name}`.slice(0, 15) : '');
+    const device = c.device ?? (c.driver === 'bridge' ? bridgeNameFor(c.name) : '');
     if (c.driver === 'bridge' && !IFNAME.test(device)) problems.push(`--bridge: "${device}" is not an interface name (1-15 of letters, digits, _ . -)`);
     if (c.driver !== 'bridge') {
       if (!device) problems.push(`--parent: a ${c.driver} network needs the host interface it sits on`);
@@ -217,6 +227,11 @@ export class Networks {
       throw new SkiffError(`network rm ${name}: still attached to ${attached.map((a) => `${a.containerId}/${a.ifName}`).join(', ')} (detach first)`, 'EBUSY');
     }
     await rm(net.file);
+    // The bridge the bridge plugin made for this network goes with it, as docker's does.
+    const bridge = net.plugins.find((p) => p.type === 'bridge')?.bridge;
+    if (typeof bridge === 'string' && IFNAME.test(bridge) && existsSync(`/sys/class/net/${bridge}/bridge`)) {
+      execFileSync('ip', ['link', 'delete', 'dev', bridge, 'type', 'bridge']);
+    }
   }
 
   /**

@@ -6,6 +6,7 @@ import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../common/atomic-write.js';
 import { SkiffError } from '../common/errors.js';
+import type { Step } from '../native/step.js';
 import type { Spec } from '../oci/runtime-spec.js';
 
 export const DEFAULT_RUNTIME_ROOT = '/run/skiff-runtime';
@@ -28,6 +29,11 @@ export interface ContainerRecord {
   creating: boolean;
   /** The container's monitor, for one created by Runtime.createMonitored (docs/monitor.md). */
   monitor?: MonitorRecord;
+  /**
+   * The plan's steps after `ready` (exec-wait, startContainer hooks, a late seccomp filter, exec) by their index, as
+   * far as an error names them: a failure there comes back through the exec fifo to `start` (exec-fifo.ts).
+   */
+  lateSteps?: { first: number; steps: Step[] };
   /** Created with --no-new-keyring: exec'd processes then keep the caller's session keyring too. */
   noNewKeyring?: boolean;
 }

@@ -118,6 +118,9 @@ export async function createContainer(
       preserveFds: opts.preserveFds,
     });
 
+    // What an error message needs of each step after `ready` (not the exec's arguments and environment).
+    const ready = plan.findIndex((st) => st.op === 'ready');
+    record.lateSteps = { first: ready + 1, steps: plan.slice(ready + 1).map((st) => ({ op: st.op, args: [], field: st.field, what: st.what })) };
     const hookState = (status: State['status']): State => stateDocument(record, status);
     const launched = await launch({
       plan,

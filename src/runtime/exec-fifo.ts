@@ -7,6 +7,8 @@
 import { constants, readlinkSync } from 'node:fs';
 import { open, unlink } from 'node:fs/promises';
 import { stepFailure } from '../native/launcher.js';
+import type { Step } from '../native/step.js';
+import type { ContainerRecord } from './container-store.js';
 import { isSameProcessAlive } from './proc.js';
 
 /** The helper runs from a sealed memfd until the container's process executes its program (execve(2)). */
@@ -29,7 +31,7 @@ async function executedOrGone(pid: number, startTime: string): Promise<void> {
  * Lets the waiting process go on and waits until it has executed its program (or is gone); removes the fifo.
  * Resolves whether the process was still there to be let go; rejects with the error of a step that failed after.
  */
-export async function releaseExecFifo(fifo: string, pid: number, startTime: string): Promise<boolean> {
+export async function releaseExecFifo(fifo: string, pid: number, startTime: string, late?: ContainerRecord['lateSteps']): Promise<boolean> {
   // fifo(7): a non-blocking open for writing fails with ENXIO when no process has the fifo open for reading.
   const writer = await open(fifo, constants.O_WRONLY | constants.O_NONBLOCK).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENXIO') return undefined;
@@ -49,8 +51,10 @@ export async function releaseExecFifo(fifo: string, pid: number, startTime: stri
     const { bytesRead, buffer } = await reader.read(Buffer.alloc(4096), 0, 4096, null).catch(() => ({ bytesRead: 0, buffer: Buffer.alloc(0) }));
     const line = buffer.subarray(0, bytesRead).toString('utf8').replace(/^0/, '').split('\n').find((l) => l.startsWith('error '));
     if (line) {
-      const [, op, errno, syscall, ...text] = line.split(' ');
-      throw stepFailure(op, Number(errno), text.join(' '), syscall === '-' ? undefined : syscall);
+      const [, index, errno, syscall, ...text] = line.split(' ');
+      const plan: Step[] = [];
+      late?.steps.forEach((st, i) => { plan[late.first + i] = st; });
+      throw stepFailure(plan, Number(index), Number(errno), text.join(' '), syscall === '-' ? undefined : syscall);
     }
     return true;
   } finally {

@@ -81,7 +81,7 @@ export class Runtime {
     await this.withErrorPrefix('start', id, () => this.locked(id, async (rec) => {
       const status = await this.status(rec);
       if (status !== 'created') throw new SkiffError(`cannot start a container that is ${status}`, 'EINVAL');
-      if (!(await releaseExecFifo(this.store.fifoPath(id), rec.pid, rec.pidStartTime))) throw new SkiffError('container process exited before start', 'ESRCH');
+      if (!(await releaseExecFifo(this.store.fifoPath(id), rec.pid, rec.pidStartTime, rec.lateSteps))) throw new SkiffError('container process exited before start', 'ESRCH');
       await runHooksLoggingFailures(rec.spec.hooks?.poststart, 'poststart', stateDocument(rec, 'running'), this.warn);
     }));
   }
@@ -93,7 +93,7 @@ export class Runtime {
     const { record, launched } = created;
     try {
       // A process that is gone before it reached the fifo ran no program: its exit says why.
-      if (await releaseExecFifo(this.store.fifoPath(id), record.pid, record.pidStartTime)) {
+      if (await releaseExecFifo(this.store.fifoPath(id), record.pid, record.pidStartTime, record.lateSteps)) {
         opts.onStarted?.();
         await runHooksLoggingFailures(record.spec.hooks?.poststart, 'poststart', stateDocument(record, 'running'), this.warn);
       }

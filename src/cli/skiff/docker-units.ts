@@ -7,7 +7,7 @@ const DECIMAL_UNITS = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];
  * go-units HumanSizeWithPrecision: decimal units, `precision` significant digits (3 in listings; 4 in prune and
  * system df, which use go-units HumanSize), no space.
  */
-export function humanSize(bytes: number, precision = 3): string {
+export function humanSizeWithPrecision(bytes: number, precision: number): string {
   let n = bytes;
   let i = 0;
   while (n >= 1000 && i < DECIMAL_UNITS.length - 1) {
@@ -15,6 +15,11 @@ export function humanSize(bytes: number, precision = 3): string {
     i++;
   }
   return `${parseFloat(n.toPrecision(precision))}${DECIMAL_UNITS[i]}`;
+}
+
+/** go-units HumanSize: three significant digits (docker images, ps -s). */
+export function humanSize(bytes: number): string {
+  return humanSizeWithPrecision(bytes, 3);
 }
 
 const BINARY_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB', 'ZiB', 'YiB'];

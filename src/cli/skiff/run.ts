@@ -81,10 +81,11 @@ async function run(engine: Engine, root: string, image: string, command: string[
   try {
     return await runAttached(engine, rec.id, argv0, f, relay);
   } finally {
-    engine.ctx.waiters.unregister(rec.id);
+    // Unregistered only after: until then the monitor's exit command leaves the removal to us.
     if (config.autoRemove) await engine.remove(rec.id, { force: true, volumes: true }).catch((err: SkiffError) => {
       if (err.code !== 'ENOENT') throw err;
     });
+    engine.ctx.waiters.unregister(rec.id);
   }
 }
 

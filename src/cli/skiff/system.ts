@@ -6,7 +6,7 @@ import type { DiskUsage } from '../../engine/system-df.js';
 import { SkiffError } from '../../common/errors.js';
 import { shortId } from '../../image/image-summary.js';
 import { parseReference, repositoryOf } from '../../image/reference.js';
-import { humanDuration, humanSize } from './docker-units.js';
+import { humanDuration, humanSizeWithPrecision } from './docker-units.js';
 import { engineOf } from './engine-of.js';
 import { alignTabs, parseTemplate, renderRows } from './format-template.js';
 import { commandOf, statusText } from './ps.js';
@@ -17,7 +17,7 @@ const HEADERS: Record<Field, string> = { Type: 'TYPE', TotalCount: 'TOTAL', Acti
 const TABLE = 'table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}';
 
 /** go-units HumanSize, as every size of docker's df is printed. */
-const size = (n: number) => humanSize(n, 4);
+const size = (n: number) => humanSizeWithPrecision(n, 4);
 
 /** "1.2MB (40%)": the reclaimable bytes and their whole percent of the total, as docker prints them. */
 function reclaimable(bytes: number, total: number): string {

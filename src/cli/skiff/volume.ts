@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { SkiffError } from '../../common/errors.js';
 import type { VolumeView } from '../../engine/volume-usage.js';
 import { confirm } from './confirm.js';
-import { humanSize } from './docker-units.js';
+import { humanSize, humanSizeWithPrecision } from './docker-units.js';
 import { eachContainer } from './each-container.js';
 import { engineOf } from './engine-of.js';
 import { parseTemplate, renderRows } from './format-template.js';
@@ -166,6 +166,6 @@ export function register(program: Command): void {
       if (!o.force && !(await confirm(warning))) throw new SkiffError('volume prune has been cancelled', 'ECANCELED');
       const { removed, reclaimed } = await engineOf(cmd).volumePrune({ all, matches: filters.matches });
       process.stdout.write(removed.length ? `Deleted Volumes:\n${removed.map((n) => `${n}\n`).join('')}\n` : '');
-      process.stdout.write(`Total reclaimed space: ${humanSize(reclaimed, 4)}\n`);
+      process.stdout.write(`Total reclaimed space: ${humanSizeWithPrecision(reclaimed, 4)}\n`);
     });
 }
