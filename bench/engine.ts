@@ -58,7 +58,8 @@ try {
 
   const targetId = sh(`${skiff} ps -q --no-trunc --filter name=target`).trim();
   const skiffMonitor = JSON.parse(readFileSync(join(work, 'skiff-root/containers', targetId, 'container.json'), 'utf8')).state.monitor.pid as number;
-  const conmon = Number(sh(`pgrep -f -n 'conmon.*${work}'`).trim());
+  const conmon = sh('pgrep -x conmon').trim().split('\n').map(Number)
+    .find((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(work))!;
   const memory = { skiff: privateKib(skiffMonitor), podman: privateKib(conmon) };
 
   sh(`for i in $(seq 49); do ${skiff} create --network none ${IMAGE} true >/dev/null; ${podman} create --network none ${IMAGE} true >/dev/null; done`);

@@ -1,5 +1,8 @@
 /* Identity, privileges, limits, and the final exec of the container process. */
 #include <errno.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/keyctl.h>
@@ -169,6 +172,31 @@ int op_setsid(const struct step *s)
 int op_hostname(const struct step *s)
 {
     return sethostname(s->argv[0], s->lens[0]) < 0 ? sys_fail("sethostname", NULL) : 0;
+}
+
+/*
+ * Brings `lo` up in our network namespace: the one interface a new namespace has, and down (network_namespaces(7)).
+ * Two ioctls on any socket of the namespace (netdevice(7)), no netlink needed.
+ */
+int op_loopback_up(const struct step *s)
+{
+    (void)s;
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return sys_fail("socket", "a socket to bring lo up");
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    strcpy(ifr.ifr_name, "lo");
+    int r = 0;
+    if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+        r = sys_fail("ioctl", "SIOCGIFFLAGS lo");
+    else if (!(ifr.ifr_flags & IFF_UP)) {
+        ifr.ifr_flags |= IFF_UP;
+        if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+            r = sys_fail("ioctl", "SIOCSIFFLAGS lo");
+    }
+    close(fd);
+    return r;
 }
 
 int op_domainname(const struct step *s)

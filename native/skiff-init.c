@@ -264,6 +264,7 @@ static const struct op_def ops[] = {
     { "bpf-devices", 2, op_bpf_devices }, { "umount", 2, op_umount },
     { "setsid", 0, op_setsid },         { "hostname", 1, op_hostname },
     { "domainname", 1, op_domainname }, { "mount", 5, op_mount },
+    { "loopback-up", 0, op_loopback_up },
     { "mount-in", 6, op_mount_in },     { "mkdir-in", 3, op_mkdir_in },
     { "touch-in", 3, op_touch_in },     { "pivot-root", 1, op_pivot_root },
     { "move-root", 1, op_move_root },   { "chroot", 1, op_chroot },

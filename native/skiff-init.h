@@ -80,6 +80,7 @@ int op_chdir(const struct step *s);
 int op_setsid(const struct step *s);
 int op_hostname(const struct step *s);
 int op_domainname(const struct step *s);
+int op_loopback_up(const struct step *s);
 int op_keyring(const struct step *s);
 int op_personality(const struct step *s);
 int op_ioprio(const struct step *s);

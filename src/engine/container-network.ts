@@ -56,20 +56,18 @@ export async function publishedPorts(cfg: ContainerConfig, exposed: ExposedPort[
   return out;
 }
 
-/** Pins the namespace and attaches it; every step registers its undo. undefined for --network host. */
+/**
+ * Pins the namespace and attaches it; every step registers its undo. undefined for --network host (the host's) and
+ * none (the container's own namespace, made with it and gone with it: nothing to attach or take down).
+ */
 export async function connectContainer(
   svc: NetworkServices, id: string, cfg: ContainerConfig, exposed: ExposedPort[], undo: UndoStack,
 ): Promise<RunNetwork | undefined> {
-  if (cfg.networkMode === 'host') return undefined;
+  if (cfg.networkMode === 'host' || cfg.networkMode === 'none') return undefined;
   // A pin left by a run that was killed before its teardown: DEL first, then start afresh.
   if (existsSync(svc.netns.path(id))) await disconnectContainer(svc, id, undefined);
   const netns = await svc.netns.create(id);
   undo.push(`network namespace ${netns}`, () => svc.netns.remove(id));
-  if (cfg.networkMode === 'none') {
-    await svc.networks.attachLoopback(id, netns);
-    undo.push('loopback', () => svc.networks.detachLoopback(id, netns));
-    return { netns, attachments: [], ports: [] };
-  }
   const network = networkName(cfg.networkMode);
   const ports = await publishedPorts(cfg, exposed);
   const portMappings = ports.map((p) => ({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol, ...(p.hostIP !== '0.0.0.0' ? { hostIP: p.hostIP } : {}) }));

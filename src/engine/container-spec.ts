@@ -25,7 +25,7 @@ const CPU_PERIOD = 100_000;
 export interface StartInputs {
   id: string;
   rootfs: string;
-  /** The pinned network namespace to join; undefined with networkMode host (the host's). */
+  /** The pinned network namespace to join; undefined with --network host (the host's) or none (a new one). */
   netns?: string;
   /** Files in the container's directory, bind-mounted over the image's. */
   files: { hosts: string; resolvConf: string; hostname: string };
@@ -82,6 +82,8 @@ export function buildContainerSpec(image: ImageConfig, cfg: ContainerConfig, inp
   ];
   const netns = join.network ?? inputs.netns;
   if (netns) linux.namespaces.push({ type: 'network', path: netns });
+  // --network none: a namespace of its own, with only lo (brought up by the runtime: loopbackUp).
+  else if (cfg.networkMode === 'none') linux.namespaces.push({ type: 'network' });
   if (cfg.shared?.cgroupParent) linux.cgroupsPath = `${cfg.shared.cgroupParent}/${inputs.id}`;
   linux.resources = { ...linux.resources, ...resources(cfg) };
   spec.mounts = [...mounts(spec.mounts ?? [], cfg, inputs)];

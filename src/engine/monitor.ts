@@ -10,7 +10,7 @@ export interface Monitored {
 }
 
 export async function startMonitored(ctx: EngineContext, rec: ContainerRecord, bundle: string): Promise<Monitored> {
-  const state = await ctx.runtime.createMonitored(rec.id, { bundle }, {
+  const state = await ctx.runtime.createMonitored(rec.id, { bundle, loopbackUp: rec.config.networkMode === 'none' }, {
     logPath: ctx.paths.log(rec.id),
     exitFile: ctx.paths.exitFile(rec.id),
     attachSocket: ctx.paths.attachSocket(rec.id),

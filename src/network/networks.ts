@@ -273,12 +273,7 @@ export class Networks {
     if (!others.length) await this.client.del(LOOPBACK, { containerId: a.containerId, netns: a.netns, ifName: 'lo' });
   }
 
-  /** Brings lo up in a namespace that joins no network (docker's --network none has a working 127.0.0.1). */
-  async attachLoopback(containerId: string, netns: string): Promise<void> {
-    if (!(await this.client.cache.get(LOOPBACK.name, containerId, 'lo'))) await this.client.add(LOOPBACK, { containerId, netns, ifName: 'lo' });
-  }
-
-  /** Undoes attachLoopback; idempotent. */
+  /** Takes down a loopback attachment left without a network (an attach killed between the two); idempotent. */
   async detachLoopback(containerId: string, netns: string): Promise<void> {
     await this.client.del(LOOPBACK, { containerId, netns, ifName: 'lo' });
   }

@@ -29,6 +29,8 @@ export interface CreateOptions {
   preserveFds?: number;
   /** The container's stdin, stdout, stderr (default: this process's). */
   stdio?: [StdioTarget, StdioTarget, StdioTarget];
+  /** Bring `lo` up in a new network namespace (the engine's --network none; runc leaves it down). */
+  loopbackUp?: boolean;
   /**
    * The native parent gets a session of its own, out of reach of the terminal's signals, because the caller relays
    * signals itself (skiff run without -t, as docker's --sig-proxy).
@@ -115,6 +117,7 @@ export async function createContainer(
       consoleSocket: monitor ? '' : opts.consoleSocket,
       noPivot: opts.noPivot,
       noNewKeyring: opts.noNewKeyring,
+      loopbackUp: opts.loopbackUp,
       preserveFds: opts.preserveFds,
     });
 
@@ -214,6 +217,8 @@ async function writeIdMaps(spec: Spec, pid: number): Promise<void> {
 }
 
 export async function killAndWait(pid: number, startTime: string): Promise<void> {
+  // A create killed before its process existed recorded pid 0; kill(2) of pid 0 would signal our own process group.
+  if (pid <= 0) return;
   try {
     process.kill(pid, 'SIGKILL');
   } catch {

@@ -50,6 +50,20 @@ function removeAllAndCheck(): void {
   }
 }
 
+/**
+ * What a reboot does to iptables: the container's rules and chains go (the nat table's per-container chains and
+ * the rules that jump to them; the bridge plugin can only take them down itself while the namespace exists).
+ */
+function forgetRulesOf(id: string): void {
+  const rules = execFileSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith('-A ') && l.includes(id));
+  const chains = new Set(rules.map((l) => / -j (CNI-[0-9a-f]+)$/.exec(l)?.[1]).filter((c): c is string => c !== undefined));
+  for (const rule of rules) execFileSync('sh', ['-c', `iptables -w -t nat ${rule.replace(/^-A /, '-D ')}`]);
+  for (const chain of chains) {
+    execFileSync('iptables', ['-w', '-t', 'nat', '-F', chain]);
+    execFileSync('iptables', ['-w', '-t', 'nat', '-X', chain]);
+  }
+}
+
 describe('recovery', () => {
   test('SIGKILL of skiff run -d at many moments: ps -a tells the truth and rm cleans', async () => {
     for (const delay of [0, 30, 60, 100, 150, 200, 300, 450, 700]) {
@@ -104,6 +118,7 @@ describe('recovery', () => {
       execFileSync('umount', ['-l', line.split(' ')[4].replace(/\\040/g, ' ')]);
     }
     rmSync(store.state, { recursive: true, force: true });
+    forgetRulesOf(inspect('survivor').Id);
     psIsTrue();
     assert.equal(inspect('survivor').State.Status, 'exited');
     assert.equal(inspect('waiting').State.Status, 'created');

@@ -31,6 +31,8 @@ export interface CreatePlanOptions {
   consoleSocket?: string;
   noPivot?: boolean;
   noNewKeyring?: boolean;
+  /** Bring `lo` up in the container's new network namespace (what docker's --network none gives). */
+  loopbackUp?: boolean;
   preserveFds?: number;
   /** From statBindSources(spec, bundle). */
   bindSourceKinds: BindSourceKinds;
@@ -186,6 +188,7 @@ export function buildCreatePlan(spec: Spec, host: HostFacts, opts: CreatePlanOpt
   if (mountNs && spec.root?.readonly) {
     steps.push(step('mount', ['', '/', '', MS.REMOUNT | MS.BIND | MS.RDONLY, ''], 'root.readonly', 'make the root filesystem read-only'));
   }
+  if (opts.loopbackUp && hasNew(spec, 'network')) steps.push(step('loopback-up', [], namespaceField(spec, 'network'), 'bring lo up'));
   if (spec.hostname) steps.push(step('hostname', [spec.hostname], 'hostname', `set hostname ${spec.hostname}`));
   if (spec.domainname) steps.push(step('domainname', [spec.domainname], 'domainname', `set domainname ${spec.domainname}`));
   for (const [k, v] of Object.entries(spec.linux?.sysctl ?? {})) {
