@@ -122,7 +122,7 @@ export class Networks {
   async inspect(name: string): Promise<NetworkInfo> {
     const config = await this.get(name);
     const attachments = (await this.client.cache.list({ network: name })).map((a: CachedAttachment) => ({
-      containerId: a.containerId, ifName: a.ifName, netns: a.netns, ips: (a.result.ips ?? []).map((ip) => ip.address),
+      containerId: a.containerId, ifName: a.ifName, netns: a.netns, ips: (a.result?.ips ?? []).map((ip) => ip.address),
     }));
     return { config, attachments };
   }

@@ -22,7 +22,14 @@ const skiff = fileURLToPath(new URL('../../bin/skiff.mjs', import.meta.url));
 const inNs = (ns: string, ...cmd: string[]) => spawnSync('nsenter', [`--net=${netns.path(ns)}`, ...cmd], { encoding: 'utf8' });
 const veths = (bridge: string) => execFileSync('ip', ['-o', 'link', 'show', 'master', bridge], { encoding: 'utf8' }).split('\n').filter(Boolean).length;
 const ipamFiles = (net: string) => existsSync(join(state, 'cni/ipam', net)) ? readdirSync(join(state, 'cni/ipam', net)).filter((f) => /^\d/.test(f)) : [];
-const natRules = (needle: string) => execFileSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(needle)).length;
+/**
+ * The nat rules CNI made for this test's containers: the bridge and portmap plugins tag each with
+ * `id: "CONTAINERID"`, and other tests' containers on the host must not count.
+ */
+const natRules = (idPattern: string) => {
+  const tagged = new RegExp(`id: \\\\"${idPattern}\\\\"`);
+  return execFileSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' }).split('\n').filter((l) => tagged.test(l)).length;
+};
 
 async function network(n: number) {
   const name = `sktest${n}`;
@@ -88,7 +95,7 @@ describe('CNI networking', () => {
       httpd.kill();
     }
     await networks.detach('sktest2', { containerId: 'web2', netns: netns.path('web2'), ifName: 'eth0' });
-    assert.equal(natRules('18082'), 0, 'the port mapping rules are gone');
+    assert.equal(natRules('web2'), 0, 'the port mapping rules are gone');
   });
 
   test('200 ADD/DEL cycles leave no veth, address, rule or mount', async () => {
@@ -100,7 +107,7 @@ describe('CNI networking', () => {
     }
     assert.equal(veths('sktest3'), 0);
     assert.deepEqual(ipamFiles('sktest3'), []);
-    assert.equal(natRules('cyc'), 0);
+    assert.equal(natRules('cyc\\d+'), 0);
     await netns.remove('cyc3');
     assert.ok(!execFileSync('cat', ['/proc/self/mountinfo'], { encoding: 'utf8' }).includes(netns.path('cyc3')), 'the pin is unmounted');
   });

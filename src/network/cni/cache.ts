@@ -21,7 +21,11 @@ export interface CachedAttachment {
   cniArgs?: [string, string][];
   /** The runtimeConfig values the ADD was given (libcni's name for them). */
   capabilityArgs?: RuntimeConfig;
-  result: CniResult;
+  /**
+   * What ADD returned. Absent while the ADD runs: the entry is written before the first plugin, so an ADD that was
+   * killed half way (its plugins may have made veths, addresses, iptables rules) is still found and DELeted.
+   */
+  result?: CniResult;
 }
 
 export class ResultCache {

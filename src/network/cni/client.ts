@@ -105,6 +105,12 @@ export class CniClient {
     // Every plugin must exist before the first one changes anything.
     for (const i of net.plugins.keys()) await this.pluginPath(net, i);
     const call: CallArgs = { ...a, cniArgs: cniArgs(a.args) };
+    const { file: _file, ...config } = net;
+    const entry = {
+      kind: 'cniCacheV1' as const, containerId: a.containerId, networkName: net.name, ifName: a.ifName, netns: a.netns,
+      config, cniArgs: call.cniArgs, capabilityArgs: a.runtimeConfig,
+    };
+    await this.cache.put(entry);
     let prev: CniResult | undefined;
     let ran = 0;
     try {
@@ -120,16 +126,12 @@ export class CniClient {
         }
       }
       const result = prev ?? { cniVersion: net.cniVersion };
-      const { file: _file, ...config } = net;
-      await this.cache.put({
-        kind: 'cniCacheV1', containerId: a.containerId, networkName: net.name, ifName: a.ifName, netns: a.netns,
-        config, cniArgs: call.cniArgs, capabilityArgs: a.runtimeConfig, result,
-      });
+      await this.cache.put({ ...entry, result });
       return result;
     } catch (err) {
       // SPEC.md: when ADD fails the runtime must DEL, so plugins that succeeded (and the failing one, which may have
       // done part of its work) release what they made.
-      await this.delPlugins(net, call, prev, ran).catch(() => {});
+      await this.delPlugins(net, call, prev, ran).then(() => this.cache.remove(net.name, a.containerId, a.ifName), () => {});
       throw err;
     }
   }
@@ -176,7 +178,7 @@ export class CniClient {
     if (compareVersions(net.cniVersion, '0.4.0') < 0) throw new SkiffError(`network ${net.name}: CHECK needs cniVersion 0.4.0 or later, not ${net.cniVersion}`, 'ENOTSUP');
     if (net.disableCheck) return;
     const cached = await this.cache.get(net.name, a.containerId, a.ifName);
-    if (!cached) throw new SkiffError(`network ${net.name}: ${a.containerId} is not attached as ${a.ifName} (no cached result)`, 'ENOENT');
+    if (!cached?.result) throw new SkiffError(`network ${net.name}: ${a.containerId} is not attached as ${a.ifName} (no cached result)`, 'ENOENT');
     const call: CallArgs = { ...a, cniArgs: cached.cniArgs, runtimeConfig: cached.capabilityArgs };
     for (const [i, plugin] of net.plugins.entries()) {
       await this.call('CHECK', net, i, call, this.pluginConfig(net, plugin, cached.capabilityArgs, cached.result));
