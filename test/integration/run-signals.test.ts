@@ -33,8 +33,8 @@ interface Run {
   waitFor(pattern: RegExp, stream?: 'out' | 'err'): Promise<void>;
 }
 
-function start(args: string[], command = process.execPath): Run {
-  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+function start(args: string[], command = process.execPath, env = process.env): Run {
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
   let out = '';
   let err = '';
   const waiters: (() => void)[] = [];
@@ -203,7 +203,10 @@ const shellLine = (words: string[]) => words.map((w) => `'${w.replace(/'/g, `'\\
  */
 async function inTerminal(script: string, interact?: (run: Run) => Promise<void>): Promise<{ before: string; after: string; status: string; output: string }> {
   const wrapped = `stty -g; ${script}; echo "status=$?"; stty -g`;
-  const run = start(['-qec', wrapped, '/dev/null'], 'script');
+  // script(1) runs the line with $SHELL, which stays in the pty's foreground group beside skiff and so gets the
+  // Ctrl-C too. dash then dies of it once skiff exits; bash, seeing its child handle the SIGINT, carries on (the
+  // "wait and cooperative exit" rule), as an interactive user's shell does. So bash, whatever SHELL says.
+  const run = start(['-qec', wrapped, '/dev/null'], 'script', { ...process.env, SHELL: '/bin/bash' });
   await interact?.(run);
   const { code } = await run.exited;
   assert.equal(code, 0, run.out() + run.err());
