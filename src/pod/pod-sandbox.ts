@@ -10,7 +10,8 @@ import { cgroupManager, type CgroupManager } from '../cgroups/index.js';
 import type { LinuxResources } from '../oci/runtime-spec.js';
 import { isSameProcessAlive, waitProcessGone, processStartTime } from '../runtime/proc.js';
 import { defaultContainerConfig } from '../engine/container-config.js';
-import { connectContainer, disconnectContainer } from '../engine/container-network.js';
+import { connectContainer, disconnectContainer, networkName, publishedPorts } from '../engine/container-network.js';
+import type { Attachment } from '../network/cni/client.js';
 import { signalOnly, startPause, stopPause } from './pause.js';
 import type { PodContext } from './pod-context.js';
 import { podHostname, writePodFiles } from './pod-files.js';
@@ -46,7 +47,7 @@ export async function pauseAlive(rec: PodRecord): Promise<boolean> {
 
 /** Whether anything of a sandbox is there: a pod that is not running must have none of it. */
 export async function sandboxLeftovers(pc: PodContext, rec: PodRecord): Promise<boolean> {
-  if (rec.sandbox) return true;
+  if (rec.sandbox || rec.attaching) return true;
   if (existsSync(pc.network().netns.path(rec.id)) || existsSync(pc.paths.shm(rec.id))) return true;
   if (PINNED_TYPES.some((t) => existsSync(pc.nsPins.path(nsPinName(rec.id, t))))) return true;
   if ((await pc.network().networks.client.cache.list({ containerId: rec.id })).length) return true;
@@ -64,9 +65,14 @@ export async function startSandbox(pc: PodContext, rec: PodRecord): Promise<Sand
     await cg.pause.create();
     undo.push(`cgroup ${cg.pause.path}`, () => cg.pause.destroy());
     const joinsNetwork = cfg.share.net && cfg.network !== 'host' && cfg.network !== 'none';
-    const network = joinsNetwork
-      ? await connectContainer(pc.network(), rec.id, { ...defaultContainerConfig(), networkMode: cfg.network, publish: cfg.publish }, [], undo, cfg.cniArgs)
-      : undefined;
+    let network;
+    if (joinsNetwork) {
+      const netCfg = { ...defaultContainerConfig(), networkMode: cfg.network, publish: cfg.publish };
+      const ports = await publishedPorts(netCfg, []);
+      rec.attaching = { network: networkName(cfg.network), netns: pc.network().netns.path(rec.id), ports };
+      await pc.records.write(rec);
+      network = await connectContainer(pc.network(), rec.id, { ...netCfg, publish: ports }, [], undo, cfg.cniArgs);
+    }
     await mountShm(pc.paths.shm(rec.id), cfg.shmSize);
     undo.push('/dev/shm', () => unmountShm(pc.paths.shm(rec.id)));
     const ips = network?.attachments.flatMap((a) => a.ips) ?? [];
@@ -114,7 +120,16 @@ export async function teardownSandbox(pc: PodContext, rec: PodRecord): Promise<v
       errors.push(`${what}: ${(err as Error).message}`);
     }
   };
-  await attempt('network', () => disconnectContainer(pc.network(), rec.id, undefined));
+  await attempt('network', async () => {
+    const a = rec.attaching;
+    if (a && !(await pc.network().networks.client.cache.list({ containerId: rec.id })).some((c) => c.networkName === a.network)) {
+      // ADD was under way when its caller was killed: no cached result, so DEL with what was being attached.
+      const portMappings = a.ports.map((p) => ({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol, ...(p.hostIP !== '0.0.0.0' ? { hostIP: p.hostIP } : {}) }));
+      const del: Attachment = { containerId: rec.id, netns: a.netns, ifName: 'eth0', ...(portMappings.length ? { runtimeConfig: { portMappings } } : {}) };
+      await pc.network().networks.detach(a.network, del);
+    }
+    await disconnectContainer(pc.network(), rec.id, undefined);
+  });
   if (rec.sandbox) await attempt('pause', () => stopPause(rec.sandbox!.pause));
   const cg = await cgroups(pc, rec);
   await attempt('pause cgroup', async () => {

@@ -97,4 +97,9 @@ export interface PodRecord {
   started?: string;
   finished?: string;
   sandbox?: SandboxState;
+  /**
+   * Written before CNI ADD: the network and the ports (host ports chosen) being attached, so that a start killed
+   * before the result is cached can still be DELeted (plugins that ran keep their rules and addresses).
+   */
+  attaching?: { network: string; netns: string; ports: PublishedPort[] };
 }

@@ -87,7 +87,12 @@ export class Pods {
       if (r.status === 'running' && (await pauseAlive(r))) return r;
       if (r.status === 'running') await this.stopContainers(r, 0);
       if (await sandboxLeftovers(this.pc, r)) await teardownSandbox(this.pc, r);
+      if (r.attaching) {
+        delete r.attaching;
+        await this.pc.records.write(r);
+      }
       r.sandbox = await startSandbox(this.pc, r);
+      delete r.attaching;
       r.status = 'running';
       r.started = new Date().toISOString();
       delete r.finished;
@@ -151,6 +156,7 @@ export class Pods {
         r.finished = new Date().toISOString();
       }
       delete r.sandbox;
+      delete r.attaching;
       await this.pc.records.write(r);
     }
   }
@@ -192,6 +198,7 @@ export class Pods {
       await teardownSandbox(this.pc, r);
       r.status = 'removing';
       delete r.sandbox;
+      delete r.attaching;
       await this.pc.records.write(r);
       await this.pc.records.releaseName(r.name, id);
       rmSync(this.pc.paths.pod(id), { recursive: true, force: true });
