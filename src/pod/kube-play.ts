@@ -3,7 +3,7 @@
 // args; each container its image, command, env, limits and securityContext; init containers run in order to
 // completion before the others start (Pods.start); emptyDir volumes are directories of the pod, removed with it.
 // A play that fails half way removes the pod it made.
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { SkiffError } from '../common/errors.js';
 import { defaultContainerConfig, type ContainerConfig, type MountRequest, type RestartPolicyName } from '../engine/container-config.js';
@@ -86,7 +86,12 @@ export async function playKube(pods: Pods, k: KubePod, o: PlayOptions = {}): Pro
   const pod = await pods.create(podRequest(k));
   try {
     const emptyDirs = join(pods.pc.paths.pod(pod.id), 'empty-dir');
-    for (const v of k.volumes) if ('emptyDir' in v) mkdirSync(join(emptyDirs, v.name), { recursive: true, mode: 0o777 });
+    for (const v of k.volumes) {
+      if (!('emptyDir' in v)) continue;
+      // Kubernetes makes an emptyDir world-writable (0777), whatever user the containers run as.
+      mkdirSync(join(emptyDirs, v.name), { recursive: true });
+      chmodSync(join(emptyDirs, v.name), 0o777);
+    }
     const make = async (c: KubeContainer, init: boolean) => {
       await pods.createContainer(pod.id, {
         image: c.image, name: `${k.name}-${c.name}`, config: containerConfigOf(c, k, emptyDirs, init),
