@@ -4,7 +4,7 @@
 // runs them. SKIFF_POD_CYCLES sets the number (default 100).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { defaultContainerConfig } from '../../src/engine/container-config.js';
@@ -21,7 +21,7 @@ const listed = (p: string) => (existsSync(p) ? readdirSync(p) : []);
 const ipamFiles = () => listed(join(store.state, 'cni', 'ipam', 'skiff0')).filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(f));
 const paused = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((pid) => {
   try {
-    return execFileSync('cat', [`/proc/${pid}/cmdline`], { encoding: 'utf8' }).includes(`${store.dir}`);
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(store.dir);
   } catch {
     return false;
   }
