@@ -62,6 +62,8 @@ export async function publishedPorts(cfg: ContainerConfig, exposed: ExposedPort[
  */
 export async function connectContainer(
   svc: NetworkServices, id: string, cfg: ContainerConfig, exposed: ExposedPort[], undo: UndoStack,
+  /** CNI_ARGS (a pod's K8S_POD_NAMESPACE, K8S_POD_NAME, K8S_POD_INFRA_CONTAINER_ID, K8S_POD_UID). */
+  args?: Record<string, string>,
 ): Promise<RunNetwork | undefined> {
   if (cfg.networkMode === 'host' || cfg.networkMode === 'none') return undefined;
   // A pin left by a run that was killed before its teardown: DEL first, then start afresh.
@@ -73,7 +75,7 @@ export async function connectContainer(
   const portMappings = ports.map((p) => ({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol, ...(p.hostIP !== '0.0.0.0' ? { hostIP: p.hostIP } : {}) }));
   let result;
   try {
-    result = await svc.networks.attach(network, { containerId: id, netns, ifName: 'eth0', runtimeConfig: portMappings.length ? { portMappings } : undefined });
+    result = await svc.networks.attach(network, { containerId: id, netns, ifName: 'eth0', ...(args && Object.keys(args).length ? { args } : {}), runtimeConfig: portMappings.length ? { portMappings } : undefined });
   } catch (err) {
     throw new SkiffError(`--network ${cfg.networkMode}: ${(err as Error).message}`, (err as SkiffError).code);
   }

@@ -65,6 +65,29 @@ export class NetnsStore {
     return path;
   }
 
+  /**
+   * Pins a namespace that a process already has (`source` is its /proc/PID/ns/TYPE file) as NAME: a pod's ipc, uts
+   * and pid namespaces, made by its pause process. Same shared directory rules as create.
+   */
+  async pin(name: string, source: string): Promise<string> {
+    const path = this.path(name);
+    await mkdir(this.dir, { recursive: true, mode: 0o755 });
+    try {
+      await (await open(path, 'wx', 0o444)).close();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new SkiffError(`namespace pin "${name}" already exists (${path})`, 'EEXIST');
+      throw err;
+    }
+    try {
+      await run([...this.sharedDirSteps(), step('mount', [source, path, '', MS.BIND, ''], undefined, `pin ${source} on ${path}`)]);
+    } catch (err) {
+      await rm(path, { force: true });
+      await this.dropDirMountIfEmpty();
+      throw err;
+    }
+    return path;
+  }
+
   /** Unpins NAME (the namespace goes when no process is left in it) and removes its file. */
   async remove(name: string): Promise<void> {
     const path = this.path(name);

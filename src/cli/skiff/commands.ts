@@ -42,5 +42,7 @@ export const SKIFF_COMMANDS: CommandEntry[] = [
   { name: 'stats', summary: "display a live stream of containers' resource usage", load: () => import('./stats.js') },
   { name: 'port', summary: 'list the port mappings of a container, or one of them', load: () => import('./port.js') },
   { name: 'volume', summary: 'manage volumes (create, ls, inspect, rm, prune)', load: () => import('./volume.js') },
+  { name: 'pod', summary: 'manage pods: containers that share a network, ipc, uts (and pid) namespace', load: () => import('./pod.js') },
+  { name: 'kube', summary: 'run (play) or remove (down) a Kubernetes Pod or Deployment file without a daemon', load: () => import('./kube.js') },
   { name: 'system', summary: 'manage skiff (df: disk usage)', load: () => import('./system.js') },
 ];

@@ -49,6 +49,8 @@ export interface ContainerFlags {
   init?: boolean;
   restart: string;
   quiet?: boolean;
+  /** A pod's name or ID, or new:NAME (skiff pod). */
+  pod?: string;
 }
 
 /** Declares the flags on `cmd` (run adds -d and --rm's foreground meaning itself). */
@@ -90,7 +92,8 @@ export function containerOptions(cmd: Command): Command {
     .option('-l, --label <key=value>', 'set metadata on a container (repeatable)', collect, [])
     .option('--init', 'run an init inside the container that forwards signals and reaps processes')
     .addOption(new Option('--restart <policy>', 'restart policy: no, on-failure[:max-retries], always, unless-stopped').default('no'))
-    .option('-q, --quiet', 'suppress the pull output');
+    .option('-q, --quiet', 'suppress the pull output')
+    .option('--pod <pod>', 'join a pod (its name or ID), or new:NAME to create one: -p and --network then go to the pod');
 }
 
 const SIZE = /^(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?b)?$/i;

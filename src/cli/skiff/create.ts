@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { containerConfig, containerOptions, type ContainerFlags } from './container-flags.js';
 import { contextOf } from './context.js';
 import { engineOf } from './engine-of.js';
+import { createInPod } from './pod-member.js';
 import { pullMissing } from './pull-missing.js';
 
 export function register(program: Command): void {
@@ -13,9 +14,9 @@ export function register(program: Command): void {
     .argument('[command...]'))
     .passThroughOptions()
     .action(async (image: string, command: string[], f: ContainerFlags, cmd: Command) => {
-      const rec = await engineOf(cmd).create({
-        image, name: f.name, config: containerConfig(f, command), pullMissing: pullMissing(contextOf(cmd).root, image, Boolean(f.quiet)),
-      });
+      const engine = engineOf(cmd);
+      const req = { image, name: f.name, config: containerConfig(f, command), pullMissing: pullMissing(contextOf(cmd).root, image, Boolean(f.quiet)) };
+      const rec = f.pod !== undefined ? (await createInPod(engine, f.pod, req)).rec : await engine.create(req);
       process.stdout.write(`${rec.id}\n`);
     });
 }

@@ -6,6 +6,7 @@
 // --rm the container is removed after, by this process, or by the monitor's exit command if this one is gone.
 import type { Command } from 'commander';
 import { CommandFailure, commandFailure } from '../../engine/command-failure.js';
+import type { CreateRequest } from '../../engine/container-create.js';
 import type { Engine } from '../../engine/engine.js';
 import { SkiffError } from '../../common/errors.js';
 import { errorLine } from '../common/run-cli.js';
@@ -13,6 +14,7 @@ import { containerConfig, containerOptions, type ContainerFlags } from './contai
 import { attachTerminal, type AttachedTerminal } from './container-attach.js';
 import { contextOf } from './context.js';
 import { engineOf } from './engine-of.js';
+import { createInPod } from './pod-member.js';
 import { pullMissing } from './pull-missing.js';
 import { Interrupted, SignalRelay } from './signal-relay.js';
 
@@ -44,7 +46,7 @@ export function register(program: Command): void {
 async function run(engine: Engine, root: string, image: string, command: string[], f: ContainerFlags, relay: SignalRelay): Promise<number> {
   const config = containerConfig(f, command);
   const pull = pullMissing(root, image, Boolean(f.quiet));
-  const rec = await engine.create({
+  const req: CreateRequest = {
     image, name: f.name, config,
     // A pull cannot be stopped half way and the store survives one that is killed, so a signal ends skiff at once.
     pullMissing: async (name) => {
@@ -59,7 +61,11 @@ async function run(engine: Engine, root: string, image: string, command: string[
         release();
       }
     },
-  });
+  };
+  const member = f.pod !== undefined ? await createInPod(engine, f.pod, req) : undefined;
+  const rec = member?.rec ?? await engine.create(req);
+  // The pod's sandbox first: the container joins its namespaces.
+  if (member) await member.pods.startSandbox(member.podId);
   const argv0 = [...(config.entrypoint ?? []), ...(config.command ?? [])][0] ?? '';
   if (f.detach) {
     try {

@@ -1,0 +1,94 @@
+// A pod's pause process: the native helper's `pause` mode (PID 1 of the pod when the PID namespace is shared, reaps
+// zombies, ends on SIGTERM), started in the pod's new ipc, uts (and pid) namespaces and in its pinned network
+// namespace. The helper's child sets what those namespaces scope (hostname, sysctls: /proc/sys shows the
+// namespaces of the process that opens it) before it executes the pause, and is moved into the pod's cgroup first.
+import { CLONE } from '../common/linux-flags.js';
+import { SkiffError } from '../common/errors.js';
+import { nativeHelperPath } from '../native/binary-path.js';
+import { launch } from '../native/launcher.js';
+import { step, type Step } from '../native/step.js';
+import { isSameProcessAlive, processStartTime, waitProcessGone } from '../runtime/proc.js';
+import type { PodShare } from './pod-types.js';
+
+export interface PauseOptions {
+  share: PodShare;
+  /** The pinned network namespace to join; undefined: the host's (host network) or, with newNetwork, a new one. */
+  netns?: string;
+  /** A network namespace of the pause's own with only lo up (network none), pinned by the caller after. */
+  newNetwork: boolean;
+  hostname?: string;
+  sysctls: Record<string, string>;
+  /** Called with the pause's host pid before it runs: join the pod's cgroup here. */
+  onPid: (pid: number) => Promise<void>;
+}
+
+export interface PauseProcess {
+  pid: number;
+  startTime: string;
+}
+
+export function pausePlan(o: Omit<PauseOptions, 'onPid'>, helper: string): Step[] {
+  let flags = 0;
+  if (o.share.ipc) flags |= CLONE.NEWIPC;
+  if (o.share.uts) flags |= CLONE.NEWUTS;
+  if (o.share.pid) flags |= CLONE.NEWPID;
+  if (o.newNetwork) flags |= CLONE.NEWNET;
+  const plan: Step[] = [];
+  if (o.netns) plan.push(step('setns', [o.netns, CLONE.NEWNET], 'network', `join the network namespace ${o.netns}`));
+  plan.push(step('clone', [flags, 'exit'], 'share', 'create the pause process'));
+  plan.push(step('setsid', [], undefined, 'start a session'));
+  if (o.newNetwork) plan.push(step('loopback-up', [], 'network', 'bring lo up'));
+  if (o.share.uts && o.hostname) plan.push(step('hostname', [o.hostname], 'hostname', `set hostname ${o.hostname}`));
+  for (const [key, value] of Object.entries(o.sysctls)) {
+    plan.push(step('write', [`/proc/sys/${key.replace(/\./g, '/')}`, value], `sysctls.${key}`, `set sysctl ${key}=${value}`));
+  }
+  plan.push(
+    step('close-fds', [3], undefined, 'mark inherited fds close-on-exec'),
+    step('chdir', ['/'], undefined, 'chdir to /'),
+    step('resolve-exec', [helper, ''], undefined, `find ${helper}`),
+    step('ready'),
+    step('exec', [2, helper, 'pause', 0], undefined, 'exec the pause'),
+  );
+  return plan;
+}
+
+export async function startPause(o: PauseOptions): Promise<PauseProcess> {
+  const helper = nativeHelperPath();
+  let pid = 0;
+  try {
+    const launched = await launch({
+      plan: pausePlan(o, helper),
+      // Nothing of ours: a pause holding our stdout would keep a caller reading it waiting for ever.
+      stdio: ['ignore', 'ignore', 'ignore'],
+      onPid: async (p) => {
+        pid = p;
+        await o.onPid(p);
+        return { state: '' };
+      },
+    });
+    pid = launched.pid;
+  } catch (err) {
+    throw new SkiffError(`pause: ${(err as Error).message}`, (err as SkiffError).code);
+  }
+  const startTime = await processStartTime(pid);
+  if (!startTime) throw new SkiffError(`pause: process ${pid} ended as it started`, 'ESRCH');
+  return { pid, startTime };
+}
+
+/** SIGTERM (the pause exits 0), SIGKILL after `timeoutMs`; only this very process (pid and start time). */
+export async function stopPause(p: PauseProcess, timeoutMs = 5000): Promise<void> {
+  if (!(await isSameProcessAlive(p.pid, p.startTime))) return;
+  signalOnly(p.pid, 'SIGTERM');
+  if (await waitProcessGone(p.pid, p.startTime, timeoutMs)) return;
+  if (await isSameProcessAlive(p.pid, p.startTime)) signalOnly(p.pid, 'SIGKILL');
+  if (!(await waitProcessGone(p.pid, p.startTime, 5000))) throw new SkiffError(`pause process ${p.pid} did not end after SIGKILL`, 'EBUSY');
+}
+
+export function signalOnly(pid: number, signal: NodeJS.Signals | number): void {
+  if (pid <= 1) return;
+  try {
+    process.kill(pid, signal);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
+}

@@ -1,0 +1,150 @@
+// Pods' records (<root>/pods/<id>/pod.json, written atomically) and where a pod keeps what: its hosts files beside
+// the record, its pinned namespaces and /dev/shm under the state directory. Lookup by ID, unique ID prefix or name;
+// names reserved one file each (O_EXCL); a lock per pod, across processes.
+import { existsSync } from 'node:fs';
+import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../common/atomic-write.js';
+import { SkiffError } from '../common/errors.js';
+import { withLock } from '../common/lock.js';
+import { FULL_ID } from '../engine/names.js';
+import type { PodRecord } from './pod-types.js';
+
+export class PodPaths {
+  constructor(readonly root: string, readonly state: string) {}
+
+  get pods(): string {
+    return join(this.root, 'pods');
+  }
+
+  /** The record, the lock, and /etc/hosts, /etc/resolv.conf, /etc/hostname as the pod's containers see them. */
+  pod(id: string): string {
+    return join(this.pods, id);
+  }
+
+  record(id: string): string {
+    return join(this.pod(id), 'pod.json');
+  }
+
+  lock(id: string): string {
+    return join(this.pod(id), 'lock');
+  }
+
+  get names(): string {
+    return join(this.root, 'pod-names');
+  }
+
+  /** Pinned network namespaces, one per pod ID (a directory apart from containers': reconcile sweeps that one). */
+  get netns(): string {
+    return join(this.state, 'pods', 'netns');
+  }
+
+  /** Pinned ipc, uts and pid namespaces, named ID-TYPE. */
+  get nsPins(): string {
+    return join(this.state, 'pods', 'ns');
+  }
+
+  /** The pod's /dev/shm: a tmpfs its containers bind-mount. */
+  shm(id: string): string {
+    return join(this.state, 'pods', 'shm', id);
+  }
+}
+
+export class PodRecords {
+  constructor(readonly paths: PodPaths) {}
+
+  async ids(): Promise<string[]> {
+    let entries: string[];
+    try {
+      entries = await readdir(this.paths.pods);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    return entries.filter((e) => FULL_ID.test(e) && existsSync(this.paths.record(e))).sort();
+  }
+
+  /** Directories of pods, with or without a record (a create killed before it wrote one has none). */
+  async directories(): Promise<string[]> {
+    return existsSync(this.paths.pods) ? (await readdir(this.paths.pods)).filter((e) => FULL_ID.test(e)) : [];
+  }
+
+  async read(id: string): Promise<PodRecord> {
+    let text: string;
+    try {
+      text = await readFile(this.paths.record(id), 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new SkiffError(`no such pod: ${id}`, 'ENOENT');
+      throw err;
+    }
+    return JSON.parse(text) as PodRecord;
+  }
+
+  async write(rec: PodRecord): Promise<void> {
+    await writeFileAtomic(this.paths.record(rec.id), JSON.stringify(rec), 0o600);
+  }
+
+  /** A full ID, a name, or a unique ID prefix (podman's order). */
+  async resolve(ref: string): Promise<string> {
+    if (!ref) throw new SkiffError('a pod name or ID is required', 'EINVAL');
+    if (FULL_ID.test(ref) && existsSync(this.paths.record(ref))) return ref;
+    const byName = await this.idOfName(ref);
+    if (byName) return byName;
+    if (/^[a-f0-9]+$/.test(ref)) {
+      const matches = (await this.ids()).filter((id) => id.startsWith(ref));
+      if (matches.length > 1) throw new SkiffError(`more than one pod has the ID prefix "${ref}": be more precise`, 'EINVAL');
+      if (matches.length === 1) return matches[0];
+    }
+    throw new SkiffError(`no such pod: ${ref}`, 'ENOENT');
+  }
+
+  async idOfName(name: string): Promise<string | undefined> {
+    try {
+      const id = (await readFile(join(this.paths.names, name), 'utf8')).trim();
+      return existsSync(this.paths.record(id)) ? id : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Reserves `name` for `id`; a name whose pod has no directory any more (a crash between the two) is taken over. */
+  async reserveName(name: string, id: string): Promise<boolean> {
+    await mkdir(this.paths.names, { recursive: true });
+    const file = join(this.paths.names, name);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const fh = await open(file, 'wx', 0o600);
+        await fh.writeFile(id);
+        await fh.close();
+        return true;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      const holder = (await readFile(file, 'utf8').catch(() => '')).trim();
+      if (holder === id) return true;
+      if (holder && existsSync(this.paths.pod(holder))) return false;
+      await rm(file, { force: true });
+    }
+    return false;
+  }
+
+  async releaseName(name: string, id: string): Promise<void> {
+    const file = join(this.paths.names, name);
+    const holder = (await readFile(file, 'utf8').catch(() => '')).trim();
+    if (holder === id) await rm(file, { force: true });
+  }
+
+  /** Runs `fn` holding the lock of a pod directory that may have no record yet (create) or any more. */
+  lockedDirectory<T>(id: string, fn: () => Promise<T>, timeoutMs?: number): Promise<T> {
+    return withLock(this.paths.lock(id), `pod ${id.slice(0, 12)}`, fn, timeoutMs);
+  }
+
+  /** Runs `fn` holding the pod's lock; a removed pod is "no such pod". */
+  locked<T>(id: string, fn: (rec: PodRecord) => Promise<T>, timeoutMs?: number): Promise<T> {
+    return withLock(this.paths.lock(id), `pod ${id.slice(0, 12)}`, async () => fn(await this.read(id)), timeoutMs)
+      .catch((err: SkiffError) => {
+        if (err.code === 'ENOENT' && !existsSync(this.paths.pod(id))) throw new SkiffError(`no such pod: ${id}`, 'ENOENT');
+        throw err;
+      });
+  }
+}

@@ -1,0 +1,153 @@
+// A pod's sandbox, what its containers join: the pod cgroup (pod-level limits) with the pause in a cgroup of its own
+// under it, the network namespace pinned and attached with CNI (K8S_POD_* CNI_ARGS, ports through portmap), the
+// pause process in new ipc, uts (and pid) namespaces, those namespaces pinned so that teardown finds them even after
+// the pause is gone, the /dev/shm tmpfs and the hosts files. Start registers an undo for each step; teardown works
+// from fixed paths, the CNI result cache and the pause's cgroup alone, so it also cleans what a killed start left.
+import { existsSync } from 'node:fs';
+import { SkiffError } from '../common/errors.js';
+import { UndoStack } from '../common/undo.js';
+import { cgroupManager, type CgroupManager } from '../cgroups/index.js';
+import type { LinuxResources } from '../oci/runtime-spec.js';
+import { isSameProcessAlive, waitProcessGone, processStartTime } from '../runtime/proc.js';
+import { defaultContainerConfig } from '../engine/container-config.js';
+import { connectContainer, disconnectContainer, networkName, publishedPorts } from '../engine/container-network.js';
+import type { Attachment } from '../network/cni/client.js';
+import { signalOnly, startPause, stopPause } from './pause.js';
+import type { PodContext } from './pod-context.js';
+import { podHostname, writePodFiles } from './pod-files.js';
+import { mountShm, unmountShm } from './pod-shm.js';
+import type { PodRecord, SandboxState } from './pod-types.js';
+
+/** The namespaces pinned from the pause, beside the network one. */
+export const PINNED_TYPES = ['ipc', 'uts', 'pid'] as const;
+const CPU_PERIOD = 100_000;
+
+export function nsPinName(id: string, type: string): string {
+  return `${id}-${type}`;
+}
+
+async function cgroups(pc: PodContext, rec: PodRecord): Promise<{ pod: CgroupManager; pause: CgroupManager }> {
+  const facts = { mode: (await pc.ctx.runtime.host()).cgroupMode, warn: pc.ctx.warn };
+  return { pod: cgroupManager(rec.config.cgroupParent, facts), pause: cgroupManager(`${rec.config.cgroupParent}/${rec.id}`, facts) };
+}
+
+function podResources(rec: PodRecord): LinuxResources {
+  const r = rec.config.resources;
+  return {
+    ...(r.memory ? { memory: { limit: r.memory } } : {}),
+    ...(r.nanoCpus ? { cpu: { quota: Math.round((r.nanoCpus / 1e9) * CPU_PERIOD), period: CPU_PERIOD } } : {}),
+    ...(r.pidsLimit && r.pidsLimit > 0 ? { pids: { limit: r.pidsLimit } } : {}),
+  };
+}
+
+export async function pauseAlive(rec: PodRecord): Promise<boolean> {
+  const p = rec.sandbox?.pause;
+  return p !== undefined && isSameProcessAlive(p.pid, p.startTime);
+}
+
+/** Whether anything of a sandbox is there: a pod that is not running must have none of it. */
+export async function sandboxLeftovers(pc: PodContext, rec: PodRecord): Promise<boolean> {
+  if (rec.sandbox || rec.attaching) return true;
+  if (existsSync(pc.network().netns.path(rec.id)) || existsSync(pc.paths.shm(rec.id))) return true;
+  if (PINNED_TYPES.some((t) => existsSync(pc.nsPins.path(nsPinName(rec.id, t))))) return true;
+  if ((await pc.network().networks.client.cache.list({ containerId: rec.id })).length) return true;
+  return (await (await cgroups(pc, rec)).pause.pids()).length > 0;
+}
+
+/** Starts the sandbox of a pod that has none (the caller holds the pod's lock and took down any leftovers). */
+export async function startSandbox(pc: PodContext, rec: PodRecord): Promise<SandboxState> {
+  const cfg = rec.config;
+  const undo = new UndoStack();
+  try {
+    const cg = await cgroups(pc, rec);
+    await cg.pod.create(podResources(rec));
+    undo.push(`cgroup ${cfg.cgroupParent}`, () => cg.pod.destroy());
+    await cg.pause.create();
+    undo.push(`cgroup ${cg.pause.path}`, () => cg.pause.destroy());
+    const joinsNetwork = cfg.share.net && cfg.network !== 'host' && cfg.network !== 'none';
+    let network;
+    if (joinsNetwork) {
+      const netCfg = { ...defaultContainerConfig(), networkMode: cfg.network, publish: cfg.publish };
+      const ports = await publishedPorts(netCfg, []);
+      rec.attaching = { network: networkName(cfg.network), netns: pc.network().netns.path(rec.id), ports };
+      await pc.records.write(rec);
+      network = await connectContainer(pc.network(), rec.id, { ...netCfg, publish: ports }, [], undo, cfg.cniArgs);
+    }
+    await mountShm(pc.paths.shm(rec.id), cfg.shmSize);
+    undo.push('/dev/shm', () => unmountShm(pc.paths.shm(rec.id)));
+    const ips = network?.attachments.flatMap((a) => a.ips) ?? [];
+    await writePodFiles(pc, rec, ips[0]);
+    const pause = await startPause({
+      share: cfg.share, netns: network?.netns,
+      // network none, or containers that keep their own networks: the pause still gets a namespace of its own.
+      newNetwork: cfg.network !== 'host' && !joinsNetwork,
+      hostname: podHostname(rec), sysctls: cfg.sysctls,
+      onPid: (pid) => cg.pause.addProcess(pid),
+    });
+    undo.push(`pause process ${pause.pid}`, () => stopPause(pause, 0));
+    for (const t of PINNED_TYPES.filter((x) => cfg.share[x])) {
+      const name = nsPinName(rec.id, t);
+      await pc.nsPins.pin(name, `/proc/${pause.pid}/ns/${t}`);
+      undo.push(`${t} namespace pin`, () => pc.nsPins.remove(name));
+    }
+    let netnsPath = network?.netns;
+    if (cfg.network === 'none' && cfg.share.net) {
+      netnsPath = await pc.network().netns.pin(rec.id, `/proc/${pause.pid}/ns/net`);
+      undo.push('network namespace pin', () => pc.network().netns.remove(rec.id));
+    }
+    // The pins hold the namespaces; the pause must still be the process they came from.
+    if ((await processStartTime(pause.pid)) !== pause.startTime) throw new SkiffError('pause: the process ended while its namespaces were pinned', 'ESRCH');
+    undo.commit();
+    return { pause, ...(netnsPath ? { netnsPath } : {}), ips, ports: network?.ports ?? [] };
+  } catch (err) {
+    const failures = await undo.rollback();
+    for (const f of failures) pc.ctx.warn(`pod ${rec.name}: rollback: ${f}`);
+    throw err;
+  }
+}
+
+/**
+ * Takes down whatever of the sandbox is there, in order: CNI DEL (from the result cache) and the network pin, the
+ * pause (the recorded one, and any process left in the pause's cgroup: a start killed before it wrote the record),
+ * the other pins, /dev/shm, the cgroups. Idempotent; every step is tried, the failures reported together.
+ */
+export async function teardownSandbox(pc: PodContext, rec: PodRecord): Promise<void> {
+  const errors: string[] = [];
+  const attempt = async (what: string, fn: () => Promise<void>) => {
+    try {
+      await fn();
+    } catch (err) {
+      errors.push(`${what}: ${(err as Error).message}`);
+    }
+  };
+  await attempt('network', async () => {
+    const a = rec.attaching;
+    if (a && !(await pc.network().networks.client.cache.list({ containerId: rec.id })).some((c) => c.networkName === a.network)) {
+      // ADD was under way when its caller was killed: no cached result, so DEL with what was being attached.
+      const portMappings = a.ports.map((p) => ({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol, ...(p.hostIP !== '0.0.0.0' ? { hostIP: p.hostIP } : {}) }));
+      const del: Attachment = { containerId: rec.id, netns: a.netns, ifName: 'eth0', ...(portMappings.length ? { runtimeConfig: { portMappings } } : {}) };
+      await pc.network().networks.detach(a.network, del);
+    }
+    await disconnectContainer(pc.network(), rec.id, undefined);
+  });
+  if (rec.sandbox) await attempt('pause', () => stopPause(rec.sandbox!.pause));
+  const cg = await cgroups(pc, rec);
+  await attempt('pause cgroup', async () => {
+    for (const pid of await cg.pause.pids()) {
+      const start = await processStartTime(pid);
+      signalOnly(pid, 'SIGKILL');
+      if (start && !(await waitProcessGone(pid, start, 5000))) throw new SkiffError(`process ${pid} did not end after SIGKILL`, 'EBUSY');
+    }
+  });
+  for (const t of PINNED_TYPES) {
+    const name = nsPinName(rec.id, t);
+    if (existsSync(pc.nsPins.path(name))) await attempt(`${t} namespace pin`, () => pc.nsPins.remove(name));
+  }
+  await attempt('/dev/shm', () => unmountShm(pc.paths.shm(rec.id)));
+  await attempt('cgroup', () => cg.pause.destroy());
+  await attempt('cgroup', () => cg.pod.destroy().catch((err: NodeJS.ErrnoException) => {
+    // A cgroup parent shared with other pods (given as cgroupParent) still holds theirs.
+    if (err.code !== 'ENOTEMPTY' && err.code !== 'EBUSY') throw err;
+  }));
+  if (errors.length) throw new SkiffError(`pod ${rec.name}: teardown: ${errors.join('; ')}`, 'EBUSY');
+}
