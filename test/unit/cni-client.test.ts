@@ -106,8 +106,10 @@ test('a second ADD of the same attachment is refused until DEL', async () => {
 test('a plugin that does not answer is killed after the timeout; one printing garbage is named', async () => {
   const { cacheDir } = setup();
   const quick = new CniClient({ pluginDirs: [fake.dir], cacheDir, timeoutMs: 300 });
-  await assert.rejects(quick.add(net('1.0.0', [{ type: 'first', sleepMs: 10_000 }]), attachment), /plugins\[0\] \(first\) ADD failed: no answer after 0\.3s \(killed\)/);
-  await assert.rejects(quick.add(net('1.0.0', [{ type: 'first', garbage: true }]), attachment), /plugins\[0\] \(first\) ADD failed: printed something that is not JSON: panic: runtime error/);
+  await assert.rejects(quick.add(net('1.0.0', [{ type: 'first', sleepMs: 10_000 }]), attachment), /plugins\[0\] \(first\) ADD failed: no answer after 0\.3s \(killed\); the DEL after it failed too, so the attachment stays cached/);
+  // Its DEL did not answer either: the attachment stays cached, so a later DEL can still release what ADD made.
+  assert.ok(existsSync(join(cacheDir, 'results', 'fakenet', 'c1@eth0')), 'cached for a later DEL');
+  await assert.rejects(quick.add(net('1.0.0', [{ type: 'first', garbage: true }]), { ...attachment, containerId: 'c2' }), /plugins\[0\] \(first\) ADD failed: printed something that is not JSON: panic: runtime error/);
 });
 
 test('results are converted to the network\'s version between plugins', async () => {

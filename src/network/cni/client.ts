@@ -131,7 +131,12 @@ export class CniClient {
     } catch (err) {
       // SPEC.md: when ADD fails the runtime must DEL, so plugins that succeeded (and the failing one, which may have
       // done part of its work) release what they made.
-      await this.delPlugins(net, call, prev, ran).then(() => this.cache.remove(net.name, a.containerId, a.ifName), () => {});
+      try {
+        await this.delPlugins(net, call, prev, ran);
+        await this.cache.remove(net.name, a.containerId, a.ifName);
+      } catch (delErr) {
+        (err as Error).message += `; the DEL after it failed too, so the attachment stays cached for a later DEL: ${(delErr as Error).message}`;
+      }
       throw err;
     }
   }
