@@ -60,9 +60,8 @@ export function buildContainerSpec(image: ImageConfig, cfg: ContainerConfig, inp
   proc.noNewPrivileges = cfg.noNewPrivileges;
   if (cfg.oomScoreAdj !== undefined) proc.oomScoreAdj = cfg.oomScoreAdj;
   if (cfg.groupAdd?.length) {
-    const gids = new Set([...(proc.user!.additionalGids ?? []), ...cfg.groupAdd]);
-    gids.delete(proc.user!.gid);
-    if (gids.size) proc.user!.additionalGids = [...gids];
+    // The primary group is listed too, as containerd's WithAdditionalGIDs does (`id` shows it among the groups).
+    proc.user!.additionalGids = [...new Set([proc.user!.gid, ...(proc.user!.additionalGids ?? []), ...cfg.groupAdd])];
   }
   // docker gives a container the daemon's own limits, not runc's default of 1024 open files.
   delete proc.rlimits;
