@@ -11,6 +11,8 @@ import type { PodCreateRequest, PodView, Sandboxes } from '../../src/cri/sandbox
 export class HostSandboxes implements Sandboxes {
   readonly pods = new Map<string, PodView>();
   readonly requests: PodCreateRequest[] = [];
+  /** A network namespace (a pinned path) the next pod made gets as its own, with a network of that name. */
+  nextNetns?: { path: string; network: string };
 
   constructor(private readonly engine: Engine) {}
 
@@ -24,6 +26,11 @@ export class HostSandboxes implements Sandboxes {
       share: { pid: Boolean(req.share?.pid), ipc: Boolean(req.share?.ipc), uts: Boolean(req.share?.uts), net: Boolean(req.share?.net) },
       cgroupParent: req.cgroupParent ?? '/skiff', publish: req.publish ?? [],
     };
+    if (this.nextNetns) {
+      pod.netnsPath = this.nextNetns.path;
+      pod.network = this.nextNetns.network;
+      this.nextNetns = undefined;
+    }
     this.pods.set(id, pod);
     return pod;
   }

@@ -3,6 +3,8 @@
 // the security context, resources, mounts and log path the kubelet sends; start, exec (ExecSync and crictl's
 // streaming exec), logs in the CRI format and their reopening, stats, events, stop with reasons, removal.
 import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { connect } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +19,7 @@ import type { PodSandboxConfig } from '../../src/cri/proto/generated/runtime/v1/
 import { buildDefaultImage, DEFAULT_IMAGE } from '../../src/image/default-image.js';
 import { criClient, type CriClient } from '../helpers/cri-client.js';
 import { crictlAsync } from '../helpers/crictl.js';
+import { freePort } from '../helpers/registry.js';
 import { HostSandboxes } from '../helpers/host-sandboxes.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'skiffd-containers-'));
@@ -249,5 +252,55 @@ describe('skiffd container calls', () => {
     assert.match(r.stdout!.toString(), /Read-only file system/);
     await cri.runtime.RemovePodSandbox({ pod_sandbox_id: pod });
     assert.equal((await errorOf(cri.runtime.ContainerStatus({ container_id: id }))).code, status.NOT_FOUND);
+  });
+
+  test('crictl attach: the container\'s output, and its stdin closed when the client\'s ends (stdin_once)', async () => {
+    const pod = await runPod('zeta');
+    const id = (await cri.runtime.CreateContainer({
+      pod_sandbox_id: pod, sandbox_config: podConfig('zeta'),
+      config: containerConfig('cat', ['read line; echo "got $line"; cat; echo "stdin closed"'], { stdin: true, stdin_once: true }),
+    })).container_id!;
+    await cri.runtime.StartContainer({ container_id: id });
+    const r = await crictl(['attach', '-i', id], 'hello\nmore\n');
+    assert.equal(r.out, 'got hello\nmore\nstdin closed\n', r.err);
+    let st;
+    for (let i = 0; i < 50 && (st = (await cri.runtime.ContainerStatus({ container_id: id })).status!).state !== 'CONTAINER_EXITED'; i++) await new Promise((res) => setTimeout(res, 100));
+    assert.equal(st!.reason, 'Completed');
+  });
+
+  test('crictl port-forward: a connection to the port on the pod\'s loopback, inside its network namespace', async () => {
+    const ns = join(dir, 'netns-pf');
+    writeFileSync(ns, '');
+    execFileSync('unshare', [`--net=${ns}`, 'true']);
+    const port = await freePort();
+    const server = spawn('nsenter', [`--net=${ns}`, '--', process.execPath, '-e',
+      `require('child_process').execFileSync('ip',['link','set','lo','up']);require('net').createServer((c)=>{c.setEncoding('utf8').on('data',(d)=>c.write(d.toUpperCase())).on('end',()=>c.end('bye\\n'))}).listen(${port},'127.0.0.1',()=>console.log('listening'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise((res) => server.stdout.once('data', res));
+      sandboxes!.nextNetns = { path: ns, network: 'pods' };
+      const pod = (await cri.runtime.RunPodSandbox({ config: { ...podConfig('pf'), linux: {} } })).pod_sandbox_id!;
+      const local = await freePort();
+      let ready: () => void;
+      const forwarding = new Promise<void>((res) => (ready = res));
+      const pf = crictlAsync(socket, ['port-forward', pod, `${local}:${port}`], undefined, (out) => { if (out.includes('Forwarding from')) ready(); });
+      await forwarding;
+      const got = await new Promise<string>((resolve, reject) => {
+        const c = connect(local, '127.0.0.1');
+        let text = '';
+        c.setEncoding('utf8').on('data', (d: string) => {
+          text += d;
+          if (text === 'IN THE POD\n') c.end();
+        }).on('end', () => resolve(text)).on('error', reject);
+        c.write('in the pod\n');
+      });
+      assert.equal(got, 'IN THE POD\nbye\n');
+      // Nothing listens on the host's loopback at that port: the connection was made in the namespace.
+      pf.kill();
+      await pf.done;
+      await cri.runtime.RemovePodSandbox({ pod_sandbox_id: pod });
+    } finally {
+      server.kill('SIGKILL');
+      execFileSync('umount', [ns]);
+    }
   });
 });
