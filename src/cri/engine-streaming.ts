@@ -69,8 +69,11 @@ export class EngineStreaming implements StreamingBackend {
     }
     stdout?.pipe(session.stdout ?? sink(), { end: false });
     stderr?.pipe(session.stderr ?? session.stdout ?? sink(), { end: false });
-    // The exec'd process's terminal is the helper's pty; its size cannot be set from here (see the report of #14).
-    if (session.resizes) void (async () => { for await (const _ of session.resizes!) { /* drained */ } })().catch(() => {});
+    if (session.resizes) {
+      void (async () => {
+        for await (const size of session.resizes!) result.resize(size.height, size.width);
+      })().catch(() => {});
+    }
     const onAbort = () => {
       try {
         process.kill(result.pid, 'SIGKILL');

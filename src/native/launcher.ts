@@ -53,6 +53,11 @@ export interface Launched {
   warnings: string[];
   /** With a `wait` parent: the container's exit. */
   exit?: Promise<ExitInfo>;
+  /**
+   * With a `wait` parent holding the process's terminal: sets the terminal's size (for a caller whose own stdin
+   * is no terminal the parent could copy it from). No effect without a terminal.
+   */
+  resize(rows: number, cols: number): void;
   /** Our ends of the stdio asked for as 'pipe' (null for the others). */
   pipes: { stdin: Writable | null; stdout: Readable | null; stderr: Readable | null };
 }
@@ -153,6 +158,9 @@ export function launch(opts: LaunchOptions): Promise<Launched> {
           resolve({
             pid: containerPid, helperPid: child.pid!, warnings, exit: parentWaits ? exit : undefined,
             pipes: { stdin: child.stdin, stdout: child.stdout, stderr: child.stderr },
+            resize: (rows, cols) => {
+              if (parentWaits && !chan.destroyed) chan.write(`resize ${Math.trunc(rows)} ${Math.trunc(cols)}\n`);
+            },
           });
           break;
         case 'warn':

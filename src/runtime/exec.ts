@@ -26,6 +26,8 @@ export interface ExecResult {
   exit?: Promise<{ exitCode: number; signal?: number }>;
   /** Our ends of the stdio asked for as 'pipe'. */
   pipes: Launched['pipes'];
+  /** Sets the size of the process's terminal (held by the waiting parent). */
+  resize: Launched['resize'];
 }
 
 export async function execProcess(
@@ -57,5 +59,6 @@ export async function execProcess(
     pid: launched.pid,
     exit: launched.exit?.then((e) => ({ exitCode: e.exitCode, signal: e.signal })),
     pipes: launched.pipes,
+    resize: launched.resize,
   };
 }

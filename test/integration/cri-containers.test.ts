@@ -21,6 +21,7 @@ import { criClient, type CriClient } from '../helpers/cri-client.js';
 import { crictlAsync } from '../helpers/crictl.js';
 import { freePort } from '../helpers/registry.js';
 import { HostSandboxes } from '../helpers/host-sandboxes.js';
+import { Engine } from '../../src/engine/engine.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'skiffd-containers-'));
 const socket = join(dir, 'skiffd.sock');
@@ -302,5 +303,22 @@ describe('skiffd container calls', () => {
       server.kill('SIGKILL');
       execFileSync('umount', [ns]);
     }
+  });
+
+  test('exec with a terminal: the size the client sets reaches the process\'s terminal', async () => {
+    const pod = await runPod('eta');
+    const id = (await cri.runtime.CreateContainer({ pod_sandbox_id: pod, sandbox_config: podConfig('eta'), config: containerConfig('tty', ['exec sleep 1000']) })).container_id!;
+    await cri.runtime.StartContainer({ container_id: id });
+    // The engine skiffd's streaming backend uses, on the same stores (engines share them safely).
+    const engine = new Engine({ root: join(dir, 'root'), state: join(dir, 'state') });
+    const r = await engine.exec(id, { command: ['sh', '-c', 'sleep 0.5; stty size'], tty: true, stdio: ['pipe', 'pipe', 'pipe'] });
+    r.resize(33, 99);
+    let out = '';
+    r.pipes.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; });
+    const exit = await r.exit!;
+    await new Promise((res) => setTimeout(res, 100));
+    assert.equal(exit.exitCode, 0);
+    assert.equal(out.trim(), '33 99');
+    await cri.runtime.RemovePodSandbox({ pod_sandbox_id: pod });
   });
 });
