@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
@@ -60,6 +62,33 @@ static void copy_winsize(int from, int to)
         ioctl(to, TIOCSWINSZ, &ws);
 }
 
+/*
+ * The caller's terminal size requests on the channel ("resize ROWS COLS\n"), for a caller whose stdin is no
+ * terminal (skiffd relaying a CRI exec -t). Returns -1 once the caller closed the channel.
+ */
+static int read_resizes(int chan, int master, char *line, size_t cap, size_t *len)
+{
+    ssize_t n = read(chan, line + *len, cap - 1 - *len);
+    if (n <= 0)
+        return n < 0 && errno == EINTR ? 0 : -1;
+    *len += (size_t)n;
+    char *nl;
+    while ((nl = memchr(line, '\n', *len)) != NULL) {
+        *nl = 0;
+        unsigned rows, cols;
+        if (master >= 0 && sscanf(line, "resize %u %u", &rows, &cols) == 2) {
+            struct winsize ws = { .ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols };
+            ioctl(master, TIOCSWINSZ, &ws);
+        }
+        size_t used = (size_t)(nl - line) + 1;
+        memmove(line, nl + 1, *len - used);
+        *len -= used;
+    }
+    if (*len == cap - 1)
+        *len = 0; /* a line too long to be ours: dropped */
+    return 0;
+}
+
 /* Reaps the child if it exited; returns 1 with *status set when it did. */
 static int reap(pid_t child, int *status)
 {
@@ -85,12 +114,16 @@ int parent_wait(pid_t child, int proxy, int sfd)
             copy_winsize(0, master);
         }
     }
-    int status = 0, in_open = master >= 0;
+    int status = 0, in_open = master >= 0, chan_open = master >= 0 && g.chan >= 0;
+    char line[64];
+    size_t line_len = 0;
     for (;;) {
-        struct pollfd fds[3] = { { .fd = sfd, .events = POLLIN }, { .fd = master, .events = POLLIN },
-                                 { .fd = in_open ? 0 : -1, .events = POLLIN } };
-        if (poll(fds, 3, -1) < 0 && errno != EINTR)
+        struct pollfd fds[4] = { { .fd = sfd, .events = POLLIN }, { .fd = master, .events = POLLIN },
+                                 { .fd = in_open ? 0 : -1, .events = POLLIN }, { .fd = chan_open ? g.chan : -1, .events = POLLIN } };
+        if (poll(fds, 4, -1) < 0 && errno != EINTR)
             break;
+        if (fds[3].revents & (POLLIN | POLLHUP) && read_resizes(g.chan, master, line, sizeof line, &line_len) < 0)
+            chan_open = 0;
         if (fds[0].revents & POLLIN) {
             struct signalfd_siginfo si;
             if (read(sfd, &si, sizeof si) == sizeof si) {

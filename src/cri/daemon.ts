@@ -15,12 +15,19 @@ import { PodCidrs } from './pod-cidr.js';
 import { createCriServer } from './server.js';
 import type { StreamingBackend } from './streaming/backend.js';
 import { StreamingServer } from './streaming/server.js';
+import { Engine } from '../engine/engine.js';
+import { ContainerEvents } from './container-events.js';
+import { containerEvent } from './container-events-get.js';
+import { EngineStreaming } from './engine-streaming.js';
+import type { Sandboxes } from './sandboxes.js';
 
 export interface SkiffdOptions {
   config: SkiffdConfig;
   log: Logger;
-  /** Runs exec, attach and port-forward sessions; without one those RPCs answer UNIMPLEMENTED. */
+  /** Runs exec, attach and port-forward sessions (default: the engine's, engine-streaming.ts). */
   streamingBackend?: StreamingBackend;
+  /** The pod layer on skiffd's engine; without it the sandbox calls answer UNIMPLEMENTED. */
+  sandboxes?: (engine: Engine) => Sandboxes;
 }
 
 export interface RunningSkiffd {
@@ -68,15 +75,21 @@ function listen(path: string, onConnection: (socket: Socket) => void): Promise<N
   });
 }
 
-export async function startSkiffd({ config, log, streamingBackend }: SkiffdOptions): Promise<RunningSkiffd> {
+export async function startSkiffd({ config, log, streamingBackend, sandboxes }: SkiffdOptions): Promise<RunningSkiffd> {
   const started = performance.now();
   await mkdir(dirname(config.socket), { recursive: true });
   await claimSocket(config.socket);
   await mkdir(config.root, { recursive: true });
   await mkdir(config.state, { recursive: true });
   const { host, port } = parseHostPort(config.streamingAddress)!;
-  const streaming = streamingBackend ? await StreamingServer.start(host, port, streamingBackend, log) : undefined;
-  const ctx: CriContext = { config, log, podCidrs: new PodCidrs(config.state), streaming };
+  const engine = new Engine({
+    root: config.root, state: config.state, cniConfDirs: [config.cniConfDir], cniPluginDirs: config.cniBinDirs,
+    warn: (m) => log.warn(m),
+  });
+  const ctx: CriContext = { config, log, podCidrs: new PodCidrs(config.state), engine, sandboxes: sandboxes?.(engine), events: new ContainerEvents() };
+  const streaming = await StreamingServer.start(host, port, streamingBackend ?? new EngineStreaming(ctx), log);
+  ctx.streaming = streaming;
+  ctx.events.start(engine.ctx.paths.exits, (id, type) => containerEvent(ctx, id, type), (m) => log.warn(m));
   const server = createCriServer(ctx);
   // skiffd listens itself and hands each connection to the gRPC server through h2-authority.ts (see there why).
   const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
@@ -86,6 +99,7 @@ export async function startSkiffd({ config, log, streamingBackend }: SkiffdOptio
     listener = await listen(config.socket, (socket) => injector.injectConnection(new AuthorityFixingConnection(socket)));
   } catch (err) {
     await streaming?.close();
+    ctx.events.stop();
     throw new SkiffError(`socket ${config.socket}: ${(err as Error).message}`, 'EADDRINUSE');
   }
   // The CRI has no authentication: whoever can open the socket runs containers as root (containerd: 0660 too).
@@ -110,6 +124,7 @@ export async function startSkiffd({ config, log, streamingBackend }: SkiffdOptio
     });
     await unlistened;
     await streaming?.close();
+    ctx.events.stop();
     // Only our own socket: a new skiffd may already have replaced it.
     if (lstatSync(config.socket, { throwIfNoEntry: false })?.ino === socketIno) await rm(config.socket, { force: true });
     log.info('skiffd stopped');

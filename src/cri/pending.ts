@@ -1,4 +1,4 @@
-// The RuntimeService calls that translate onto the engine and pods (issues 12 and 13), filled in as those land.
+// What a call answers when what it needs is not in this skiffd (the streaming server absent).
 // Until then each is registered and answers UNIMPLEMENTED with a message naming it, so crictl and the kubelet say
 // plainly what is missing instead of "unknown method".
 import { status } from '@grpc/grpc-js';

@@ -1,7 +1,7 @@
 // The gRPC server: RuntimeService and ImageService, each RPC bound to its handler (one file per call). The binding
 // is the only place handlers meet grpc-js: it passes the request in, sends the response or the error's status back
 // (grpc-error.ts), and logs the call.
-import { Server, status, type handleServerStreamingCall, type handleUnaryCall, type ServiceError } from '@grpc/grpc-js';
+import { Server, status, type handleUnaryCall, type ServiceError } from '@grpc/grpc-js';
 import { containerAttach } from './container-attach.js';
 import { containerCheckpoint } from './container-checkpoint.js';
 import { containerExec } from './container-exec.js';
@@ -13,7 +13,23 @@ import { imagePull } from './image-pull.js';
 import { imageRemove } from './image-remove.js';
 import { imageStatus } from './image-status.js';
 import { metricDescriptorsList } from './metric-descriptors-list.js';
-import { pendingCall } from './pending.js';
+import { containerCreate } from './container-create.js';
+import { containerEventsGet } from './container-events-get.js';
+import { containerExecSync } from './container-exec-sync.js';
+import { containerList } from './container-list.js';
+import { containerLogReopen } from './container-log-reopen.js';
+import { containerRemove } from './container-remove.js';
+import { containerStart } from './container-start.js';
+import { containerStats, containerStatsList } from './container-stats.js';
+import { containerStatus } from './container-status.js';
+import { containerStop } from './container-stop.js';
+import { containerUpdate } from './container-update.js';
+import { sandboxList } from './sandbox-list.js';
+import { sandboxRemove } from './sandbox-remove.js';
+import { sandboxRun } from './sandbox-run.js';
+import { sandboxStats, sandboxStatsList } from './sandbox-stats.js';
+import { sandboxStatus } from './sandbox-status.js';
+import { sandboxStop } from './sandbox-stop.js';
 import { criPackage } from './proto/load.js';
 import type { ImageServiceHandlers } from './proto/generated/runtime/v1/ImageService.js';
 import type { RuntimeServiceHandlers } from './proto/generated/runtime/v1/RuntimeService.js';
@@ -48,15 +64,6 @@ function unary<Req, Res>(ctx: CriContext, method: string, handler: Handler<Req, 
   };
 }
 
-function pending<Req, Res>(ctx: CriContext, method: string): handleUnaryCall<Req, Res> {
-  return unary<Req, Res>(ctx, method, async () => {
-    throw pendingCall(method);
-  });
-}
-
-function pendingStream<Req, Res>(method: string): handleServerStreamingCall<Req, Res> {
-  return (call) => call.emit('error', toServiceError(pendingCall(method)));
-}
 
 export function runtimeHandlers(ctx: CriContext): RuntimeServiceHandlers {
   return {
@@ -69,25 +76,25 @@ export function runtimeHandlers(ctx: CriContext): RuntimeServiceHandlers {
     CheckpointContainer: unary(ctx, 'CheckpointContainer', containerCheckpoint),
     ListMetricDescriptors: unary(ctx, 'ListMetricDescriptors', metricDescriptorsList),
     ListPodSandboxMetrics: unary(ctx, 'ListPodSandboxMetrics', sandboxMetricsList),
-    RunPodSandbox: pending(ctx, 'RunPodSandbox'),
-    StopPodSandbox: pending(ctx, 'StopPodSandbox'),
-    RemovePodSandbox: pending(ctx, 'RemovePodSandbox'),
-    PodSandboxStatus: pending(ctx, 'PodSandboxStatus'),
-    ListPodSandbox: pending(ctx, 'ListPodSandbox'),
-    CreateContainer: pending(ctx, 'CreateContainer'),
-    StartContainer: pending(ctx, 'StartContainer'),
-    StopContainer: pending(ctx, 'StopContainer'),
-    RemoveContainer: pending(ctx, 'RemoveContainer'),
-    ListContainers: pending(ctx, 'ListContainers'),
-    ContainerStatus: pending(ctx, 'ContainerStatus'),
-    UpdateContainerResources: pending(ctx, 'UpdateContainerResources'),
-    ReopenContainerLog: pending(ctx, 'ReopenContainerLog'),
-    ExecSync: pending(ctx, 'ExecSync'),
-    ContainerStats: pending(ctx, 'ContainerStats'),
-    ListContainerStats: pending(ctx, 'ListContainerStats'),
-    PodSandboxStats: pending(ctx, 'PodSandboxStats'),
-    ListPodSandboxStats: pending(ctx, 'ListPodSandboxStats'),
-    GetContainerEvents: pendingStream('GetContainerEvents'),
+    RunPodSandbox: unary(ctx, 'RunPodSandbox', sandboxRun),
+    StopPodSandbox: unary(ctx, 'StopPodSandbox', sandboxStop),
+    RemovePodSandbox: unary(ctx, 'RemovePodSandbox', sandboxRemove),
+    PodSandboxStatus: unary(ctx, 'PodSandboxStatus', sandboxStatus),
+    ListPodSandbox: unary(ctx, 'ListPodSandbox', sandboxList),
+    CreateContainer: unary(ctx, 'CreateContainer', containerCreate),
+    StartContainer: unary(ctx, 'StartContainer', containerStart),
+    StopContainer: unary(ctx, 'StopContainer', containerStop),
+    RemoveContainer: unary(ctx, 'RemoveContainer', containerRemove),
+    ListContainers: unary(ctx, 'ListContainers', containerList),
+    ContainerStatus: unary(ctx, 'ContainerStatus', containerStatus),
+    UpdateContainerResources: unary(ctx, 'UpdateContainerResources', containerUpdate),
+    ReopenContainerLog: unary(ctx, 'ReopenContainerLog', containerLogReopen),
+    ExecSync: unary(ctx, 'ExecSync', containerExecSync),
+    ContainerStats: unary(ctx, 'ContainerStats', containerStats),
+    ListContainerStats: unary(ctx, 'ListContainerStats', containerStatsList),
+    PodSandboxStats: unary(ctx, 'PodSandboxStats', sandboxStats),
+    ListPodSandboxStats: unary(ctx, 'ListPodSandboxStats', sandboxStatsList),
+    GetContainerEvents: (call) => containerEventsGet(ctx, call),
   };
 }
 

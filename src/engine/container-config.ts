@@ -35,7 +35,26 @@ export interface ContainerResources {
   cpuShares?: number;
   /** -1 or 0: no limit. */
   pidsLimit?: number;
+  /** CFS period and quota in microseconds, as given (CRI's cpu_period, cpu_quota; nanoCpus is docker's shorthand). */
+  cpuPeriod?: number;
+  cpuQuota?: number;
+  /** cpuset.cpus and cpuset.mems lists ("0-1,3"). */
+  cpusetCpus?: string;
+  cpusetMems?: string;
+  /** hugetlb limits in bytes by page size as the cgroup files name it ("2MB"). */
+  hugepageLimits?: { pageSize: string; limit: number }[];
 }
+
+/** A host device node (or every node under a host directory) made in the container (docker --device). */
+export interface DeviceRequest {
+  hostPath: string;
+  containerPath: string;
+  /** What the device cgroup allows: any of r, w, m. */
+  permissions: string;
+}
+
+/** A namespace chosen over the pod's: the host's ('host'), a new one ('private'), or the one at a path. */
+export type NamespaceMode = 'host' | 'private' | { path: string };
 
 export interface ContainerConfig {
   /** Replaces the image's Cmd. */
@@ -81,6 +100,21 @@ export interface ContainerConfig {
   resources: ContainerResources;
   /** Bytes of /dev/shm (docker --shm-size; default 64 MiB). */
   shmSize?: number;
+  /** Runtime spec annotations besides the labels (CRI annotations). */
+  annotations?: Record<string, string>;
+  devices?: DeviceRequest[];
+  /** Supplementary group IDs added to the user's own (docker --group-add, CRI supplemental_groups). */
+  groupAdd?: number[];
+  /** Where the monitor writes the container's CRI-format log, instead of the container's directory (CRI log_path). */
+  logPath?: string;
+  /** The first attach client that closes stdin closes the container's (docker's StdinOnce). */
+  stdinOnce?: boolean;
+  oomScoreAdj?: number;
+  /** Replace the default masked and read-only paths (CRI masked_paths, readonly_paths). */
+  maskedPaths?: string[];
+  readonlyPaths?: string[];
+  /** pid and ipc namespaces chosen over the pod's shared ones (CRI namespace_options). */
+  namespaceModes?: { pid?: NamespaceMode; ipc?: NamespaceMode };
   /** The pod this container belongs to (its ID): it shares what `shared` gives instead of having its own. */
   pod?: string;
   shared?: SharedWithPod;

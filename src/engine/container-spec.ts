@@ -3,12 +3,12 @@
 // docker's defaults and the user's flags. Pure: no I/O beyond reading the image's account files in the rootfs.
 import { hostname as hostHostname, release } from 'node:os';
 import { CAPABILITIES, capabilityBit } from '../oci/capabilities.js';
-import type { LinuxDevice, Mount, Spec } from '../oci/runtime-spec.js';
+import type { LinuxDevice, LinuxNamespace, Mount, Spec } from '../oci/runtime-spec.js';
 import { containerSpec, type ImageConfig } from '../image/container-config.js';
 import { defaultSeccompProfile } from '../seccomp/default-profile.js';
 import { seccompFromProfileFile } from '../seccomp/docker-profile.js';
 import { SkiffError } from '../common/errors.js';
-import type { ContainerConfig } from './container-config.js';
+import type { ContainerConfig, NamespaceMode } from './container-config.js';
 
 /** docker's default capability set (moby oci/caps/defaults.go). */
 export const DOCKER_DEFAULT_CAPS = [
@@ -36,6 +36,8 @@ export interface StartInputs {
   /** Host facts: the capabilities we hold (a privileged container gets them all) and the host's devices. */
   hostCaps: bigint;
   hostDevices: LinuxDevice[];
+  /** config.devices as device nodes, in order, with the cgroup access each was asked for. */
+  devices?: { device: LinuxDevice; access: string }[];
 }
 
 /** The name the container sees: its own, its pod's, docker's short ID by default, the host's with --network host. */
@@ -56,6 +58,11 @@ export function buildContainerSpec(image: ImageConfig, cfg: ContainerConfig, inp
     proc.args = [INIT_PATH, '--', ...proc.args!];
   }
   proc.noNewPrivileges = cfg.noNewPrivileges;
+  if (cfg.oomScoreAdj !== undefined) proc.oomScoreAdj = cfg.oomScoreAdj;
+  if (cfg.groupAdd?.length) {
+    // The primary group is listed too, as containerd's WithAdditionalGIDs does (`id` shows it among the groups).
+    proc.user!.additionalGids = [...new Set([proc.user!.gid, ...(proc.user!.additionalGids ?? []), ...cfg.groupAdd])];
+  }
   // docker gives a container the daemon's own limits, not runc's default of 1024 open files.
   delete proc.rlimits;
 
@@ -67,6 +74,15 @@ export function buildContainerSpec(image: ImageConfig, cfg: ContainerConfig, inp
     linux.devices = inputs.hostDevices;
     linux.resources = { devices: [{ allow: true, access: 'rwm' }] };
   }
+  if (!cfg.privileged) {
+    if (cfg.maskedPaths) linux.maskedPaths = cfg.maskedPaths;
+    if (cfg.readonlyPaths) linux.readonlyPaths = cfg.readonlyPaths;
+  }
+  if (inputs.devices?.length) {
+    linux.devices = [...(linux.devices ?? []), ...inputs.devices.map((d) => d.device)];
+    const rules = inputs.devices.map((d) => ({ allow: true, type: d.device.type === 'b' ? 'b' as const : 'c' as const, major: d.device.major, minor: d.device.minor, access: d.access }));
+    linux.resources = { ...linux.resources, devices: [...(linux.resources?.devices ?? []), ...rules] };
+  }
   if (cfg.seccomp === 'unconfined' || (cfg.privileged && !cfg.seccomp)) delete linux.seccomp;
   else if (cfg.seccomp) linux.seccomp = seccompFromProfileFile(cfg.seccomp.text, cfg.seccomp.file, caps, release());
   else linux.seccomp = defaultSeccompProfile(caps);
@@ -75,8 +91,8 @@ export function buildContainerSpec(image: ImageConfig, cfg: ContainerConfig, inp
   const join = cfg.shared?.namespaces ?? {};
   linux.namespaces = [
     ...(join.user ? [{ type: 'user' as const, path: join.user }] : []),
-    { type: 'pid', ...(join.pid ? { path: join.pid } : {}) },
-    { type: 'ipc', ...(join.ipc ? { path: join.ipc } : {}) },
+    ...namespace('pid', cfg.namespaceModes?.pid, join.pid),
+    ...namespace('ipc', cfg.namespaceModes?.ipc, join.ipc),
     { type: 'uts', ...(join.uts ? { path: join.uts } : {}) },
     { type: 'mount' },
   ];
@@ -87,10 +103,18 @@ export function buildContainerSpec(image: ImageConfig, cfg: ContainerConfig, inp
   if (cfg.shared?.cgroupParent) linux.cgroupsPath = `${cfg.shared.cgroupParent}/${inputs.id}`;
   linux.resources = { ...linux.resources, ...resources(cfg) };
   spec.mounts = [...mounts(spec.mounts ?? [], cfg, inputs)];
-  const annotations = { ...spec.annotations, ...cfg.labels };
+  const annotations = { ...spec.annotations, ...cfg.labels, ...cfg.annotations };
   if (cfg.stopSignal) annotations['org.opencontainers.image.stopSignal'] = cfg.stopSignal;
   if (Object.keys(annotations).length) spec.annotations = annotations;
   return spec;
+}
+
+/** The namespace entry: the pod's (`shared`) unless a mode says otherwise; none at all for the host's. */
+function namespace(type: 'pid' | 'ipc', mode: NamespaceMode | undefined, shared: string | undefined): LinuxNamespace[] {
+  if (mode === 'host') return [];
+  if (mode === 'private') return [{ type }];
+  const path = mode?.path ?? shared;
+  return [{ type, ...(path ? { path } : {}) }];
 }
 
 function capabilities(cfg: ContainerConfig, hostCaps: bigint): string[] {
@@ -105,12 +129,21 @@ function capabilities(cfg: ContainerConfig, hostCaps: bigint): string[] {
   return [...out].sort((a, b) => capabilityBit(a)! - capabilityBit(b)!);
 }
 
-function resources(cfg: ContainerConfig): NonNullable<Spec['linux']>['resources'] {
+/** The cgroup limits of a config's resources, as the runtime spec has them. */
+export function resources(cfg: Pick<ContainerConfig, 'resources'>): NonNullable<Spec['linux']>['resources'] {
   const r = cfg.resources;
   const out: NonNullable<NonNullable<Spec['linux']>['resources']> = {};
+  if (r.cpuPeriod || r.cpuQuota || r.cpusetCpus || r.cpusetMems) {
+    out.cpu = {
+      ...(r.cpuPeriod ? { period: r.cpuPeriod } : {}), ...(r.cpuQuota ? { quota: r.cpuQuota } : {}),
+      ...(r.cpusetCpus ? { cpus: r.cpusetCpus } : {}), ...(r.cpusetMems ? { mems: r.cpusetMems } : {}),
+    };
+  }
+  if (r.hugepageLimits?.length) out.hugepageLimits = r.hugepageLimits.map((h) => ({ pageSize: h.pageSize, limit: h.limit }));
   if (r.memory || r.memorySwap) out.memory = { ...(r.memory ? { limit: r.memory } : {}), ...(r.memorySwap ? { swap: r.memorySwap } : {}) };
   if (r.nanoCpus || r.cpuShares) {
     out.cpu = {
+      ...out.cpu,
       ...(r.nanoCpus ? { quota: Math.round((r.nanoCpus / 1e9) * CPU_PERIOD), period: CPU_PERIOD } : {}),
       ...(r.cpuShares ? { shares: r.cpuShares } : {}),
     };

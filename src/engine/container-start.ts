@@ -1,19 +1,21 @@
 // docker start: the rootfs mounted, the network attached, hosts files written, the spec made, and the container
 // created under its native monitor and started. Each step registers its undo: a start that fails leaves the
 // container as it was (created or exited), with nothing mounted, attached or running.
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, posix } from 'node:path';
+import type { LinuxDevice } from '../oci/runtime-spec.js';
 import { UndoStack } from '../common/undo.js';
 import { imageDefaults, type ImageConfig } from '../image/container-config.js';
 import { mountRootfs, unmountRootfs } from '../image/rootfs.js';
 import { processStartTime } from '../runtime/proc.js';
 import { SkiffError } from '../common/errors.js';
+import type { DeviceRequest } from './container-config.js';
 import { containerFiles, hostDns, hostsFile, parseExtraHost, resolvConf, type HostsEntry } from './container-files.js';
 import { connectContainer } from './container-network.js';
 import type { ContainerRecord } from './container-record.js';
 import { buildContainerSpec, containerHostname } from './container-spec.js';
-import { hostDevices, type EngineContext } from './context.js';
+import { deviceNode, hostDevices, type EngineContext } from './context.js';
 import { startMonitored } from './monitor.js';
 import { refreshNetworkHosts } from './network-hosts.js';
 
@@ -45,9 +47,12 @@ export async function startLocked(ctx: EngineContext, rec: ContainerRecord, opts
     const volumePaths = cfg.mounts.map((m) => (m.type === 'volume' ? ctx.volumes.mountpoint(m.source!) : undefined));
     for (const m of cfg.mounts) if (m.type === 'volume' && !m.noCopy) await ctx.volumes.fillFromImage(m.source!, rootfs, m.target);
     const host = await ctx.runtime.host();
+    const devices = (cfg.devices ?? []).flatMap((d) => deviceNodes(d));
+    // The kubelet makes the pod's log directory; a log path elsewhere (crictl, tests) gets its directory here.
+    if (cfg.logPath) await mkdir(dirname(cfg.logPath), { recursive: true });
     const spec = buildContainerSpec(image, cfg, {
       id, rootfs, netns: network?.netns, files, volumePaths, initBinary: ctx.initBinary(), hostCaps: host.capEff,
-      hostDevices: cfg.privileged ? hostDevices() : [],
+      hostDevices: cfg.privileged ? hostDevices() : [], devices,
     });
     const bundle = ctx.paths.container(id);
     writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
@@ -76,6 +81,22 @@ export async function startLocked(ctx: EngineContext, rec: ContainerRecord, opts
     await ctx.records.write(rec).catch(() => {});
     throw err;
   }
+}
+
+/**
+ * The device node at a host path, or every node under a host directory (containerd does the same), each with its
+ * container path and the cgroup access asked for.
+ */
+function deviceNodes(d: DeviceRequest): { device: LinuxDevice; access: string }[] {
+  const st = statSync(d.hostPath, { throwIfNoEntry: false });
+  if (!st) throw new SkiffError(`device ${d.hostPath}: no such file or directory`, 'ENOENT');
+  if (st.isDirectory()) {
+    return hostDevices(d.hostPath).map((device) => ({
+      device: { ...device, path: posix.join(d.containerPath, posix.relative(d.hostPath, device.path)) }, access: d.permissions,
+    }));
+  }
+  if (!st.isCharacterDevice() && !st.isBlockDevice()) throw new SkiffError(`device ${d.hostPath}: not a device node`, 'EINVAL');
+  return [{ device: deviceNode(d.containerPath, st), access: d.permissions }];
 }
 
 /** hosts (own name and address, --add-host), resolv.conf (the host's, --dns...), hostname. */

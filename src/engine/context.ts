@@ -1,6 +1,6 @@
 // What every engine operation works with: where things are, the records, the in-process OCI runtime, volumes and
 // (made on first use) the CNI networks. One per Engine; skiffd keeps one for its lifetime.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import type { LinuxDevice } from '../oci/runtime-spec.js';
 import { NetnsStore } from '../network/netns.js';
@@ -72,12 +72,16 @@ export function hostDevices(dir = '/dev'): LinuxDevice[] {
     // pts, shm and mqueue are the container's own mounts; symlinks name devices listed under their own name.
     if (e.isDirectory() && !['pts', 'shm', 'mqueue'].includes(e.name)) out.push(...hostDevices(path));
     if (!e.isCharacterDevice() && !e.isBlockDevice()) continue;
-    const st = statSync(path);
-    out.push({
-      path, type: e.isCharacterDevice() ? 'c' : 'b', // makedev(3): the glibc encoding of a dev_t, as /dev's numbers are small enough for 32-bit arithmetic.
-      major: (st.rdev >>> 8) & 0xfff, minor: (st.rdev & 0xff) | ((st.rdev >>> 12) & 0xfff00),
-      fileMode: st.mode & 0o777, uid: st.uid, gid: st.gid,
-    });
+    out.push(deviceNode(path, statSync(path)));
   }
   return out;
+}
+
+/** A device node as the runtime spec describes it, from its stat. */
+export function deviceNode(path: string, st: Stats): LinuxDevice {
+  return {
+    path, type: st.isCharacterDevice() ? 'c' : 'b', // makedev(3): the glibc encoding of a dev_t, as /dev's numbers are small enough for 32-bit arithmetic.
+    major: (st.rdev >>> 8) & 0xfff, minor: (st.rdev & 0xff) | ((st.rdev >>> 12) & 0xfff00),
+    fileMode: st.mode & 0o777, uid: st.uid, gid: st.gid,
+  };
 }

@@ -4,7 +4,9 @@
 import { SkiffError } from '../common/errors.js';
 import { isSameProcessAlive } from '../runtime/proc.js';
 import type { ExecResult } from '../runtime/exec.js';
-import type { AttachStreams, Attachment } from '../runtime/monitor-client.js';
+import { reopenLog, type AttachStreams, type Attachment } from '../runtime/monitor-client.js';
+import type { ContainerResources } from './container-config.js';
+import { resources as specResources } from './container-spec.js';
 import { attachContainer } from './container-attach.js';
 import { cleanupContainer } from './container-cleanup.js';
 import { createContainer, type CreateRequest } from './container-create.js';
@@ -23,6 +25,7 @@ import type { Volume } from './volumes.js';
 import { diskUsageOf, type DiskUsage } from './system-df.js';
 import { readLogs, type LogEntry, type LogOptions } from './logs.js';
 import { checkName } from './names.js';
+import { logPathOf } from './monitor.js';
 import { reconcileAll, reconcileLocked } from './reconcile.js';
 import { directorySize } from './volumes.js';
 import { randomBytes } from 'node:crypto';
@@ -141,7 +144,7 @@ export class Engine {
       const rec = await this.ctx.records.read(id).catch(() => undefined);
       return rec !== undefined && rec.state.status === 'running' && rec.state.pid !== undefined && isSameProcessAlive(rec.state.pid, rec.state.pidStartTime ?? '');
     };
-    yield* readLogs(this.ctx.paths.log(id), { ...o, running });
+    yield* readLogs(logPathOf(this.ctx, await this.ctx.records.read(id)), { ...o, running });
   }
 
   async exec(ref: string, req: ExecRequest): Promise<ExecResult> {
@@ -151,6 +154,29 @@ export class Engine {
   /** Attaches to a running container's monitor; the attachment's `done` settles with its exit. */
   async attach(ref: string, streams: AttachStreams): Promise<Attachment> {
     return attachContainer(this.ctx, await this.resolve(ref), streams);
+  }
+
+  /**
+   * New limits (docker update, CRI UpdateContainerResources): merged into the config, applied at once to a running
+   * container's cgroup, and kept for its next start.
+   */
+  async update(ref: string, changes: ContainerResources): Promise<void> {
+    const id = await this.resolve(ref);
+    await this.ctx.records.locked(id, async (r) => {
+      const rec = (await reconcileLocked(this.ctx, r)) ?? r;
+      const merged = { ...rec.config.resources, ...changes };
+      if (rec.state.status === 'running') await this.ctx.runtime.update(id, specResources({ resources: changes }) ?? {});
+      rec.config = { ...rec.config, resources: merged };
+      await this.ctx.records.write(rec);
+    });
+  }
+
+  /** Asks a running container's monitor to reopen its log (after the log file was renamed: CRI log rotation). */
+  async reopenLog(ref: string): Promise<void> {
+    const id = await this.resolve(ref);
+    const rec = await current(this.ctx, id);
+    if (rec.state.status !== 'running') throw new SkiffError(`container ${rec.name} is not running`, 'EINVAL');
+    await reopenLog(this.ctx.paths.attachSocket(id));
   }
 
   /** The monitor's exit command: take down the run, remove an --rm container, apply the restart policy. */

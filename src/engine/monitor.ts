@@ -9,9 +9,14 @@ export interface Monitored {
   monitor: ContainerState['monitor'];
 }
 
+/** Where the container's log is: the CRI's log_path when it was given one, else in the container's directory. */
+export function logPathOf(ctx: EngineContext, rec: ContainerRecord): string {
+  return rec.config.logPath ?? ctx.paths.log(rec.id);
+}
+
 export async function startMonitored(ctx: EngineContext, rec: ContainerRecord, bundle: string): Promise<Monitored> {
   const state = await ctx.runtime.createMonitored(rec.id, { bundle, loopbackUp: rec.config.networkMode === 'none' }, {
-    logPath: ctx.paths.log(rec.id),
+    logPath: logPathOf(ctx, rec),
     exitFile: ctx.paths.exitFile(rec.id),
     attachSocket: ctx.paths.attachSocket(rec.id),
     stdin: rec.config.openStdin,

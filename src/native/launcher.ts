@@ -3,6 +3,7 @@
 // resolves on `ready`. A failing step comes back as {step, errno}, turned into an error naming the config field.
 import { spawn, type StdioOptions } from 'node:child_process';
 import type { Socket } from 'node:net';
+import type { Readable, Writable } from 'node:stream';
 import { constants } from 'node:os';
 import { getSystemErrorMap } from 'node:util';
 import { SkiffError } from '../common/errors.js';
@@ -10,7 +11,8 @@ import type { Step } from './step.js';
 import { nativeHelperPath } from './binary-path.js';
 import { encodePlan, netstring } from './plan-encoding.js';
 
-export type StdioTarget = 'inherit' | 'ignore' | number;
+/** 'pipe': a pipe to us, its end in Launched.pipes. */
+export type StdioTarget = 'inherit' | 'ignore' | 'pipe' | number;
 
 export interface LaunchOptions {
   plan: Step[];
@@ -51,6 +53,13 @@ export interface Launched {
   warnings: string[];
   /** With a `wait` parent: the container's exit. */
   exit?: Promise<ExitInfo>;
+  /**
+   * With a `wait` parent holding the process's terminal: sets the terminal's size (for a caller whose own stdin
+   * is no terminal the parent could copy it from). No effect without a terminal.
+   */
+  resize(rows: number, cols: number): void;
+  /** Our ends of the stdio asked for as 'pipe' (null for the others). */
+  pipes: { stdin: Writable | null; stdout: Readable | null; stderr: Readable | null };
 }
 
 export class LaunchError extends SkiffError {
@@ -146,7 +155,13 @@ export function launch(opts: LaunchOptions): Promise<Launched> {
           break;
         case 'ready':
           ready = true;
-          resolve({ pid: containerPid, helperPid: child.pid!, warnings, exit: parentWaits ? exit : undefined });
+          resolve({
+            pid: containerPid, helperPid: child.pid!, warnings, exit: parentWaits ? exit : undefined,
+            pipes: { stdin: child.stdin, stdout: child.stdout, stderr: child.stderr },
+            resize: (rows, cols) => {
+              if (parentWaits && !chan.destroyed) chan.write(`resize ${Math.trunc(rows)} ${Math.trunc(cols)}\n`);
+            },
+          });
           break;
         case 'warn':
           warnings.push(describeFailure(opts.plan, Number(rest[0]), 0, rest.slice(1).join(' ')).message);

@@ -5,7 +5,7 @@ import type { CgroupManager } from '../cgroups/index.js';
 import type { Process } from '../oci/runtime-spec.js';
 import type { ContainerRecord } from './container-store.js';
 import type { HostFacts } from './host-facts.js';
-import { launch, type StdioTarget } from '../native/launcher.js';
+import { launch, type Launched, type StdioTarget } from '../native/launcher.js';
 import { explainSeccompRefusal } from '../seccomp/refusal.js';
 import { buildExecPlan } from './plan/index.js';
 import { processDocuments } from './create.js';
@@ -24,6 +24,10 @@ export interface ExecResult {
   pid: number;
   /** Resolves with the exit status when not detached. */
   exit?: Promise<{ exitCode: number; signal?: number }>;
+  /** Our ends of the stdio asked for as 'pipe'. */
+  pipes: Launched['pipes'];
+  /** Sets the size of the process's terminal (held by the waiting parent). */
+  resize: Launched['resize'];
 }
 
 export async function execProcess(
@@ -54,5 +58,7 @@ export async function execProcess(
   return {
     pid: launched.pid,
     exit: launched.exit?.then((e) => ({ exitCode: e.exitCode, signal: e.signal })),
+    pipes: launched.pipes,
+    resize: launched.resize,
   };
 }

@@ -83,18 +83,13 @@ describe('skiffd RuntimeService', () => {
     assert.match(viaCrictl.err, /code = Unimplemented desc = method CheckpointContainer not implemented/);
   });
 
-  test('calls that wait for the engine and pods are there, and say so', async () => {
+  test('without the pod layer the sandbox calls say so; the container calls answer on the engine', async () => {
     const e = await errorOf(cri.runtime.RunPodSandbox({ config: { metadata: { name: 'p', uid: 'u', namespace: 'n' } } }));
-    assert.deepEqual([e.code, e.details], [status.UNIMPLEMENTED, 'method RunPodSandbox not implemented yet: skiffd serves it once the engine and pods are in (issue 14)']);
-    // Without a streaming backend (the engine), Exec cannot hand out a URL either.
-    assert.match((await errorOf(cri.runtime.Exec({ container_id: 'c1', cmd: ['sh'], stdout: true }))).details, /^method Exec not implemented yet/);
+    assert.deepEqual([e.code, e.details], [status.UNIMPLEMENTED, 'RunPodSandbox: pods are not available in this skiffd (src/pod, issue 13)']);
     const pods = crictl(skiffd.socket, ['pods']);
-    assert.match(pods.err, /code = Unimplemented desc = method ListPodSandbox not implemented yet/);
-    const events = new Promise<ServiceError>((resolve) => {
-      const stream = (cri.rawRuntime.GetContainerEvents({}) as NodeJS.EventEmitter);
-      stream.on('error', resolve).on('data', () => assert.fail('no events yet'));
-    });
-    const ev = await events;
-    assert.deepEqual([ev.code, ev.details], [status.UNIMPLEMENTED, 'method GetContainerEvents not implemented yet: skiffd serves it once the engine and pods are in (issue 14)']);
+    assert.match(pods.err, /code = Unimplemented desc = ListPodSandbox: pods are not available/);
+    assert.deepEqual(await cri.runtime.ListContainers({}), { containers: [] });
+    const missing = await errorOf(cri.runtime.Exec({ container_id: 'c1', cmd: ['sh'], stdout: true }));
+    assert.deepEqual([missing.code, missing.details], [status.NOT_FOUND, 'container "c1" not found']);
   });
 });
