@@ -49,7 +49,10 @@ export interface SkiffdConfig {
    * RunPodSandbox; an unknown name is refused there.
    */
   runtimeHandlers: Record<string, RuntimeHandler>;
-  /** The cgroup under which pods go when a request names no cgroup_parent (cgroupfs syntax). */
+  /**
+   * The cgroup all pods go under (cgroupfs syntax): a request's cgroup_parent is nested below it, and a pod without
+   * one gets pods/NAMESPACE_NAME_UID there.
+   */
   cgroupParent: string;
   logLevel: LogLevel;
 }

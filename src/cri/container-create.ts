@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { SkiffError } from '../common/errors.js';
 import type { CriContext } from './context.js';
-import { criContainer, sandboxesOf } from './containers.js';
+import { criContainer } from './containers.js';
 import { KEYS, sandboxMetadataOf } from './cri-keys.js';
 import { translateContainer } from './container-translate.js';
 import { invalidArgument, notFound } from './grpc-error.js';
@@ -26,7 +26,7 @@ async function targetPidNamespace(ctx: CriContext, req: CreateContainerRequest__
 }
 
 export async function containerCreate(ctx: CriContext, req: CreateContainerRequest__Output): Promise<CreateContainerResponse> {
-  const pods = sandboxesOf(ctx, 'CreateContainer');
+  const pods = ctx.sandboxes;
   const pod = await sandboxOf(ctx, pods, req.pod_sandbox_id);
   if (pod.status !== 'running') throw invalidArgument(`pod_sandbox_id: sandbox ${pod.id} is not ready`);
   const meta = sandboxMetadataOf(pod.annotations) ?? req.sandbox_config?.metadata ?? { name: pod.name, namespace: '', uid: '', attempt: 0 };

@@ -13,7 +13,7 @@ export async function containerEvent(ctx: CriContext, id: string, type: Containe
   const v = await criContainer(ctx, id).catch(() => undefined);
   if (!v) return undefined;
   const podId = v.record.config.labels[KEYS.sandboxId];
-  const pod = podId && ctx.sandboxes ? await sandboxOf(ctx, ctx.sandboxes, podId).catch(() => undefined) : undefined;
+  const pod = podId ? await sandboxOf(ctx, ctx.sandboxes, podId).catch(() => undefined) : undefined;
   return {
     container_id: id, container_event_type: type, created_at: (BigInt(Date.now()) * 1_000_000n).toString(),
     pod_sandbox_status: pod ? criSandboxStatusOf(pod) : null, containers_statuses: [criStatusOf(v)],

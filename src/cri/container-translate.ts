@@ -267,8 +267,8 @@ export function translateContainer(
   } else {
     cfg.seccomp = 'unconfined';
   }
-  // The pod's network namespace is joined through `shared`; with the node's network there is none to join.
-  cfg.networkMode = pod.network === 'host' ? 'host' : 'none';
+  // The pod's network ('host' for the node's): the pod layer has the container join the sandbox's namespace.
+  cfg.networkMode = pod.network;
   if (problems.length) throw invalidArgument(problems.join('; '));
   return { name: containerName(c, sandboxMeta), image: c.image!.image, config: cfg, notes };
 }

@@ -4,18 +4,11 @@ import { SkiffError } from '../common/errors.js';
 import type { ContainerView } from '../engine/container-view.js';
 import type { CriContext } from './context.js';
 import { containerMetadataOf, KEYS, nanos, visible } from './cri-keys.js';
-import { CriError, invalidArgument, notFound } from './grpc-error.js';
-import { status } from '@grpc/grpc-js';
+import { invalidArgument, notFound } from './grpc-error.js';
 import type { Container } from './proto/generated/runtime/v1/Container.js';
 import type { ContainerState } from './proto/generated/runtime/v1/ContainerState.js';
 import type { ContainerStatus } from './proto/generated/runtime/v1/ContainerStatus.js';
 import type { Mount } from './proto/generated/runtime/v1/Mount.js';
-import type { Sandboxes } from './sandboxes.js';
-
-export function sandboxesOf(ctx: CriContext, method: string): Sandboxes {
-  if (!ctx.sandboxes) throw new CriError(status.UNIMPLEMENTED, `${method}: pods are not available in this skiffd (src/pod, issue 13)`);
-  return ctx.sandboxes;
-}
 
 export const isCriContainer = (v: ContainerView) => v.record.config.labels[KEYS.containerMetadata] !== undefined;
 

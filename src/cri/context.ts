@@ -15,8 +15,8 @@ export interface CriContext {
   streaming?: StreamingServer;
   /** Containers, images, volumes: the engine the skiff CLI uses too, on the same stores. */
   engine: Engine;
-  /** Pods (src/pod/); absent, the sandbox calls answer UNIMPLEMENTED. */
-  sandboxes?: Sandboxes;
+  /** Pods: the pod layer's (src/pod/), or a test's stand-in. */
+  sandboxes: Sandboxes;
   /** GetContainerEvents' subscribers. */
   events: ContainerEvents;
 }

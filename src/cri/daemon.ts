@@ -20,13 +20,14 @@ import { ContainerEvents } from './container-events.js';
 import { containerEvent } from './container-events-get.js';
 import { EngineStreaming } from './engine-streaming.js';
 import type { Sandboxes } from './sandboxes.js';
+import { Pods } from '../pod/pods.js';
 
 export interface SkiffdOptions {
   config: SkiffdConfig;
   log: Logger;
   /** Runs exec, attach and port-forward sessions (default: the engine's, engine-streaming.ts). */
   streamingBackend?: StreamingBackend;
-  /** The pod layer on skiffd's engine; without it the sandbox calls answer UNIMPLEMENTED. */
+  /** The pods on skiffd's engine (default: src/pod's Pods). */
   sandboxes?: (engine: Engine) => Sandboxes;
 }
 
@@ -86,7 +87,7 @@ export async function startSkiffd({ config, log, streamingBackend, sandboxes }: 
     root: config.root, state: config.state, cniConfDirs: [config.cniConfDir], cniPluginDirs: config.cniBinDirs,
     warn: (m) => log.warn(m),
   });
-  const ctx: CriContext = { config, log, podCidrs: new PodCidrs(config.state), engine, sandboxes: sandboxes?.(engine), events: new ContainerEvents() };
+  const ctx: CriContext = { config, log, podCidrs: new PodCidrs(config.state), engine, sandboxes: sandboxes ? sandboxes(engine) : new Pods(engine), events: new ContainerEvents() };
   const streaming = await StreamingServer.start(host, port, streamingBackend ?? new EngineStreaming(ctx), log);
   ctx.streaming = streaming;
   ctx.events.start(engine.ctx.paths.exits, (id, type) => containerEvent(ctx, id, type), (m) => log.warn(m));

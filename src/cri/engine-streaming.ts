@@ -8,7 +8,7 @@ import { Writable, type Duplex } from 'node:stream';
 import { SkiffError } from '../common/errors.js';
 import type { StreamingBackend, StreamSession } from './streaming/backend.js';
 import type { CriContext } from './context.js';
-import { criContainer, sandboxesOf } from './containers.js';
+import { criContainer } from './containers.js';
 import { sandboxOf } from './sandboxes-view.js';
 
 const sink = () => new Writable({ write: (_c, _e, cb) => cb() });
@@ -114,7 +114,7 @@ export class EngineStreaming implements StreamingBackend {
   }
 
   async portForward(podSandboxId: string, port: number, stream: Duplex): Promise<void> {
-    const pod = await sandboxOf(this.ctx, sandboxesOf(this.ctx, 'PortForward'), podSandboxId);
+    const pod = await sandboxOf(this.ctx, this.ctx.sandboxes, podSandboxId);
     if (pod.status !== 'running') throw new SkiffError(`sandbox ${podSandboxId} is not ready`, 'EINVAL');
     // The node's network: the port is on our own loopback.
     if (!pod.netnsPath || pod.network === 'host') return forwardHere(port, stream);

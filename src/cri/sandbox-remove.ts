@@ -2,14 +2,14 @@
 // succeeds (the CRI asks removals to be idempotent).
 import { status } from '@grpc/grpc-js';
 import type { CriContext } from './context.js';
-import { criContainer, criStatusOf, sandboxesOf } from './containers.js';
+import { criContainer, criStatusOf } from './containers.js';
 import { CriError } from './grpc-error.js';
 import type { RemovePodSandboxRequest__Output } from './proto/generated/runtime/v1/RemovePodSandboxRequest.js';
 import type { RemovePodSandboxResponse } from './proto/generated/runtime/v1/RemovePodSandboxResponse.js';
 import { sandboxOf } from './sandboxes-view.js';
 
 export async function sandboxRemove(ctx: CriContext, req: RemovePodSandboxRequest__Output): Promise<RemovePodSandboxResponse> {
-  const pods = sandboxesOf(ctx, 'RemovePodSandbox');
+  const pods = ctx.sandboxes;
   const pod = await sandboxOf(ctx, pods, req.pod_sandbox_id).catch((err: unknown) => {
     if (err instanceof CriError && err.code === status.NOT_FOUND) return undefined;
     throw err;

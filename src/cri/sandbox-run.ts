@@ -2,13 +2,12 @@
 // removes the pod again, so nothing is left behind.
 import { loadNetworks } from '../network/cni/config.js';
 import type { CriContext } from './context.js';
-import { sandboxesOf } from './containers.js';
 import type { RunPodSandboxRequest__Output } from './proto/generated/runtime/v1/RunPodSandboxRequest.js';
 import type { RunPodSandboxResponse } from './proto/generated/runtime/v1/RunPodSandboxResponse.js';
 import { translateSandbox } from './sandbox-translate.js';
 
 export async function sandboxRun(ctx: CriContext, req: RunPodSandboxRequest__Output): Promise<RunPodSandboxResponse> {
-  const pods = sandboxesOf(ctx, 'RunPodSandbox');
+  const pods = ctx.sandboxes;
   const network = (await loadNetworks(ctx.config.cniConfDir)).networks[0]?.name;
   const podReq = translateSandbox(req.config, req.runtime_handler, network, ctx.config.cgroupParent);
   const pod = await pods.create(podReq);

@@ -10,7 +10,6 @@ import type { ListPodSandboxStatsResponse } from './proto/generated/runtime/v1/L
 import type { PodSandboxStats } from './proto/generated/runtime/v1/PodSandboxStats.js';
 import type { PodSandboxStatsRequest__Output } from './proto/generated/runtime/v1/PodSandboxStatsRequest.js';
 import type { PodSandboxStatsResponse } from './proto/generated/runtime/v1/PodSandboxStatsResponse.js';
-import { sandboxesOf } from './containers.js';
 import { isCriSandbox, sandboxOf } from './sandboxes-view.js';
 import type { PodView } from './sandboxes.js';
 
@@ -37,12 +36,12 @@ async function podStats(ctx: CriContext, pod: PodView): Promise<PodSandboxStats>
 }
 
 export async function sandboxStats(ctx: CriContext, req: PodSandboxStatsRequest__Output): Promise<PodSandboxStatsResponse> {
-  return { stats: await podStats(ctx, await sandboxOf(ctx, sandboxesOf(ctx, 'PodSandboxStats'), req.pod_sandbox_id)) };
+  return { stats: await podStats(ctx, await sandboxOf(ctx, ctx.sandboxes, req.pod_sandbox_id)) };
 }
 
 export async function sandboxStatsList(ctx: CriContext, req: ListPodSandboxStatsRequest__Output): Promise<ListPodSandboxStatsResponse> {
   const f = req.filter;
-  const pods = (await sandboxesOf(ctx, 'ListPodSandboxStats').list()).filter((p) => isCriSandbox(p) && p.status === 'running'
+  const pods = (await ctx.sandboxes.list()).filter((p) => isCriSandbox(p) && p.status === 'running'
     && (!f || ((!f.id || p.id.startsWith(f.id)) && selects(f.label_selector, visible(p.labels)))));
   return { stats: await Promise.all(pods.map((p) => podStats(ctx, p))) };
 }

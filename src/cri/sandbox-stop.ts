@@ -2,14 +2,13 @@
 // missing sandbox succeeds (the kubelet retries stops, and calls it after a removal too).
 import { status } from '@grpc/grpc-js';
 import type { CriContext } from './context.js';
-import { sandboxesOf } from './containers.js';
 import { CriError } from './grpc-error.js';
 import type { StopPodSandboxRequest__Output } from './proto/generated/runtime/v1/StopPodSandboxRequest.js';
 import type { StopPodSandboxResponse } from './proto/generated/runtime/v1/StopPodSandboxResponse.js';
 import { sandboxOf } from './sandboxes-view.js';
 
 export async function sandboxStop(ctx: CriContext, req: StopPodSandboxRequest__Output): Promise<StopPodSandboxResponse> {
-  const pods = sandboxesOf(ctx, 'StopPodSandbox');
+  const pods = ctx.sandboxes;
   const pod = await sandboxOf(ctx, pods, req.pod_sandbox_id).catch((err: unknown) => {
     if (err instanceof CriError && err.code === status.NOT_FOUND) return undefined;
     throw err;

@@ -1,6 +1,7 @@
 // RunPodSandbox's PodSandboxConfig as a pod request (sandboxes.ts): a pure function of the request, the pod
 // network's name and the default cgroup parent, so unit tests can feed what the kubelet sends. Every field is
 // carried over or refused with INVALID_ARGUMENT naming it; all problems are reported together.
+import { hostname } from 'node:os';
 import type { PortRequest } from '../engine/container-config.js';
 import { KEYS } from './cri-keys.js';
 import { invalidArgument } from './grpc-error.js';
@@ -10,6 +11,16 @@ import type { PodCreateRequest } from './sandboxes.js';
 /** The pod's name among pods: containerd's makeSandboxName (name_namespace_uid_attempt). */
 export function sandboxName(m: { name: string; namespace: string; uid: string; attempt: number }): string {
   return [m.name, m.namespace, m.uid, String(m.attempt)].join('_');
+}
+
+/**
+ * The pod's cgroup: the kubelet's cgroup_parent (cgroupfs syntax, e.g. /kubepods/besteffort/pod<uid>) nested under
+ * skiffd's own cgroupParent, so that everything skiffd makes stays in its subtree; pods/<namespace>_<name>_<uid>
+ * there when the kubelet names none.
+ */
+function podCgroup(root: string, kubelet: string | undefined, m: { name: string; namespace: string; uid: string }): string {
+  const below = kubelet ? kubelet.replace(/^\/+/, '') : `pods/${m.namespace}_${m.name}_${m.uid}`;
+  return `${root.replace(/\/+$/, '')}/${below}`;
 }
 
 export function translateSandbox(c: PodSandboxConfig__Output | null, runtimeHandler: string, podNetwork: string | undefined, cgroupParent: string): PodCreateRequest {
@@ -61,7 +72,8 @@ export function translateSandbox(c: PodSandboxConfig__Output | null, runtimeHand
   const privileged = Boolean(c.linux?.security_context?.privileged);
   return {
     name: sandboxName({ name: m!.name, namespace: m!.namespace, uid: m!.uid, attempt: m!.attempt }),
-    ...(c.hostname && !hostNet ? { hostname: c.hostname } : {}),
+    // containerd: a sandbox without a hostname gets the node's (the pod's name is no valid hostname).
+    ...(!hostNet ? { hostname: c.hostname || hostname() } : {}),
     labels: { ...c.labels },
     annotations: {
       ...c.annotations,
@@ -75,7 +87,7 @@ export function translateSandbox(c: PodSandboxConfig__Output | null, runtimeHand
     publish,
     ...(c.dns_config ? { dns: { servers: c.dns_config.servers, searches: c.dns_config.searches, options: c.dns_config.options } } : {}),
     share,
-    cgroupParent: c.linux?.cgroup_parent || cgroupParent,
+    cgroupParent: podCgroup(cgroupParent, c.linux?.cgroup_parent, m!),
     ...(Object.keys(resources).length ? { resources } : {}),
     sysctls: { ...(c.linux?.sysctls ?? {}) },
     cniArgs: m ? { K8S_POD_NAMESPACE: m.namespace, K8S_POD_NAME: m.name, K8S_POD_INFRA_CONTAINER_ID: '', K8S_POD_UID: m.uid, IgnoreUnknown: '1' } : {},

@@ -72,7 +72,9 @@ export class HostSandboxes implements Sandboxes {
 
   async createContainer(podRef: string, req: CreateRequest): Promise<ContainerRecord> {
     const pod = await this.inspect(podRef);
-    const rec = await this.engine.create({ ...req, config: { ...req.config, pod: pod.id } });
+    // No namespace to join here: a network of its own with only lo, unless the pod has the node's.
+    const networkMode = pod.network === 'host' ? 'host' : 'none';
+    const rec = await this.engine.create({ ...req, config: { ...req.config, networkMode, pod: pod.id } });
     pod.containers.push(rec.id);
     return rec;
   }

@@ -83,11 +83,10 @@ describe('skiffd RuntimeService', () => {
     assert.match(viaCrictl.err, /code = Unimplemented desc = method CheckpointContainer not implemented/);
   });
 
-  test('without the pod layer the sandbox calls say so; the container calls answer on the engine', async () => {
-    const e = await errorOf(cri.runtime.RunPodSandbox({ config: { metadata: { name: 'p', uid: 'u', namespace: 'n' } } }));
-    assert.deepEqual([e.code, e.details], [status.UNIMPLEMENTED, 'RunPodSandbox: pods are not available in this skiffd (src/pod, issue 13)']);
-    const pods = crictl(skiffd.socket, ['pods']);
-    assert.match(pods.err, /code = Unimplemented desc = ListPodSandbox: pods are not available/);
+  test('a fresh store: no pods, no containers; an unknown container is NOT_FOUND', async () => {
+    assert.deepEqual(await cri.runtime.ListPodSandbox({}), { items: [] });
+    const pods = crictl(skiffd.socket, ['pods', '-q']);
+    assert.deepEqual([pods.code, pods.out, pods.err], [0, '', '']);
     assert.deepEqual(await cri.runtime.ListContainers({}), { containers: [] });
     const missing = await errorOf(cri.runtime.Exec({ container_id: 'c1', cmd: ['sh'], stdout: true }));
     assert.deepEqual([missing.code, missing.details], [status.NOT_FOUND, 'container "c1" not found']);

@@ -64,7 +64,7 @@ test('a kubelet container: command as entrypoint, args, env, mounts with propaga
   ]);
   assert.deepEqual(c.devices, [{ hostPath: '/dev/fuse', containerPath: '/dev/fuse', permissions: 'rw' }]);
   assert.deepEqual([c.labels, c.annotations], [{ l: '1' }, { a: '2' }]);
-  assert.equal(c.networkMode, 'none', 'the pod\'s network namespace is joined through `shared`');
+  assert.equal(c.networkMode, 'pods', 'the pod\'s network: the pod layer has the container join its namespace');
   assert.equal(c.seccomp, 'unconfined', 'no seccomp asked for: unconfined, as containerd 1.6');
 });
 
@@ -139,7 +139,7 @@ test('a kubelet sandbox: name, metadata in our annotations, network, shares, por
   assert.deepEqual(p.share, { net: true, pid: true, ipc: true, uts: true });
   assert.deepEqual(p.publish, [{ hostIP: '127.0.0.1', hostPort: 8080, containerPort: 80, protocol: 'tcp' }]);
   assert.deepEqual(p.dns, { servers: ['10.96.0.10'], searches: ['default.svc.cluster.local'], options: ['ndots:5'] });
-  assert.equal(p.cgroupParent, '/kubepods/besteffort/podu1');
+  assert.equal(p.cgroupParent, '/skiff/kubepods/besteffort/podu1');
   assert.deepEqual(p.sysctls, { 'net.ipv4.ip_unprivileged_port_start': '0' });
   assert.equal(p.labels!.app, 'web');
   assert.equal(JSON.parse(p.annotations!['io.skiff.cri.sandbox-metadata']).uid, 'u1');

@@ -47,7 +47,7 @@ const program = new Command('skiffd')
   .option('--streaming-address <ip:port>', 'where the exec/attach/port-forward server listens (default 127.0.0.1:0, a free port)')
   .option('--registries <file>', 'registries.json: mirrors, insecure registries, CAs (default ROOT/registries.json)')
   .option('--runtime-handler <name=binary>', 'a RuntimeClass handler run by that OCI runtime binary, repeatable', handlerFlag)
-  .option('--cgroup-parent <path>', 'cgroup for pods whose request names none (default /skiff)')
+  .option('--cgroup-parent <path>', 'the cgroup all pods go under; a request\'s cgroup_parent is nested below it (default /skiff)')
   .addOption(new Option('--log-level <level>', 'log level (default info)').choices(LOG_LEVELS))
   .action(async (o: Flags) => {
     const config = loadConfig(o.config ?? DEFAULT_CONFIG_FILE, o.config !== undefined, {
