@@ -59,13 +59,16 @@ new_image() {
     --config.env 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 }
 # add_layer TAG DIR [NEWTAG]: DIR's content becomes one layer rooted at /
+# The layer is written by GNU tar and added with `umoci raw add-layer`: `umoci insert` (0.4.7, Debian 12) cuts the
+# end off the layers it writes (the last file's data and the end-of-archive blocks are missing), which any strict
+# unpacker rightly refuses.
 add_layer() {
   local tag=$1 dir=$2 newtag=${3:-}
-  if [ -n "$newtag" ]; then
-    umoci insert --image "$L:$tag" --tag "$newtag" --history.created_by "make-test-images.sh: add $(basename "$dir")" "$dir" /
-  else
-    umoci insert --image "$L:$tag" --history.created_by "make-test-images.sh: add $(basename "$dir")" "$dir" /
-  fi
+  local tarball=$S/layer-$$.tar
+  tar -C "$dir" --sort=name --numeric-owner -cf "$tarball" .
+  umoci raw add-layer --image "$L:$tag" ${newtag:+--tag "$newtag"} \
+    --history.created_by "make-test-images.sh: add $(basename "$dir")" "$tarball"
+  rm -f "$tarball"
 }
 # copy_libs DEST BINARY...: copy the ELF interpreter + shared libraries each BINARY needs
 # (libraries already present in $BASE_ROOTFS, the rootfs of the layer below, are not copied again)
