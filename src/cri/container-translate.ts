@@ -5,6 +5,7 @@ import { isAbsolute } from 'node:path';
 import { capabilityBit } from '../oci/capabilities.js';
 import { defaultContainerConfig, type ContainerConfig, type MountRequest, type NamespaceMode } from '../engine/container-config.js';
 import { invalidArgument } from './grpc-error.js';
+import { engineName } from './engine-name.js';
 import { KEYS, namespaceOptionsOf } from './cri-keys.js';
 import type { ContainerConfig__Output } from './proto/generated/runtime/v1/ContainerConfig.js';
 import type { LinuxContainerResources__Output } from './proto/generated/runtime/v1/LinuxContainerResources.js';
@@ -52,7 +53,7 @@ function int(v: string | undefined): number | undefined {
 
 /** The container's name in the engine: containerd's makeContainerName (name_pod_namespace_uid_attempt). */
 export function containerName(cfg: ContainerConfig__Output, sandbox: { name: string; namespace: string; uid: string }): string {
-  return [cfg.metadata!.name, sandbox.name, sandbox.namespace, sandbox.uid, String(cfg.metadata!.attempt)].join('_');
+  return engineName([cfg.metadata!.name, sandbox.name, sandbox.namespace, sandbox.uid, String(cfg.metadata!.attempt)]);
 }
 
 type Add = (field: string, message: string) => void;
@@ -200,7 +201,8 @@ function security(sc: LinuxContainerSecurityContext__Output, pod: PodView, sandb
     add(sc.apparmor ? f('apparmor') : f('apparmor_profile'), 'AppArmor is not enabled on this host');
   }
   const profile = seccomp(sc, host, add);
-  cfg.seccomp = profile === 'default' ? undefined : profile;
+  // containerd: a privileged container runs without seccomp, whatever profile was asked for.
+  cfg.seccomp = sc.privileged ? 'unconfined' : profile === 'default' ? undefined : profile;
   cfg.noNewPrivileges = sc.no_new_privs;
   // Empty lists are proto3's "unset": the runtime's defaults stay (containerd's nil check).
   if (sc.masked_paths.length) cfg.maskedPaths = sc.masked_paths;

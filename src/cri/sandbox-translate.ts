@@ -4,13 +4,14 @@
 import { hostname } from 'node:os';
 import type { PortRequest } from '../engine/container-config.js';
 import { KEYS } from './cri-keys.js';
+import { engineName } from './engine-name.js';
 import { invalidArgument } from './grpc-error.js';
 import type { PodSandboxConfig__Output } from './proto/generated/runtime/v1/PodSandboxConfig.js';
 import type { PodCreateRequest } from './sandboxes.js';
 
 /** The pod's name among pods: containerd's makeSandboxName (name_namespace_uid_attempt). */
 export function sandboxName(m: { name: string; namespace: string; uid: string; attempt: number }): string {
-  return [m.name, m.namespace, m.uid, String(m.attempt)].join('_');
+  return engineName([m.name, m.namespace, m.uid, String(m.attempt)]);
 }
 
 /**
@@ -19,7 +20,7 @@ export function sandboxName(m: { name: string; namespace: string; uid: string; a
  * there when the kubelet names none.
  */
 function podCgroup(root: string, kubelet: string | undefined, m: { name: string; namespace: string; uid: string }): string {
-  const below = kubelet ? kubelet.replace(/^\/+/, '') : `pods/${m.namespace}_${m.name}_${m.uid}`;
+  const below = kubelet ? kubelet.replace(/^\/+/, '') : `pods/${engineName([m.namespace, m.name, m.uid])}`;
   return `${root.replace(/\/+$/, '')}/${below}`;
 }
 
@@ -34,7 +35,8 @@ export function translateSandbox(c: PodSandboxConfig__Output | null, runtimeHand
   const ns = c.linux?.security_context?.namespace_options;
   const hostNet = String(ns?.network) === 'NODE';
   const share = {
-    net: !hostNet,
+    // The pod's network, which for a host network pod is the node's: the pod layer then makes none.
+    net: true,
     pid: String(ns?.pid) === 'POD',
     ipc: String(ns?.ipc ?? 'POD') === 'POD',
     uts: !hostNet,

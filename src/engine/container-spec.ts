@@ -103,6 +103,11 @@ export function buildContainerSpec(image: ImageConfig, cfg: ContainerConfig, inp
   if (cfg.shared?.cgroupParent) linux.cgroupsPath = `${cfg.shared.cgroupParent}/${inputs.id}`;
   linux.resources = { ...linux.resources, ...resources(cfg) };
   spec.mounts = [...mounts(spec.mounts ?? [], cfg, inputs)];
+  // A shared or slave bind needs a root that passes mount events on (moby and containerd's CRI do the same): under
+  // a private root the bind's own propagation never reaches the host or comes from it (mount_namespaces(7)).
+  const binds = cfg.mounts.filter((m) => m.type === 'bind' && m.propagation);
+  if (binds.some((m) => m.type === 'bind' && m.propagation!.endsWith('shared'))) linux.rootfsPropagation = 'rshared';
+  else if (binds.some((m) => m.type === 'bind' && m.propagation!.endsWith('slave'))) linux.rootfsPropagation = 'rslave';
   const annotations = { ...spec.annotations, ...cfg.labels, ...cfg.annotations };
   if (cfg.stopSignal) annotations['org.opencontainers.image.stopSignal'] = cfg.stopSignal;
   if (Object.keys(annotations).length) spec.annotations = annotations;
@@ -118,12 +123,14 @@ function namespace(type: 'pid' | 'ipc', mode: NamespaceMode | undefined, shared:
 }
 
 function capabilities(cfg: ContainerConfig, hostCaps: bigint): string[] {
-  if (cfg.privileged) return CAPABILITIES.filter((c) => (hostCaps >> BigInt(capabilityBit(c)!)) & 1n);
+  const held = CAPABILITIES.filter((c) => (hostCaps >> BigInt(capabilityBit(c)!)) & 1n);
+  if (cfg.privileged) return held;
   const drop = new Set(cfg.capDrop);
   const all = drop.has('ALL');
   const out = new Set(all ? [] : DOCKER_DEFAULT_CAPS.filter((c) => !drop.has(c)));
   for (const c of cfg.capAdd) {
-    if (c === 'ALL') CAPABILITIES.forEach((x) => out.add(x));
+    // ALL is what we hold, as containerd's cap.Current(): a capability the host lacks could not be given anyway.
+    if (c === 'ALL') held.forEach((x) => out.add(x));
     else out.add(c);
   }
   return [...out].sort((a, b) => capabilityBit(a)! - capabilityBit(b)!);

@@ -1,5 +1,6 @@
 // skiffd's container calls on the real engine (in this process, through gRPC and crictl), in sandboxes of a
-// stand-in pod layer (test/helpers/host-sandboxes.ts, on the node's network) until src/pod is merged: create with
+// stand-in pod layer (test/helpers/host-sandboxes.ts, on the node's network) that records what RunPodSandbox asked
+// for and lets a test hand a pod a namespace of its own (cri-pods.test.ts runs the real pod layer): create with
 // the security context, resources, mounts and log path the kubelet sends; start, exec (ExecSync and crictl's
 // streaming exec), logs in the CRI format and their reopening, stats, events, stop with reasons, removal.
 import assert from 'node:assert/strict';
@@ -86,7 +87,7 @@ describe('skiffd container calls', () => {
     const req = sandboxes!.requests.at(-1)!;
     assert.equal(req.name, 'alpha_test_uid-alpha_0');
     assert.equal(req.network, 'host');
-    assert.deepEqual(req.share, { net: false, pid: false, ipc: true, uts: false });
+    assert.deepEqual(req.share, { net: true, pid: false, ipc: true, uts: false });
     const s = (await cri.runtime.PodSandboxStatus({ pod_sandbox_id: id })).status!;
     assert.equal(s.state, 'SANDBOX_READY');
     assert.deepEqual(s.metadata, { name: 'alpha', uid: 'uid-alpha', namespace: 'test', attempt: 0 });

@@ -153,7 +153,7 @@ test('a sandbox on the node\'s network; handlers, TARGET pid and a missing CNI n
   });
   const p = translateSandbox(host.config, '', undefined, '/skiff');
   assert.equal(p.network, 'host');
-  assert.deepEqual(p.share, { net: false, pid: false, ipc: false, uts: false });
+  assert.deepEqual(p.share, { net: true, pid: false, ipc: false, uts: false });
   const bad = received<RunPodSandboxRequest, RunPodSandboxRequest__Output>('RunPodSandbox', {
     config: { metadata: { name: 'b' }, linux: { security_context: { namespace_options: { pid: 'TARGET' } } } },
   });

@@ -1,6 +1,7 @@
 // The container's filesystem inside its new mount namespace (runtime-spec config.md "Mounts", config-linux.md
 // "Default Devices"). The order is runc's (libcontainer/rootfs_linux.go prepareRootfs): propagation of /, the
 // rootfs bound onto itself, every mount in config order, then pivot_root and what follows it.
+import { posix } from 'node:path';
 import { DEFAULT_DEV_SYMLINKS, DEFAULT_DEVICES } from '../../oci/default-devices.js';
 import { MS } from '../../common/linux-flags.js';
 import { parseMountOptions } from '../../oci/mount-options.js';
@@ -218,6 +219,9 @@ export function afterPivotSteps(spec: Spec, userns: boolean): Step[] {
   if (!userns) {
     for (const d of plannedDevices(spec)) {
       const type = d.type === 'b' ? S_IFBLK : d.type === 'p' ? S_IFIFO : S_IFCHR;
+      // A device below a directory of /dev (/dev/cpu/0/cpuid, /dev/net/tun): its parents first, as runc does.
+      const parent = posix.dirname(d.path);
+      if (parent !== '/dev') steps.push(step('mkdir-in', ['/', parent, 0o755], d.field, `create ${parent}`));
       steps.push(step('mknod', [d.path, type | (d.fileMode ?? 0o666), d.major ?? 0, d.minor ?? 0, d.uid ?? 0, d.gid ?? 0],
         d.field, `create device ${d.path}`));
     }
