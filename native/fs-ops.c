@@ -210,26 +210,37 @@ int op_touch_in(const struct step *s)
 /*
  * pivot_root(2): "pivot_root(".", ".")" stacks the old root on top of the new one at "/", so it can be unmounted
  * without a directory for it in the new root. The old root is made rslave first so the unmount does not propagate
- * back to the host.
+ * back to the host. "." must then name the old root: a path walk of "." does not climb onto the mount stacked on
+ * the cwd, so the cwd moves to the old root by a descriptor opened before (as runc does). Otherwise the rslave
+ * would land on the new root and every container mount, turning a shared bind into a slave of the host's.
  */
 int op_pivot_root(const struct step *s)
 {
+    int oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+    if (oldroot < 0) {
+        set_detail("open the old root");
+        return -errno;
+    }
+    int r = 0;
     if (chdir(s->argv[0]) < 0) {
         set_detail("chdir %s", s->argv[0]);
-        return -errno;
-    }
-    if (syscall(SYS_pivot_root, ".", ".") < 0) {
+        r = -errno;
+    } else if (syscall(SYS_pivot_root, ".", ".") < 0) {
         set_detail("pivot_root %s", s->argv[0]);
-        return -errno;
-    }
-    if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0) {
+        r = -errno;
+    } else if (fchdir(oldroot) < 0) {
+        set_detail("chdir to the old root");
+        r = -errno;
+    } else if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0) {
         set_detail("make old root rslave");
-        return -errno;
-    }
-    if (umount2(".", MNT_DETACH) < 0) {
+        r = -errno;
+    } else if (umount2(".", MNT_DETACH) < 0) {
         set_detail("unmount old root");
-        return -errno;
+        r = -errno;
     }
+    close(oldroot);
+    if (r < 0)
+        return r;
     return chdir("/") < 0 ? -errno : 0;
 }
 

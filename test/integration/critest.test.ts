@@ -18,8 +18,6 @@ import { startSkiffd, stopAndClean, type TestSkiffd } from '../helpers/skiffd.js
 const EXPECTED_FAILURES: Record<string, string> = {
   'public image with digest should be pulled and removed':
     'asks for a fixed upstream digest, which an image built here cannot have (containerd fails it here too)',
-  "mount with 'rshared' should support propagation from host to container and vice versa":
-    'a mount made in the container does not reach the host yet: its bind ends up a slave of the host\'s peer group',
 };
 
 const BRIDGE = 'skcrit0';

@@ -106,6 +106,22 @@ describe('linux.rootfsPropagation', () => {
     });
   }
 
+  test('an rshared bind of a shared host directory: a mount made in the container reaches the host', async () => {
+    const id = `prop-bind-rshared-${suffix}`;
+    const b = bundleFor(scratch.dir, 'rshared', id);
+    b.spec.mounts!.push({ destination: '/mnt', type: 'bind', source: shared, options: ['rbind', 'rw', 'rshared'] });
+    const caps = b.spec.process!.capabilities!;
+    for (const set of ['bounding', 'effective', 'permitted'] as const) caps[set] = [...(caps[set] ?? []), 'CAP_SYS_ADMIN'];
+    b.spec.process!.args = ['sh', '-c', 'mkdir -p /mnt/made-inside && mount -t tmpfs inside /mnt/made-inside && awk \'$5 == "/mnt"\' /proc/self/mountinfo'];
+    b.save();
+    const bind = parseMountinfo(await run(b, id)).at(-1)!;
+    // Before the fix the rslave of the old root at pivot_root landed on the new root: "shared:new master:host".
+    assert.equal(bind.optional.join(' '), `shared:${hostGroup}`, 'the bind is a peer of the host\'s mount');
+    const made = mountsAt(join(shared, 'made-inside'));
+    assert.equal(made.length, 1, 'the container\'s mount shows on the host');
+    spawnSync('umount', [join(shared, 'made-inside')]);
+  });
+
   test('(r)unbindable with the rootfs on the host\'s /: it stays bindable until the mounts are made, then is unbindable', async () => {
     for (const value of ['unbindable', 'runbindable'] as const) {
       const id = `prop-root-${value}-${suffix}`;
