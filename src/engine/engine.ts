@@ -14,7 +14,7 @@ import { removeLocked } from './container-remove.js';
 import { startLocked, type StartOptions } from './container-start.js';
 import { afterExit, current, killContainer, stopContainer, waitContainer } from './container-stop.js';
 import { viewOf, type ContainerView } from './container-view.js';
-import { copyFromContainer, copyToContainer, type CopyOptions, type CopyResult, type HostEnd } from './container-cp.js';
+import type { CopyOptions, CopyResult, HostEnd } from './container-cp.js';
 import { EngineContext, type EngineOptions } from './context.js';
 import { topContainer, type TopResult } from './container-top.js';
 import { sampleStats, type StatsSample } from './container-stats.js';
@@ -167,11 +167,14 @@ export class Engine {
 
   /** docker cp CONTAINER:SRC DEST|-: to a host path, or as a tar to `stream`. */
   async copyFrom(ref: string, srcPath: string, to: HostEnd<Writable>, o: CopyOptions = {}): Promise<CopyResult> {
+    // docker cp's module is loaded when it runs: it brings tar, which no other command of the engine needs (issue 15).
+    const { copyFromContainer } = await import('./container-cp.js');
     return copyFromContainer(this.ctx, await this.resolve(ref), ref, srcPath, to, o);
   }
 
   /** docker cp SRC|- CONTAINER:DEST: from a host path, or a tar read from `stream`. */
   async copyTo(ref: string, destPath: string, from: HostEnd<AsyncIterable<Buffer>>, o: CopyOptions = {}): Promise<CopyResult> {
+    const { copyToContainer } = await import('./container-cp.js');
     return copyToContainer(this.ctx, await this.resolve(ref), ref, destPath, from, o);
   }
 
