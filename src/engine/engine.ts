@@ -7,7 +7,7 @@ import type { ExecResult } from '../runtime/exec.js';
 import type { AttachStreams, Attachment } from '../runtime/monitor-client.js';
 import { attachContainer } from './container-attach.js';
 import { cleanupContainer } from './container-cleanup.js';
-import { createContainer, type CreateRequest } from './container-create.js';
+import type { CreateRequest } from './container-create.js';
 import { execInContainer, type ExecRequest } from './container-exec.js';
 import type { ContainerRecord } from './container-record.js';
 import { removeLocked } from './container-remove.js';
@@ -20,7 +20,7 @@ import { topContainer, type TopResult } from './container-top.js';
 import { sampleStats, type StatsSample } from './container-stats.js';
 import { inspectVolume, listVolumes, pruneVolumes, removeVolume, type VolumeView } from './volume-usage.js';
 import type { Volume } from './volumes.js';
-import { diskUsageOf, type DiskUsage } from './system-df.js';
+import type { DiskUsage } from './system-df.js';
 import { readLogs, type LogEntry, type LogOptions } from './logs.js';
 import { checkName } from './names.js';
 import { reconcileAll, reconcileLocked } from './reconcile.js';
@@ -42,6 +42,9 @@ export class Engine {
   }
 
   async create(req: CreateRequest): Promise<ContainerRecord> {
+    // Loaded when it runs: making a container brings the image store, the unpacker (zlib, a worker thread) and the
+    // seccomp profile, which listing and inspecting do not need (issue 15).
+    const { createContainer } = await import('./container-create.js');
     return createContainer(this.ctx, req);
   }
 
@@ -214,6 +217,8 @@ export class Engine {
 
   /** docker system df: what images, containers and volumes take on disk. */
   async diskUsage(): Promise<DiskUsage> {
+    // Loaded when it runs: it reads snapshots through the unpacker (zlib, a worker thread), as ps does not (issue 15).
+    const { diskUsageOf } = await import('./system-df.js');
     return diskUsageOf(this.ctx);
   }
 }
