@@ -15,7 +15,7 @@
 // a file; a directory that is not writable only means no cache. The install step (scripts/bundle.mjs) runs a few
 // harmless commands to write them. SKIFF_CODE_CACHE=0 turns reading and writing off.
 import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { createRequire, isBuiltin } from 'node:module';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
 
@@ -62,6 +62,32 @@ export function writeCodeCache(cachePath: string, name: string, source: Buffer, 
 }
 
 /**
+ * Node's module `id`, or while it is not loaded yet a stand-in that loads it at the first use of one of its exports:
+ * modules import at their top what some of their functions call, and loading node:child_process (for commander's
+ * executable subcommands, which skiff has none of) took 11 of the 21 ms that `skiff-runtime state` spent above
+ * Node's own start. A module that Node has loaded already (node:fs, node:path) is returned as it is.
+ */
+function lazyBuiltin(nodeRequire: NodeJS.Require, id: string): unknown {
+  const name = id.startsWith('node:') ? id.slice(5) : id;
+  // Node's (undocumented) list of the modules it has loaded; without it, every one is a stand-in.
+  const loaded = (process as { moduleLoadList?: string[] }).moduleLoadList;
+  if (loaded?.includes(`NativeModule ${name}`)) return nodeRequire(id);
+  let real: Record<string | symbol, unknown> | undefined;
+  const load = () => (real ??= nodeRequire(id) as Record<string | symbol, unknown>);
+  return new Proxy(Object.create(null) as object, {
+    get: (_, key) => load()[key],
+    set: (_, key, value) => { load()[key] = value; return true; },
+    has: (_, key) => key in load(),
+    ownKeys: () => Reflect.ownKeys(load()),
+    getOwnPropertyDescriptor: (_, key) => {
+      const d = Reflect.getOwnPropertyDescriptor(load(), key);
+      // A proxy may not report a property its (empty) target lacks as non-configurable.
+      return d && { ...d, configurable: true };
+    },
+  });
+}
+
+/**
  * Loads `dir/entry` and, as it requires them, the chunks it imports (`./NAME.js`); anything else it requires is
  * Node's (builtins). `importMetaUrl` is what the bundled code sees as import.meta.url (the launcher's URL in dist/bin,
  * as for a single-file bundle there). Returns when the entry's top level has run; commands go on asynchronously.
@@ -92,7 +118,13 @@ export function runChunks(dir: string, entry: string, importMetaUrl: string, use
     (script.runInThisContext() as ChunkFunction)(module.exports, require, module, importMetaUrl);
     return module.exports;
   };
-  const require = (id: string): unknown => (id.startsWith('./') ? load(id.slice(2)) : nodeRequire(id));
+  const builtins = new Map<string, unknown>();
+  const require = (id: string): unknown => {
+    if (id.startsWith('./')) return load(id.slice(2));
+    if (!isBuiltin(id)) return nodeRequire(id);
+    if (!builtins.has(id)) builtins.set(id, lazyBuiltin(nodeRequire, id));
+    return builtins.get(id);
+  };
 
   if (useCache) {
     process.once('exit', () => {
