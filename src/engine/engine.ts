@@ -9,20 +9,20 @@ import type { ContainerResources } from './container-config.js';
 import { resources as specResources } from './container-spec.js';
 import { attachContainer } from './container-attach.js';
 import { cleanupContainer } from './container-cleanup.js';
-import { createContainer, type CreateRequest } from './container-create.js';
+import type { CreateRequest } from './container-create.js';
 import { execInContainer, type ExecRequest } from './container-exec.js';
 import type { ContainerRecord } from './container-record.js';
 import { removeLocked } from './container-remove.js';
 import { startLocked, type StartOptions } from './container-start.js';
 import { afterExit, current, killContainer, stopContainer, waitContainer } from './container-stop.js';
 import { viewOf, type ContainerView } from './container-view.js';
-import { copyFromContainer, copyToContainer, type CopyOptions, type CopyResult, type HostEnd } from './container-cp.js';
+import type { CopyOptions, CopyResult, HostEnd } from './container-cp.js';
 import { EngineContext, type EngineOptions } from './context.js';
 import { topContainer, type TopResult } from './container-top.js';
 import { sampleStats, type StatsSample } from './container-stats.js';
 import { inspectVolume, listVolumes, pruneVolumes, removeVolume, type VolumeView } from './volume-usage.js';
 import type { Volume } from './volumes.js';
-import { diskUsageOf, type DiskUsage } from './system-df.js';
+import type { DiskUsage } from './system-df.js';
 import { readLogs, type LogEntry, type LogOptions } from './logs.js';
 import { checkName } from './names.js';
 import { logPathOf } from './monitor.js';
@@ -45,6 +45,9 @@ export class Engine {
   }
 
   async create(req: CreateRequest): Promise<ContainerRecord> {
+    // Loaded when it runs: making a container brings the image store, the unpacker (zlib, a worker thread) and the
+    // seccomp profile, which listing and inspecting do not need (issue 15).
+    const { createContainer } = await import('./container-create.js');
     return createContainer(this.ctx, req);
   }
 
@@ -193,11 +196,14 @@ export class Engine {
 
   /** docker cp CONTAINER:SRC DEST|-: to a host path, or as a tar to `stream`. */
   async copyFrom(ref: string, srcPath: string, to: HostEnd<Writable>, o: CopyOptions = {}): Promise<CopyResult> {
+    // docker cp's module is loaded when it runs: it brings tar, which no other command of the engine needs (issue 15).
+    const { copyFromContainer } = await import('./container-cp.js');
     return copyFromContainer(this.ctx, await this.resolve(ref), ref, srcPath, to, o);
   }
 
   /** docker cp SRC|- CONTAINER:DEST: from a host path, or a tar read from `stream`. */
   async copyTo(ref: string, destPath: string, from: HostEnd<AsyncIterable<Buffer>>, o: CopyOptions = {}): Promise<CopyResult> {
+    const { copyToContainer } = await import('./container-cp.js');
     return copyToContainer(this.ctx, await this.resolve(ref), ref, destPath, from, o);
   }
 
@@ -237,6 +243,8 @@ export class Engine {
 
   /** docker system df: what images, containers and volumes take on disk. */
   async diskUsage(): Promise<DiskUsage> {
+    // Loaded when it runs: it reads snapshots through the unpacker (zlib, a worker thread), as ps does not (issue 15).
+    const { diskUsageOf } = await import('./system-df.js');
     return diskUsageOf(this.ctx);
   }
 }

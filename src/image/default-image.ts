@@ -11,7 +11,9 @@ import { MEDIA_TYPES } from './media-types.js';
 import { hostPlatform, type Platform } from './platform.js';
 import { entriesTar } from './rootfs-entries.js';
 
-export const DEFAULT_IMAGE = 'localhost/busybox:latest';
+import { DEFAULT_IMAGE } from './default-image-name.js';
+
+export { DEFAULT_IMAGE };
 
 const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 

@@ -3,7 +3,7 @@
 // missing is still summarised, with what could not be read left out and the reason given.
 import { SkiffError } from '../common/errors.js';
 import { ContentStore, type Descriptor } from './content-store.js';
-import { buildDefaultImage, DEFAULT_IMAGE } from './default-image.js';
+import { DEFAULT_IMAGE } from './default-image-name.js';
 import { ImageStore, type ImageRecord } from './image-store.js';
 import { isManifest } from './media-types.js';
 import type { ImageManifest } from './pull.js';
@@ -45,6 +45,8 @@ export async function findImage(root: string, input: string, { builtIn = true } 
   const images = new ImageStore(root);
   let rec = await images.get(name);
   if (!rec && builtIn && name === DEFAULT_IMAGE) {
+    // Loaded only here: making the image needs tar, which listing and inspecting do not (issue 15).
+    const { buildDefaultImage } = await import('./default-image.js');
     await buildDefaultImage(root);
     rec = await images.get(name);
   }

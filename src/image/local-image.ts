@@ -3,7 +3,7 @@
 // locally with no network.
 import { SkiffError } from '../common/errors.js';
 import { ContentStore, type Descriptor } from './content-store.js';
-import { DEFAULT_IMAGE } from './default-image.js';
+import { DEFAULT_IMAGE } from './default-image-name.js';
 import { findImage, resolveImage } from './image-summary.js';
 import type { ImageConfig } from './container-config.js';
 import { ImageStore, type ImageRecord } from './image-store.js';

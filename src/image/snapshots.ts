@@ -10,8 +10,6 @@ import { join } from 'node:path';
 import { SkiffError } from '../common/errors.js';
 import { withLock } from '../common/lock.js';
 import type { ContentStore, Descriptor } from './content-store.js';
-import { compressionOf } from './unpack/decompress.js';
-import { unpackLayer } from './unpack/unpack-layer.js';
 
 const sha256 = (s: string) => `sha256:${createHash('sha256').update(s).digest('hex')}`;
 
@@ -107,6 +105,10 @@ export class Snapshots {
   }
 
   private async unpackOnce(layer: Descriptor, diffId: string, chainId: string, lowers: string[], what: string): Promise<void> {
+    // The unpacker (zlib, a worker thread) is loaded when a layer is unpacked, not by every user of the snapshots
+    // (skiff ps removes containers' rootfs through here; issue 15).
+    const { compressionOf } = await import('./unpack/decompress.js');
+    const { unpackLayer } = await import('./unpack/unpack-layer.js');
     const compression = compressionOf(layer.mediaType, what);
     const blob = this.content.path(layer.digest);
     if (!existsSync(blob)) throw new SkiffError(`${what}: blob is not in the content store`, 'ENOENT');

@@ -1,7 +1,7 @@
 // A CLI's commands as a table of names, one-line summaries and module loaders, so that each run loads only the
 // module of the command it runs: a Node process pays for every module it evaluates, and `skiff-runtime state` or
 // `skiff --help` should not pay for a registry client, tar or progress bars.
-import type { Command } from 'commander';
+import { Help, type Command } from 'commander';
 
 /** A command's module: adds its command (flags, arguments, action) to the program, under its group if it has one. */
 export interface CommandModule {
@@ -13,6 +13,11 @@ interface EntryName {
   aliases?: string[];
   /** The line in the parent's help; also the command's own description unless its module sets a longer one. */
   summary: string;
+  /**
+   * What the parent's help shows after the name, as the module's command would (`[options] <container-id>`), so
+   * the listing reads as if every module were loaded; without it the line shows the name alone.
+   */
+  usage?: string;
 }
 
 /** A command, or a group that one module registers whole (`skiff network`). */
@@ -53,8 +58,17 @@ function firstOperand(cmd: Command, args: string[]): number {
 function addListed(parent: Command, e: CommandEntry): Command {
   const cmd = parent.command(e.name).description(e.summary);
   if (e.aliases) cmd.aliases(e.aliases);
+  if (e.usage !== undefined) {
+    listedTerms.set(cmd, [e.name, ...(e.aliases ?? [])].slice(0, 2).join('|') + (e.usage ? ` ${e.usage}` : ''));
+    const help = parent.configureHelp();
+    if (!help.subcommandTerm) {
+      parent.configureHelp({ ...help, subcommandTerm: (c) => listedTerms.get(c) ?? new Help().subcommandTerm(c) });
+    }
+  }
   return cmd;
 }
+
+const listedTerms = new WeakMap<Command, string>();
 
 /**
  * Adds to `program` what `args` (the words after the program's name) call for: the module of the command they

@@ -1,17 +1,11 @@
 // Global flags of skiff-runtime (runc's): --root, --log, --log-format, --debug, --systemd-cgroup.
-import { appendFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { SkiffError } from '../../common/errors.js';
 import { DEFAULT_RUNTIME_ROOT } from '../../runtime/container-store.js';
 import { Runtime } from '../../runtime/runtime.js';
+import { logLine, type GlobalOptions } from './log.js';
 
-export interface GlobalOptions {
-  root: string;
-  log?: string;
-  logFormat: 'text' | 'json';
-  debug?: boolean;
-  systemdCgroup?: boolean;
-}
+export { logLine, type GlobalOptions };
 
 export function globals(cmd: Command): GlobalOptions {
   const o = cmd.optsWithGlobals() as GlobalOptions;
@@ -22,20 +16,6 @@ export function globals(cmd: Command): GlobalOptions {
     throw new SkiffError('--systemd-cgroup: the systemd cgroup driver is not supported; use cgroupfs (drop the flag)', 'ENOTSUP');
   }
   return o;
-}
-
-/** Writes a line to --log the way runc does (containerd and conmon read the last error from it). */
-export function logLine(o: GlobalOptions, level: 'debug' | 'info' | 'warning' | 'error', msg: string): void {
-  if (!o.log) {
-    if (level === 'warning') process.stderr.write(`warning: ${msg}\n`);
-    return;
-  }
-  if (level === 'debug' && !o.debug) return;
-  const time = new Date().toISOString();
-  const line = o.logFormat === 'json'
-    ? JSON.stringify({ level, msg, time }) + '\n'
-    : `time="${time}" level=${level} msg="${msg.replace(/"/g, '\\"')}"\n`;
-  appendFileSync(o.log, line);
 }
 
 export function runtimeFor(cmd: Command): Runtime {

@@ -1,23 +1,11 @@
 #!/usr/bin/env node
 // skiff-runtime: an OCI runtime with runc's command line, so podman (conmon), containerd and CRI-O can drive it.
 import { Command } from 'commander';
+import { registerCommandsFor } from '../common/command-table.js';
 import { runCli } from '../common/run-cli.js';
 import { DEFAULT_RUNTIME_ROOT } from '../../runtime/container-store.js';
-import { logLine, type GlobalOptions } from './context.js';
-import * as create from './create.js';
-import * as del from './delete.js';
-import * as events from './events.js';
-import * as exec from './exec.js';
-import * as features from './features.js';
-import * as kill from './kill.js';
-import * as list from './list.js';
-import * as pause from './pause.js';
-import * as ps from './ps.js';
-import * as run from './run.js';
-import * as spec from './spec.js';
-import * as start from './start.js';
-import * as state from './state.js';
-import * as update from './update.js';
+import { logLine, type GlobalOptions } from './log.js';
+import { RUNTIME_COMMANDS } from './commands.js';
 
 const program = new Command('skiff-runtime')
   .description('run OCI containers (runc-compatible command line)')
@@ -30,9 +18,8 @@ const program = new Command('skiff-runtime')
   .option('--rootless <value>', 'ignore cgroup permission errors (true, false, auto)', 'auto')
   .enablePositionalOptions();
 
-for (const m of [spec, create, start, run, state, kill, del, list, exec, ps, pause, update, events, features]) m.register(program);
-
-await runCli(program, process.argv, (message) => {
+// No top-level await: scripts/bundle.mjs makes the bundle's chunks CommonJS-style scripts, for V8's code cache.
+void registerCommandsFor(program, RUNTIME_COMMANDS, process.argv.slice(2)).then(() => runCli(program, process.argv, (message) => {
   const o = program.opts() as GlobalOptions;
   if (o.log) logLine(o, 'error', message);
-});
+}));

@@ -12,5 +12,5 @@ const program = new Command('skiff')
   .option('--state <dir>', 'runtime state directory', DEFAULT_STATE)
   .enablePositionalOptions();
 
-await registerCommandsFor(program, SKIFF_COMMANDS, process.argv.slice(2));
-await runCli(program);
+// No top-level await: scripts/bundle.mjs makes the bundle's chunks CommonJS-style scripts, for V8's code cache.
+void registerCommandsFor(program, SKIFF_COMMANDS, process.argv.slice(2)).then(() => runCli(program));

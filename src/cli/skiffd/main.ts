@@ -70,4 +70,5 @@ const program = new Command('skiffd')
     process.exit(0);
   });
 
-await runCli(program);
+// No top-level await: scripts/bundle.mjs makes the bundle's chunks CommonJS-style scripts, for V8's code cache.
+void runCli(program);

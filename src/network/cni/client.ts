@@ -2,7 +2,6 @@
 // each getting the previous result; runs DEL in reverse with the cached result; CHECK, STATUS and GC where the
 // network's version has them. An ADD failing half way DELs what it added.
 import { existsSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
 import { SkiffError } from '../../common/errors.js';
 import { ResultCache } from './cache.js';
 import type { RuntimeConfig } from './runtime-config.js';
