@@ -37,7 +37,7 @@ function handlerFlag(v: string, prev: Record<string, RuntimeHandler> = {}): Reco
 }
 
 const program = new Command('skiffd')
-  .description('serve the Kubernetes CRI (runtime.v1) for the kubelet and crictl: images now, pods and containers through the engine')
+  .description('serve the Kubernetes CRI (runtime.v1) for the kubelet and crictl: pods, containers and images on the skiff engine')
   .option('--config <file>', `JSON configuration file (default ${DEFAULT_CONFIG_FILE}, if it exists); flags override its keys`)
   .option('--socket <path>', 'gRPC unix socket (default /run/skiff/skiffd.sock)')
   .option('--root <dir>', 'persistent data, shared with the skiff CLI (default /var/lib/skiff)')
