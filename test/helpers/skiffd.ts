@@ -33,7 +33,11 @@ export async function startSkiffd(args: string[] = [], dir = mkdtempSync(join(tm
   const output = () => readFileSync(logFile, 'utf8');
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   for (let i = 0; !/"msg":"skiffd serving"/.test(output()); i++) {
-    if (proc.exitCode !== null || i > 200) throw new Error(`skiffd did not start: ${output()}`);
+    if (proc.exitCode !== null || i > 200) {
+      // Not left running behind a caller that never got its handle.
+      if (proc.exitCode === null) proc.kill('SIGKILL');
+      throw new Error(`skiffd did not start: ${output()}`);
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
   return {

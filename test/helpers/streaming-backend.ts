@@ -39,6 +39,8 @@ function exitCode(child: ChildProcess): Promise<number> {
 export class ProcessBackend implements StreamingBackend {
   /** "Containers" attach can join: running processes by ID. */
   readonly containers = new Map<string, ChildProcess>();
+  /** Containers whose exec fails as one gone from under the backend would. */
+  readonly failing = new Set<string>();
   /** Every exec'd process, for the tests to check none is left. */
   readonly execs: ChildProcess[] = [];
 
@@ -53,7 +55,7 @@ export class ProcessBackend implements StreamingBackend {
   }
 
   async exec(containerId: string, cmd: string[], session: StreamSession): Promise<number> {
-    if (containerId === 'missing') throw new Error(`container "${containerId}" not found`);
+    if (this.failing.has(containerId)) throw new Error(`container "${containerId}" not found`);
     const child = session.tty
       ? spawn(this.ptyExec, cmd, { stdio: ['pipe', 'pipe', 'pipe', 'pipe'] })
       : spawn(cmd[0], cmd.slice(1), { stdio: 'pipe' });
