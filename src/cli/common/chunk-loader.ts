@@ -67,11 +67,17 @@ export function writeCodeCache(cachePath: string, name: string, source: Buffer, 
  * executable subcommands, which skiff has none of) took 11 of the 21 ms that `skiff-runtime state` spent above
  * Node's own start. A module that Node has loaded already (node:fs, node:path) is returned as it is.
  */
+/**
+ * Builtins whose module is itself a function (assert(), class X extends require('events')): a stand-in object could
+ * not be called or extended, so they load at once. Node 20's list: typeof require(name) === 'function'.
+ */
+const CALLABLE_BUILTINS = new Set(['assert', 'assert/strict', 'events', 'module', 'stream']);
+
 function lazyBuiltin(nodeRequire: NodeJS.Require, id: string): unknown {
   const name = id.startsWith('node:') ? id.slice(5) : id;
   // Node's (undocumented) list of the modules it has loaded; without it, every one is a stand-in.
   const loaded = (process as { moduleLoadList?: string[] }).moduleLoadList;
-  if (loaded?.includes(`NativeModule ${name}`)) return nodeRequire(id);
+  if (loaded?.includes(`NativeModule ${name}`) || CALLABLE_BUILTINS.has(name)) return nodeRequire(id);
   let real: Record<string | symbol, unknown> | undefined;
   const load = () => (real ??= nodeRequire(id) as Record<string | symbol, unknown>);
   return new Proxy(Object.create(null) as object, {

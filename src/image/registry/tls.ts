@@ -8,7 +8,6 @@
 // (trust the CA, or call the host insecure), a TLS handshake that fails means the server speaks TLS, so neither may
 // fall back to plain HTTP; only a server that does not speak TLS at all (it answers a ClientHello with HTTP, or
 // drops the connection before a handshake) or cannot be reached lets the next origin be tried.
-import { rootCertificates } from 'node:tls';
 import type { EndpointTls } from './hosts.js';
 
 export type FetchFn = (url: string, init: RequestInit) => Promise<Response>;
@@ -16,11 +15,7 @@ export type FetchFn = (url: string, init: RequestInit) => Promise<Response>;
 /** fetch for an endpoint: the global one, or undici's with the endpoint's TLS settings. */
 export async function fetcherFor(tls: EndpointTls | undefined): Promise<FetchFn> {
   if (!tls) return fetch;
-  const undici = await import('undici');
-  // A `ca` replaces the default roots rather than adding to them; the defaults stay, as /etc/docker/certs.d adds to
-  // the system pool, so a blob redirect to public storage still verifies.
-  const dispatcher = new undici.Agent({ connect: tls.insecure ? { rejectUnauthorized: false } : { ca: [...rootCertificates, tls.ca!] } });
-  return (url, init) => undici.fetch(url, { ...(init as object), dispatcher }) as unknown as Promise<Response>;
+  return (await import('./undici-fetch.js')).undiciFetch(tls);
 }
 
 export interface TlsFailure {
