@@ -3,37 +3,14 @@
 // containers, logs of 100k lines; and the private memory of a running container's monitor beside conmon's.
 // Both use the same busybox image (skiff's default, loaded into podman), their own stores in a temp dir, cgroupfs.
 // Run as root after scripts/setup.sh:  node dist/bench/engine.js [RUNS]
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { besidePodman, IMAGE } from './beside-podman.js';
 
 const RUNS = Number(process.argv[2] ?? 15);
-const work = mkdtempSync(join(tmpdir(), 'skiff-bench-engine-'));
-const skiffBin = new URL('../bin/skiff.mjs', import.meta.url).pathname;
-const skiff = `node ${skiffBin} --root ${work}/skiff-root --state ${work}/skiff-state`;
-// podman here: runc (crun refuses the hybrid cgroup layout), limits within this machine's hard rlimits (no
-// CAP_SYS_RESOURCE: podman's default nofile/nproc would fail), file events, cgroupfs.
-const conf = join(work, 'containers.conf');
-writeFileSync(conf, [
-  '[containers]', 'default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]',
-  '[engine]', 'runtime = "runc"', 'cgroup_manager = "cgroupfs"', 'events_logger = "file"', '',
-].join('\n'));
-const podman = `podman --root ${work}/podman-root --runroot ${work}/podman-run`;
-const env = { ...process.env, CONTAINERS_CONF: conf };
-const IMAGE = 'localhost/busybox:latest';
-
-const sh = (cmd: string) => execFileSync('sh', ['-c', cmd], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-
-function hyperfine(name: string, commands: Record<string, string>, runs = RUNS, extra: string[] = []): Map<string, number> {
-  const out = join(work, `${name}.json`);
-  const args = ['--style', 'none', '--warmup', '2', '--runs', String(runs), '--export-json', out, ...extra];
-  for (const [label, cmd] of Object.entries(commands)) args.push('-n', label, cmd);
-  const r = spawnSync('hyperfine', args, { env, stdio: ['ignore', 'ignore', 'inherit'] });
-  if (r.status !== 0) throw new Error(`hyperfine ${name} failed`);
-  const results = (JSON.parse(readFileSync(out, 'utf8')) as { results: { command: string; median: number }[] }).results;
-  return new Map(results.map((x) => [x.command, x.median * 1000]));
-}
+const { work, skiff, podman, env, sh, hyperfine: timed } = besidePodman('skiff-bench-engine-');
+const hyperfine = (name: string, commands: Record<string, string>, runs = RUNS, extra: string[] = []) => timed(name, commands, runs, extra);
 
 /** Private memory of a process (Private_Clean + Private_Dirty, smaps_rollup), KiB. */
 function privateKib(pid: number): number {
