@@ -22,7 +22,7 @@ export interface BesidePodman {
 
 export function besidePodman(prefix: string): BesidePodman {
   const work = mkdtempSync(join(tmpdir(), prefix));
-  const skiffBin = new URL('../bin/skiff.mjs', import.meta.url).pathname;
+  const skiffBin = new URL('../bin/skiff.cjs', import.meta.url).pathname;
   // podman here: runc (crun refuses the hybrid cgroup layout), limits within this machine's hard rlimits (no
   // CAP_SYS_RESOURCE: podman's default nofile/nproc would fail), file events, cgroupfs.
   const conf = join(work, 'containers.conf');

@@ -29,7 +29,7 @@ const networks = new Networks({
   },
 });
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const bin = fileURLToPath(new URL('../bin/skiff.mjs', import.meta.url));
+const bin = fileURLToPath(new URL('../bin/skiff.cjs', import.meta.url));
 
 if (execFileSync('ip', ['-4', '-o', 'addr'], { encoding: 'utf8' }).includes('10.214.')) throw new Error('10.214.0.0/16 is in use here');
 await networks.create({ name: 'benchnet', driver: 'bridge', subnet: '10.214.0.0/16', device: 'skbench0' });

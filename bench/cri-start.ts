@@ -25,7 +25,7 @@ interface Started {
 function startSkiffd(dir: string): Started {
   const socket = join(dir, 'skiffd.sock');
   const out = openSync(join(dir, 'skiffd.log'), 'w');
-  const proc = spawn(process.execPath, [join(REPO, 'dist/bin/skiffd.mjs'), '--root', join(dir, 'root'), '--state', join(dir, 'state'), '--socket', socket], { stdio: ['ignore', out, out] });
+  const proc = spawn(process.execPath, [join(REPO, 'dist/bin/skiffd.cjs'), '--root', join(dir, 'root'), '--state', join(dir, 'state'), '--socket', socket], { stdio: ['ignore', out, out] });
   closeSync(out);
   return { proc, socket };
 }

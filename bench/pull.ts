@@ -26,7 +26,7 @@ import { writeBenchImage, type BenchImageLayer } from './pull-image.js';
 const RUNS = Number(process.argv[2] ?? 5);
 const ROOTFS_RUNS = 20;
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const SKIFF = `node ${join(REPO, 'dist/bin/skiff.mjs')}`;
+const SKIFF = `node ${join(REPO, 'dist/bin/skiff.cjs')}`;
 
 const work = mkdtempSync(join(tmpdir(), 'skiff-pull-bench-'));
 // What the pulls write goes to a filesystem of the benchmark's own, the same for every tool (bench/scratch-fs.ts).
@@ -226,7 +226,7 @@ try {
   console.log(`  gunzip of all layers alone ${ms(dc.gunzip)}; gunzip + sha256 ${ms(dc.gunzipHash)} (in-process, warm cache)`);
   const fs = fsyncTime([...SKIFF.split(' '), '--root', mkdtempSync(join(stores, 'fsync-')), 'pull', '-q', ref]);
   console.log(`  fsync/fdatasync: ${fs.calls} calls, ${ms(fs.seconds * 1000)} in all (strace -T)`);
-  // The unbundled modules run the same code as dist/bin/skiff.mjs, but every frame names its module.
+  // The unbundled modules run the same code as dist/bin/skiff.cjs, but every frame names its module.
   const profDir = join(work, 'prof');
   run(['node', '--cpu-prof', '--cpu-prof-dir', profDir, join(REPO, 'dist/src/cli/skiff/main.js'), '--root', mkdtempSync(join(stores, 'prof-')), 'pull', '-q', ref], 'profile');
   // One profile per thread, named CPU.<date>.<time>.<pid>.<thread id>.<seq>.cpuprofile: thread 0 is the main one.

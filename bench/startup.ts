@@ -36,8 +36,8 @@ function hyperfine(name: string, commands: Record<string, string>): Map<string, 
 function commands(bin: string, cmd: string, podmanCmd?: string): Record<string, string> {
   return {
     floor: `node ${emptyScript}`,
-    now: `node ${join(dist, 'bin', `${bin}.mjs`)} ${cmd}`,
-    ...(before ? { before: `node ${join(before, 'bin', `${bin}.mjs`)} ${cmd}` } : {}),
+    now: `node ${join(dist, 'bin', `${bin}.cjs`)} ${cmd}`,
+    ...(before ? { before: `node ${join(before, 'bin', `${bin}.cjs`)} ${cmd}` } : {}),
     ...(podmanCmd ? { podman: `${podman} ${podmanCmd}` } : {}),
   };
 }

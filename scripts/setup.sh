@@ -23,7 +23,7 @@ fi
 npm run -s build
 
 for cmd in skiff skiff-runtime skiffd; do
-  chmod +x "dist/bin/$cmd.mjs"
-  ln -sf "$PWD/dist/bin/$cmd.mjs" "/usr/local/bin/$cmd"
+  chmod +x "dist/bin/$cmd.cjs"
+  ln -sf "$PWD/dist/bin/$cmd.cjs" "/usr/local/bin/$cmd"
 done
 echo "setup: done (skiff, skiff-runtime, skiffd on PATH)" >&2

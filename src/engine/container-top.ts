@@ -9,8 +9,6 @@ import type { EngineContext } from './context.js';
 import { current } from './container-stop.js';
 import { viewOf } from './container-view.js';
 
-const run = promisify(execFile);
-
 export interface TopResult {
   titles: string[];
   /** One row per process, a cell per title: everything after the last title's start is its one cell (CMD). */
@@ -52,7 +50,7 @@ export function parsePsOutput(output: string, pids: Set<number>): TopResult {
 
 async function ps(args: string[]): Promise<string> {
   try {
-    return (await run('ps', args, { maxBuffer: 64 << 20 })).stdout;
+    return (await promisify(execFile)('ps', args, { maxBuffer: 64 << 20 })).stdout;
   } catch (err) {
     const e = err as { code?: string | number; stderr?: string };
     if (e.code === 'ENOENT') throw new SkiffError('ps: not found on this host (Debian: procps)', 'ENOENT');

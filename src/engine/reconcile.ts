@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { SkiffError } from '../common/errors.js';
-import { removeRootfs, rootfsStatus, unmountRootfs } from '../image/rootfs.js';
+import { overlayMounted, removeRootfs, unmountRootfs } from '../image/rootfs.js';
 import { isSameProcessAlive } from '../runtime/proc.js';
 import { isAlive } from '../image/lease.js';
 import { finishRun, processAlive } from './container-exit.js';
@@ -26,7 +26,7 @@ function runLeftovers(ctx: EngineContext, id: string): string[] {
   const out: string[] = [];
   if (existsSync(join(ctx.runtime.store.root, id))) out.push('runtime state');
   if (existsSync(join(ctx.paths.netns, id))) out.push('network');
-  if (rootfsStatus(ctx.paths.root, id)?.live && rootfsStatus(ctx.paths.root, id)?.method === 'overlay') out.push('rootfs');
+  if (overlayMounted(ctx.paths.root, id)) out.push('rootfs');
   return out;
 }
 

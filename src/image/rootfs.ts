@@ -2,7 +2,7 @@
 // (overlayfs.rst) with the container's own upper and work directories, or, where overlay cannot be mounted (an
 // upper directory on overlayfs itself, a kernel without it), a plain copy of the merged layers, said so on stderr.
 // Node cannot mount, so the native helper runs a short plan in our own mount namespace.
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { SkiffError } from '../common/errors.js';
 import { MNT_DETACH, MS } from '../common/linux-flags.js';
@@ -181,6 +181,21 @@ export async function removeRootfs(root: string, containerId: string): Promise<v
 export function rootfsRecord(root: string, containerId: string): RootfsRecord | undefined {
   const file = join(containerDataDir(root, containerId), 'rootfs.json');
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as RootfsRecord) : undefined;
+}
+
+/**
+ * Whether a container's overlay rootfs is mounted, without reading mountinfo (which grows with every mount on the
+ * host; `ps -a` asked once per container): an overlay mount is its own device, so its directory's st_dev differs
+ * from its parent's, the test mountpoint(1) makes.
+ */
+export function overlayMounted(root: string, containerId: string): boolean {
+  if (rootfsRecord(root, containerId)?.method !== 'overlay') return false;
+  const path = rootfsPath(root, containerId);
+  try {
+    return statSync(path).dev !== statSync(dirname(path)).dev;
+  } catch {
+    return false;
+  }
 }
 
 /** The record of a prepared rootfs checked against what is mounted; undefined if `containerId` has none. */

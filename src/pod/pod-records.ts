@@ -1,8 +1,8 @@
 // Pods' records (<root>/pods/<id>/pod.json, written atomically) and where a pod keeps what: its hosts files beside
 // the record, its pinned namespaces and /dev/shm under the state directory. Lookup by ID, unique ID prefix or name;
 // names reserved one file each (O_EXCL); a lock per pod, across processes.
-import { existsSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../common/atomic-write.js';
 import { SkiffError } from '../common/errors.js';
@@ -56,7 +56,7 @@ export class PodRecords {
   async ids(): Promise<string[]> {
     let entries: string[];
     try {
-      entries = await readdir(this.paths.pods);
+      entries = readdirSync(this.paths.pods);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw err;
@@ -66,13 +66,15 @@ export class PodRecords {
 
   /** Directories of pods, with or without a record (a create killed before it wrote one has none). */
   async directories(): Promise<string[]> {
-    return existsSync(this.paths.pods) ? (await readdir(this.paths.pods)).filter((e) => FULL_ID.test(e)) : [];
+    return existsSync(this.paths.pods) ? readdirSync(this.paths.pods).filter((e) => FULL_ID.test(e)) : [];
   }
 
   async read(id: string): Promise<PodRecord> {
     let text: string;
     try {
-      text = await readFile(this.paths.record(id), 'utf8');
+      // Synchronous: a record is a few KB in the page cache, and node's async readFile takes several trips through
+      // the thread pool for it (0.55 ms against 0.02 ms; listing 500 pods took 280 ms).
+      text = readFileSync(this.paths.record(id), 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new SkiffError(`no such pod: ${id}`, 'ENOENT');
       throw err;
@@ -100,7 +102,7 @@ export class PodRecords {
 
   async idOfName(name: string): Promise<string | undefined> {
     try {
-      const id = (await readFile(join(this.paths.names, name), 'utf8')).trim();
+      const id = readFileSync(join(this.paths.names, name), 'utf8').trim();
       return existsSync(this.paths.record(id)) ? id : undefined;
     } catch {
       return undefined;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnCollecting, type ChildResult } from './async-child.js';
 
-export const skiffBin = fileURLToPath(new URL('../../bin/skiff.mjs', import.meta.url));
+export const skiffBin = fileURLToPath(new URL('../../bin/skiff.cjs', import.meta.url));
 
 export interface SkiffStore {
   dir: string;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const skiffdBin = fileURLToPath(new URL('../../bin/skiffd.mjs', import.meta.url));
+export const skiffdBin = fileURLToPath(new URL('../../bin/skiffd.cjs', import.meta.url));
 
 export interface TestSkiffd {
   dir: string;

@@ -14,7 +14,7 @@ import { MEDIA_TYPES } from '../../src/image/media-types.js';
 import { sha256 } from '../helpers/archive-fixtures.js';
 import { buildTar } from '../helpers/hostile-tar.js';
 
-const skiffBin = fileURLToPath(new URL('../../bin/skiff.mjs', import.meta.url));
+const skiffBin = fileURLToPath(new URL('../../bin/skiff.cjs', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'skiff-docker-archive-'));
 const skiff = (store: string, ...args: string[]) => {
   const r = spawnSync(process.execPath, [skiffBin, '--root', join(dir, store), '--state', join(dir, `${store}-state`), ...args], { encoding: 'utf8' });

@@ -16,7 +16,7 @@ import { MEDIA_TYPES } from '../../src/image/media-types.js';
 import { hexOf, Layout, sha256, zstd } from '../helpers/archive-fixtures.js';
 import { buildTar } from '../helpers/hostile-tar.js';
 
-const skiffBin = fileURLToPath(new URL('../../bin/skiff.mjs', import.meta.url));
+const skiffBin = fileURLToPath(new URL('../../bin/skiff.cjs', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'skiff-archive-'));
 const skiff = (root: string, ...args: string[]) => {
   const r = spawnSync(process.execPath, [skiffBin, '--root', join(dir, root), '--state', join(dir, `${root}-state`), ...args], { encoding: 'utf8' });

@@ -19,7 +19,7 @@ import { buildDefaultImage, DEFAULT_IMAGE } from '../../src/image/default-image.
 import type { ImageManifest } from '../../src/image/pull.js';
 import { writeBigDockerArchive, writeBigGzipLayout } from '../helpers/archive-fixtures.js';
 
-const skiffBin = fileURLToPath(new URL('../../bin/skiff.mjs', import.meta.url));
+const skiffBin = fileURLToPath(new URL('../../bin/skiff.cjs', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'skiff-archive-stream-'));
 const GiB = 1024 * 1024 * 1024;
 /** Node and the skiff bundle take about 50 MB; a layer held in memory would add 1 GiB. */

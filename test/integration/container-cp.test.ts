@@ -14,7 +14,7 @@ import { buildTar } from '../helpers/hostile-tar.js';
 import { containerCli } from '../helpers/container-cli.js';
 
 const cli = containerCli('skiff-cp');
-const skiffRuntime = fileURLToPath(new URL('../../bin/skiff-runtime.mjs', import.meta.url));
+const skiffRuntime = fileURLToPath(new URL('../../bin/skiff-runtime.cjs', import.meta.url));
 const { run } = cli;
 after(() => cli.cleanup());
 

@@ -14,7 +14,7 @@ import { startContainerd, type TestContainerd } from '../helpers/containerd.js';
 import { criTool, startCriRegistry } from '../helpers/cri-tools.js';
 import type { TestRegistry } from '../helpers/registry.js';
 
-const runtime = fileURLToPath(new URL('../../bin/skiff-runtime.mjs', import.meta.url));
+const runtime = fileURLToPath(new URL('../../bin/skiff-runtime.cjs', import.meta.url));
 const suffix = randomBytes(3).toString('hex');
 const dir = mkdtempSync(join(tmpdir(), 'skiff-cri-'));
 const bridge = `skcri${suffix}`;

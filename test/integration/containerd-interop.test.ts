@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { makeBusyboxRootfs } from '../../src/image/busybox-rootfs.js';
 import { startContainerd, type TestContainerd } from '../helpers/containerd.js';
 
-const runtime = fileURLToPath(new URL('../../bin/skiff-runtime.mjs', import.meta.url));
+const runtime = fileURLToPath(new URL('../../bin/skiff-runtime.cjs', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'skiff-ctrd-'));
 const image = `localhost/skiff-ctrd-${process.pid}:latest`;
 let containerd: TestContainerd;

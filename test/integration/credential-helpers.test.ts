@@ -15,7 +15,7 @@ import { installCredentialHelper, type TestCredentialHelper } from '../helpers/c
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { startTokenServer, type TokenServer } from '../helpers/token-server.js';
 
-const skiffBin = fileURLToPath(new URL('../../bin/skiff.mjs', import.meta.url));
+const skiffBin = fileURLToPath(new URL('../../bin/skiff.cjs', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'skiff-credhelpers-'));
 const bin = join(dir, 'bin');
 const user = { name: 'skiffy', password: 's3cret-pw' };

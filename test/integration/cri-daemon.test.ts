@@ -3,7 +3,7 @@
 // SIGINT, and its JSON log lines.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -21,22 +21,23 @@ function skiffd(...args: string[]) {
 }
 
 describe('skiffd', () => {
-  test('--help lists the flags', () => {
+  test('--help lists the flags, and no --runtime-handler (another OCI runtime is not supported)', () => {
     const h = skiffd('--help');
     assert.equal(h.code, 0);
-    for (const flag of ['--config', '--socket', '--root', '--state', '--cni-conf-dir', '--cni-bin-dir', '--streaming-address', '--registries', '--runtime-handler', '--cgroup-parent', '--log-level']) {
+    assert.doesNotMatch(h.out, /runtime-handler/);
+    for (const flag of ['--config', '--socket', '--root', '--state', '--cni-conf-dir', '--cni-bin-dir', '--streaming-address', '--registries', '--cgroup-parent', '--log-level']) {
       assert.match(h.out, new RegExp(`${flag} `), flag);
     }
   });
 
   test('a bad configuration is one error line naming every bad key, and nothing starts', () => {
     const file = join(dir, 'bad.json');
-    writeFileSync(file, JSON.stringify({ logLevel: 'loud', streamingAddress: 'localhost:10010', runtimeHandlers: { runc: { binary: '/nonexistent/runc' } }, sokcet: '/x' }));
+    writeFileSync(file, JSON.stringify({ logLevel: 'loud', streamingAddress: 'localhost:10010', runtimeHandlers: { runc: { binary: '/usr/sbin/runc' } }, sokcet: '/x' }));
     const r = skiffd('--config', file, '--root', join(dir, 'r'));
     assert.equal(r.code, 1);
-    assert.equal(r.err, `skiffd: ${file}: sokcet: unknown key (known: socket, root, state, cniConfDir, cniBinDirs, streamingAddress, registries, runtimeHandlers, cgroupParent, logLevel); `
-      + 'streamingAddress: "localhost:10010" is not IP:PORT (e.g. 127.0.0.1:0, [::1]:10010); logLevel: "loud" is not one of trace, debug, info, warn, error, fatal; '
-      + 'runtimeHandlers["runc"].binary: /nonexistent/runc: no such file\n');
+    assert.equal(r.err, `skiffd: ${file}: runtimeHandlers: RuntimeClass handlers that run another OCI runtime binary are not supported; every pod runs on the default handler ""; `
+      + 'sokcet: unknown key (known: socket, root, state, cniConfDir, cniBinDirs, streamingAddress, registries, cgroupParent, logLevel); '
+      + 'streamingAddress: "localhost:10010" is not IP:PORT (e.g. 127.0.0.1:0, [::1]:10010); logLevel: "loud" is not one of trace, debug, info, warn, error, fatal\n');
     assert.equal(r.out, '');
     assert.equal(existsSync(join(dir, 'r')), false, 'nothing was created');
     assert.match(skiffd('--config', join(dir, 'absent.json')).err, /^skiffd: .*absent\.json: \(file\): ENOENT/);
@@ -47,20 +48,16 @@ describe('skiffd', () => {
   test('a bad flag value is named by its flag', () => {
     assert.equal(skiffd('--root', 'relative', '--streaming-address', '1.2.3.4').err,
       'skiffd: skiffd: --root (root): "relative" is not an absolute path; --streaming-address (streamingAddress): "1.2.3.4" is not IP:PORT (e.g. 127.0.0.1:0, [::1]:10010)\n');
-    assert.match(skiffd('--runtime-handler', 'runc').err, /--runtime-handler "runc": expected NAME=BINARY/);
+    assert.match(skiffd('--runtime-handler', 'runc=/usr/sbin/runc').err, /unknown option '--runtime-handler'/);
     assert.match(skiffd('--log-level', 'loud').err, /option '--log-level <level>' argument 'loud' is invalid/);
   });
 
-  test('the file, then flags: a flag overrides its key, a handler from each is kept', async () => {
+  test('the file, then flags: a flag overrides its key', async () => {
     const file = join(dir, 'skiffd.json');
-    const runc = join(dir, 'fake-runc');
-    writeFileSync(runc, '#!/bin/sh\n');
-    chmodSync(runc, 0o755);
-    writeFileSync(file, JSON.stringify({ logLevel: 'warn', cgroupParent: '/from-file', runtimeHandlers: { runc: { binary: runc } } }));
-    const s = await startSkiffd(['--config', file, '--log-level', 'info', '--runtime-handler', `crun=${runc}`]);
+    writeFileSync(file, JSON.stringify({ logLevel: 'warn', cgroupParent: '/from-file' }));
+    const s = await startSkiffd(['--config', file, '--log-level', 'info']);
     try {
-      const info = JSON.parse(crictl(s.socket, ['info']).out) as { config: { logLevel: string; cgroupParent: string; runtimeHandlers: unknown; socket: string } };
-      assert.deepEqual(info.config.runtimeHandlers, { runc: { binary: runc }, crun: { binary: runc } });
+      const info = JSON.parse(crictl(s.socket, ['info']).out) as { config: { logLevel: string; cgroupParent: string; socket: string } };
       assert.deepEqual([info.config.logLevel, info.config.cgroupParent, info.config.socket], ['info', '/from-file', s.socket]);
     } finally {
       await stopAndClean(s);

@@ -18,7 +18,7 @@ import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { startSkiffd, stopAndClean, type TestSkiffd } from '../helpers/skiffd.js';
 import { startTokenServer, type TokenServer } from '../helpers/token-server.js';
 
-const skiffBin = fileURLToPath(new URL('../../bin/skiff.mjs', import.meta.url));
+const skiffBin = fileURLToPath(new URL('../../bin/skiff.cjs', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'skiff-cri-images-'));
 const src = join(dir, 'src');
 const skiff = (root: string, ...args: string[]) => {

@@ -18,7 +18,7 @@ import { MEDIA_TYPES } from '../../src/image/media-types.js';
 import { imageVariant } from '../helpers/image-variant.js';
 import { buildLayeredImage } from '../helpers/layered-image.js';
 
-const skiffBin = fileURLToPath(new URL('../../bin/skiff.mjs', import.meta.url));
+const skiffBin = fileURLToPath(new URL('../../bin/skiff.cjs', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'skiff-image-cmds-'));
 const rootOf = (store: string) => join(dir, store);
 const argv = (store: string, args: string[]) => [skiffBin, '--root', rootOf(store), '--state', join(dir, `${store}-state`), ...args];

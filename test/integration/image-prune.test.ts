@@ -14,7 +14,7 @@ import { buildLayeredImage } from '../helpers/layered-image.js';
 import { startRegistryProxy, type RegistryProxy } from '../helpers/registry-proxy.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 
-const skiffBin = fileURLToPath(new URL('../../bin/skiff.mjs', import.meta.url));
+const skiffBin = fileURLToPath(new URL('../../bin/skiff.cjs', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'skiff-prune-'));
 const rootOf = (store: string) => join(dir, store);
 const argv = (store: string, args: string[]) => [skiffBin, '--root', rootOf(store), '--state', join(dir, `${store}-state`), ...args];

@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 
-const skiffBin = fileURLToPath(new URL('../../bin/skiff.mjs', import.meta.url));
+const skiffBin = fileURLToPath(new URL('../../bin/skiff.cjs', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'skiff-login-tty-'));
 const user = { name: 'skiffy', password: 'hunter2-secret' };
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 const dir = mkdtempSync(join(tmpdir(), 'skiff-netcli-'));
 const [root, state] = [join(dir, 'root'), join(dir, 'state')];
-const bin = fileURLToPath(new URL('../../bin/skiff.mjs', import.meta.url));
+const bin = fileURLToPath(new URL('../../bin/skiff.cjs', import.meta.url));
 const skiff = (...args: string[]) => spawnSync(process.execPath, [bin, '--root', root, '--state', state, 'network', ...args], { encoding: 'utf8' });
 const ok = (...args: string[]) => {
   const r = skiff(...args);

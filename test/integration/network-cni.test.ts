@@ -17,7 +17,7 @@ const netns = new NetnsStore(join(dir, 'netns'));
 const state = join(dir, 'state');
 const networks = new Networks({ root, state, extraConfDirs: [] });
 const bridges: string[] = [];
-const skiff = fileURLToPath(new URL('../../bin/skiff.mjs', import.meta.url));
+const skiff = fileURLToPath(new URL('../../bin/skiff.cjs', import.meta.url));
 
 const inNs = (ns: string, ...cmd: string[]) => spawnSync('nsenter', [`--net=${netns.path(ns)}`, ...cmd], { encoding: 'utf8' });
 const veths = (bridge: string) => execFileSync('ip', ['-o', 'link', 'show', 'master', bridge], { encoding: 'utf8' }).split('\n').filter(Boolean).length;

@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { makeBusyboxRootfs } from '../../src/image/busybox-rootfs.js';
 
-const runtime = fileURLToPath(new URL('../../bin/skiff-runtime.mjs', import.meta.url));
+const runtime = fileURLToPath(new URL('../../bin/skiff-runtime.cjs', import.meta.url));
 const image = `localhost/skiff-interop-${process.pid}:latest`;
 const dir = mkdtempSync(join(tmpdir(), 'skiff-podman-'));
 // The runtime's default root: podman's cleanup process (started by conmon when a container exits) calls

@@ -17,7 +17,7 @@ import { buildLayeredImage } from '../helpers/layered-image.js';
 import { startRegistryProxy, type RegistryProxy } from '../helpers/registry-proxy.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 
-const skiffBin = fileURLToPath(new URL('../../bin/skiff.mjs', import.meta.url));
+const skiffBin = fileURLToPath(new URL('../../bin/skiff.cjs', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'skiff-transfer-'));
 const args = (root: string, more: string[]) => [skiffBin, '--root', join(dir, root), '--state', join(dir, `${root}-state`), ...more];
 // Every child runs asynchronously: the proxy lives in this process, so its event loop must keep turning.

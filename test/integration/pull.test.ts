@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { ImageStore } from '../../src/image/image-store.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 
-const skiffBin = fileURLToPath(new URL('../../bin/skiff.mjs', import.meta.url));
+const skiffBin = fileURLToPath(new URL('../../bin/skiff.cjs', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'skiff-pull-'));
 const skiff = (root: string, ...args: string[]) => {
   const r = spawnSync(process.execPath, [skiffBin, '--root', join(dir, root), '--state', join(dir, `${root}-state`), ...args], { encoding: 'utf8' });

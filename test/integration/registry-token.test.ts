@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { startTokenServer, type TokenServer } from '../helpers/token-server.js';
 
-const skiffBin = fileURLToPath(new URL('../../bin/skiff.mjs', import.meta.url));
+const skiffBin = fileURLToPath(new URL('../../bin/skiff.cjs', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'skiff-token-'));
 const authfile = join(dir, 'auth.json');
 const user = { name: 'tokenuser', password: 'tok3n-pass' };

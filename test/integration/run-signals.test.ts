@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { startRegistryProxy } from '../helpers/registry-proxy.js';
 import { startRegistry } from '../helpers/registry.js';
 
-const skiff = fileURLToPath(new URL('../../bin/skiff.mjs', import.meta.url));
+const skiff = fileURLToPath(new URL('../../bin/skiff.cjs', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'skiff-run-signals-'));
 const root = join(dir, 'root');
 const state = join(dir, 'state');

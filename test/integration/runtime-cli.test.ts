@@ -8,7 +8,7 @@ import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { makeBundle } from '../helpers/bundle.js';
 
-const cli = fileURLToPath(new URL('../../bin/skiff-runtime.mjs', import.meta.url));
+const cli = fileURLToPath(new URL('../../bin/skiff-runtime.cjs', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'skiff-cli-'));
 const root = join(dir, 'state');
 

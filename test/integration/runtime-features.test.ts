@@ -56,7 +56,7 @@ describe('runtime spec features', () => {
     const b = scratch.bundle(['sh', '-c', 'cat <&3; ls /proc/$$/fd; true']);
     const fd = openSync(file, 'r');
     try {
-      const cli = fileURLToPath(new URL('../../bin/skiff-runtime.mjs', import.meta.url));
+      const cli = fileURLToPath(new URL('../../bin/skiff-runtime.cjs', import.meta.url));
       const r = spawnSync(process.execPath, [cli, '--root', scratch.runtimeRoot, 'run', '--preserve-fds', '1', '--bundle', b.dir, 'f-fds'],
         { stdio: ['ignore', 'pipe', 'pipe', fd], encoding: 'utf8' });
       assert.equal(r.status, 0, r.stderr);

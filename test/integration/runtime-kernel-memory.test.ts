@@ -9,7 +9,7 @@ import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { makeBundle } from '../helpers/bundle.js';
 
-const cli = fileURLToPath(new URL('../../bin/skiff-runtime.mjs', import.meta.url));
+const cli = fileURLToPath(new URL('../../bin/skiff-runtime.cjs', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'skiff-kmem-'));
 const root = join(dir, 'state');
 const suffix = `${process.pid}-${Date.now() % 100000}`;

@@ -16,7 +16,7 @@ import { entriesTar } from '../../src/image/rootfs-entries.js';
 import { imageWithLayer } from '../helpers/layered-image.js';
 import { startRegistry } from '../helpers/registry.js';
 
-const skiff = fileURLToPath(new URL('../../bin/skiff.mjs', import.meta.url));
+const skiff = fileURLToPath(new URL('../../bin/skiff.cjs', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'skiff-run-'));
 const run = (...args: string[]) => {
   const r = spawnSync(process.execPath, [skiff, '--root', join(dir, 'root'), '--state', join(dir, 'state'), ...args], { encoding: 'utf8' });

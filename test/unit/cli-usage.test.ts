@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-const bin = (name: string) => fileURLToPath(new URL(`../../bin/${name}.mjs`, import.meta.url));
+const bin = (name: string) => fileURLToPath(new URL(`../../bin/${name}.cjs`, import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'skiff-usage-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 

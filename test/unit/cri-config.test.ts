@@ -14,7 +14,7 @@ test('defaults: the skiff CLI\'s root and state, the socket in the state, CNI wh
   assert.deepEqual(loadConfig(join(dir, 'absent.json'), false), {
     socket: '/run/skiff/skiffd.sock', root: '/var/lib/skiff', state: '/run/skiff', cniConfDir: '/etc/cni/net.d',
     cniBinDirs: ['/usr/lib/cni', '/opt/cni/bin'], streamingAddress: '127.0.0.1:0', registries: '/var/lib/skiff/registries.json',
-    runtimeHandlers: {}, cgroupParent: '/skiff', logLevel: 'info',
+    cgroupParent: '/skiff', logLevel: 'info',
   });
   assert.deepEqual(defaultConfig('/r', '/s'), { ...defaultConfig(), root: '/r', state: '/s', socket: '/s/skiffd.sock', registries: '/r/registries.json' });
 });
@@ -27,13 +27,17 @@ test('flags over the file; a socket set anywhere stays as set', () => {
 });
 
 test('every problem in one error, the file named; values from flags named by their flag', () => {
-  assert.throws(() => validateConfig({ root: 'rel', cniBinDirs: [], cgroupParent: 'x/../y', runtimeHandlers: { 'Bad Name': { binary: '/bin/sh' }, ok: { binary: '/bin/sh', extra: 1 } } }, 'f.json'),
-    { message: 'f.json: root: "rel" is not an absolute path; cniBinDirs: must be a non-empty array of absolute paths; cgroupParent: "x/../y" is not a cgroupfs path (e.g. /skiff); '
-      + 'runtimeHandlers["Bad Name"]: a handler name is a DNS label (lowercase letters, digits, -; at most 63); runtimeHandlers["ok"]: must be { "binary": PATH }' });
-  const file = join(dir, 'handlers.json');
-  writeFileSync(file, JSON.stringify({ runtimeHandlers: { runc: { binary: '/no/runc' } } }));
-  assert.throws(() => loadConfig(file, true, { runtimeHandlers: { crun: { binary: '/no/crun' } } }, (k) => `--${k}`),
-    { message: `${file}: runtimeHandlers["runc"].binary: /no/runc: no such file; --runtimeHandlers (runtimeHandlers["crun"].binary): /no/crun: no such file` });
+  assert.throws(() => validateConfig({ root: 'rel', cniBinDirs: [], cgroupParent: 'x/../y' }, 'f.json'),
+    { message: 'f.json: root: "rel" is not an absolute path; cniBinDirs: must be a non-empty array of absolute paths; cgroupParent: "x/../y" is not a cgroupfs path (e.g. /skiff)' });
+  const file = join(dir, 'flags.json');
+  writeFileSync(file, JSON.stringify({ cgroupParent: 'relative' }));
+  assert.throws(() => loadConfig(file, true, { root: 'rel' }, (k) => `--${k}`),
+    { message: `${file}: --root (root): "rel" is not an absolute path; cgroupParent: "relative" is not a cgroupfs path (e.g. /skiff)` });
+});
+
+test('runtimeHandlers (containerd\'s other OCI runtime binaries) is refused by name, not taken and ignored', () => {
+  assert.throws(() => validateConfig({ runtimeHandlers: { runc: { binary: '/usr/sbin/runc' } } }, 'f.json'),
+    { message: 'f.json: runtimeHandlers: RuntimeClass handlers that run another OCI runtime binary are not supported; every pod runs on the default handler ""' });
 });
 
 test('IP:PORT: IPv4 or bracketed IPv6 literals, port 0 to 65535', () => {

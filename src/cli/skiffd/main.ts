@@ -2,7 +2,7 @@
 // `skiffd`: the Kubernetes CRI server (runtime.v1) on a unix socket, in the foreground, logging JSON lines on
 // stdout. SIGTERM or SIGINT stops it cleanly (containers keep running); a second one ends it at once.
 import { Command, Option } from 'commander';
-import { DEFAULT_CONFIG_FILE, loadConfig, LOG_LEVELS, type ConfigOverrides, type RuntimeHandler } from '../../cri/config.js';
+import { DEFAULT_CONFIG_FILE, loadConfig, LOG_LEVELS, type ConfigOverrides } from '../../cri/config.js';
 import { startSkiffd } from '../../cri/daemon.js';
 import { createLogger } from '../../cri/log.js';
 import { runCli } from '../common/run-cli.js';
@@ -10,8 +10,8 @@ import { runCli } from '../common/run-cli.js';
 /** Each configuration key's flag, so an error about a value given on the command line names the flag. */
 const FLAGS: Record<string, string> = {
   socket: '--socket', root: '--root', state: '--state', cniConfDir: '--cni-conf-dir', cniBinDirs: '--cni-bin-dir',
-  streamingAddress: '--streaming-address', registries: '--registries', runtimeHandlers: '--runtime-handler',
-  cgroupParent: '--cgroup-parent', logLevel: '--log-level',
+  streamingAddress: '--streaming-address', registries: '--registries', cgroupParent: '--cgroup-parent',
+  logLevel: '--log-level',
 };
 
 interface Flags {
@@ -23,18 +23,11 @@ interface Flags {
   cniBinDir?: string[];
   streamingAddress?: string;
   registries?: string;
-  runtimeHandler?: Record<string, RuntimeHandler>;
   cgroupParent?: string;
   logLevel?: ConfigOverrides['logLevel'];
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
-
-function handlerFlag(v: string, prev: Record<string, RuntimeHandler> = {}): Record<string, RuntimeHandler> {
-  const eq = v.indexOf('=');
-  if (eq <= 0) throw new Error(`--runtime-handler "${v}": expected NAME=BINARY (e.g. runc=/usr/sbin/runc)`);
-  return { ...prev, [v.slice(0, eq)]: { binary: v.slice(eq + 1) } };
-}
 
 const program = new Command('skiffd')
   .description('serve the Kubernetes CRI (runtime.v1) for the kubelet and crictl: pods, containers and images on the skiff engine')
@@ -46,13 +39,12 @@ const program = new Command('skiffd')
   .option('--cni-bin-dir <dir>', 'a CNI plugin directory, repeatable (default /usr/lib/cni, /opt/cni/bin)', collect)
   .option('--streaming-address <ip:port>', 'where the exec/attach/port-forward server listens (default 127.0.0.1:0, a free port)')
   .option('--registries <file>', 'registries.json: mirrors, insecure registries, CAs (default ROOT/registries.json)')
-  .option('--runtime-handler <name=binary>', 'a RuntimeClass handler run by that OCI runtime binary, repeatable', handlerFlag)
   .option('--cgroup-parent <path>', 'the cgroup all pods go under; a request\'s cgroup_parent is nested below it (default /skiff)')
   .addOption(new Option('--log-level <level>', 'log level (default info)').choices(LOG_LEVELS))
   .action(async (o: Flags) => {
     const config = loadConfig(o.config ?? DEFAULT_CONFIG_FILE, o.config !== undefined, {
       socket: o.socket, root: o.root, state: o.state, cniConfDir: o.cniConfDir, cniBinDirs: o.cniBinDir,
-      streamingAddress: o.streamingAddress, registries: o.registries, runtimeHandlers: o.runtimeHandler,
+      streamingAddress: o.streamingAddress, registries: o.registries,
       cgroupParent: o.cgroupParent, logLevel: o.logLevel,
     }, (key) => FLAGS[key] ?? key);
     const log = createLogger(config.logLevel);
