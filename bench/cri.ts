@@ -101,14 +101,16 @@ async function measure(server: Server, image: string, pullImage: string) {
   }
   await new Promise((r) => setTimeout(r, 2000));
   const added = [...pids()].filter((p) => !before.has(p) && comm(p) !== 'sleep');
-  const perPod = (privateKib(server.pid()) - daemonBefore + added.reduce((sum, p) => sum + privateKib(p), 0)) / PODS;
+  const daemon = (privateKib(server.pid()) - daemonBefore) / PODS;
+  const processes = added.reduce((sum, p) => sum + privateKib(p), 0) / PODS;
+  const perPod = daemon + processes;
   const list: number[] = [];
   for (let i = 0; i < 20; i++) await timed(list, () => cri.runtime.ListPodSandbox({}));
   for (const pod of pods) {
     await cri.runtime.StopPodSandbox({ pod_sandbox_id: pod });
     await cri.runtime.RemovePodSandbox({ pod_sandbox_id: pod });
   }
-  return { ops, perPod, list: median(list) };
+  return { ops, perPod, daemon, processes, list: median(list) };
 }
 
 let registry: TestRegistry | undefined;
@@ -153,6 +155,8 @@ try {
   console.log(`${`ListPodSandbox (${PODS} pods)`.padEnd(26)}${f(s.list)}${f(c.list)}${(s.list / c.list).toFixed(2).padStart(19)}`);
   console.log(`\nprivate memory per running pod beyond its payload, ${PODS} pods (daemon growth + every new process but the sleeps):`);
   console.log(`  skiffd ${s.perPod.toFixed(0)} KiB, containerd ${c.perPod.toFixed(0)} KiB (ratio ${(s.perPod / c.perPod).toFixed(2)})`);
+  const split = (r: typeof s) => `${r.daemon.toFixed(0)} daemon + ${r.processes.toFixed(0)} processes`;
+  console.log(`  skiffd: ${split(s)}; containerd: ${split(c)}`);
   skiffServer.cri.close();
   ctrServer.cri.close();
 } finally {
