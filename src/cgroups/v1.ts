@@ -19,8 +19,6 @@ const F = 'linux.resources';
 
 export class CgroupV1 implements CgroupManager {
   readonly version = 1;
-  /** controller -> this cgroup's directory in that controller's hierarchy. */
-  private readonly dirs: Map<string, string>;
   /**
    * On a hybrid host, this cgroup on the cgroup2 mount, for the controllers only it has (hugetlb). Made only for a
    * container with huge page limits, since it means enabling hugetlb at the cgroup2 root.
@@ -32,14 +30,19 @@ export class CgroupV1 implements CgroupManager {
   constructor(
     readonly path: string, private readonly layout: V1Layout, support?: CgroupSupport, private readonly warn?: (message: string) => void,
   ) {
-    this.dirs = new Map([...layout.hierarchies].map(([ctl, mnt]) => [ctl, join(mnt, path)]));
     this.unifiedOnly = layout.unifiedControllers.filter((c) => !layout.hierarchies.has(c));
     if (layout.unified && this.unifiedOnly.length) this.unifiedDir = join(layout.unified, path);
     this.support = support;
   }
 
+  /** This cgroup's directory in the controller's hierarchy, if the host mounts that controller. */
+  private dirOf(controller: string): string | undefined {
+    const mnt = this.layout.hierarchies.get(controller);
+    return mnt === undefined ? undefined : join(mnt, this.path);
+  }
+
   private dir(controller: string): string {
-    const d = this.dirs.get(controller);
+    const d = this.dirOf(controller);
     if (!d) throw new SkiffError(`the ${controller} cgroup controller is not mounted on this host`, 'ENOTSUP');
     return d;
   }
@@ -116,7 +119,7 @@ export class CgroupV1 implements CgroupManager {
     if (r.pids) await writeValue(join(this.dir('pids'), 'pids.max'), pidsMaxValue(r.pids.limit), `${F}.pids.limit`);
     if (r.blockIO) await this.applyBlkio(r.blockIO);
     for (const [i, h] of (r.hugepageLimits ?? []).entries()) {
-      const file = this.dirs.has('hugetlb') ? join(this.dir('hugetlb'), `hugetlb.${h.pageSize}.limit_in_bytes`) : this.unifiedFile(`hugetlb.${h.pageSize}.max`);
+      const file = this.layout.hierarchies.has('hugetlb') ? join(this.dir('hugetlb'), `hugetlb.${h.pageSize}.limit_in_bytes`) : this.unifiedFile(`hugetlb.${h.pageSize}.max`);
       await writeValue(file, String(h.limit), `${F}.hugepageLimits[${i}]`);
     }
     if (r.network?.classID !== undefined) {
@@ -253,7 +256,7 @@ export class CgroupV1 implements CgroupManager {
   }
 
   async pids(): Promise<number[]> {
-    const d = this.dirs.get('pids') ?? this.dirs.get('freezer') ?? join(this.mounts()[0], this.path);
+    const d = this.dirOf('pids') ?? this.dirOf('freezer') ?? join(this.mounts()[0], this.path);
     try {
       return (await readText(join(d, 'cgroup.procs'))).split('\n').filter(Boolean).map(Number);
     } catch (err) {
@@ -267,7 +270,7 @@ export class CgroupV1 implements CgroupManager {
   }
 
   oomKillFile(): string | undefined {
-    return this.dirs.has('memory') ? join(this.dir('memory'), 'memory.oom_control') : undefined;
+    return this.layout.hierarchies.has('memory') ? join(this.dir('memory'), 'memory.oom_control') : undefined;
   }
 
   // v1 notifies OOM through cgroup.event_control with an eventfd(2), which Node cannot create; poll the counter.
@@ -276,7 +279,7 @@ export class CgroupV1 implements CgroupManager {
   }
 
   async killAll(signal: number): Promise<void> {
-    const hasFreezer = this.dirs.has('freezer');
+    const hasFreezer = this.layout.hierarchies.has('freezer');
     if (hasFreezer) await this.freeze();
     try {
       signalEach(await this.pids(), signal);
@@ -286,7 +289,7 @@ export class CgroupV1 implements CgroupManager {
   }
 
   async stats(): Promise<CgroupStats> {
-    const mem = this.dirs.get('memory'), cpuacct = this.dirs.get('cpuacct'), cpu = this.dirs.get('cpu'), pids = this.dirs.get('pids');
+    const mem = this.dirOf('memory'), cpuacct = this.dirOf('cpuacct'), cpu = this.dirOf('cpu'), pids = this.dirOf('pids');
     const entry = async (prefix: string): Promise<MemoryEntry> => ({
       limit: unlimitedAsMinusOne(await readValue(join(mem!, `${prefix}.limit_in_bytes`)).catch(() => '0')),
       usage: await readNumber(join(mem!, `${prefix}.usage_in_bytes`)),
@@ -332,7 +335,7 @@ export class CgroupV1 implements CgroupManager {
 
   private async hugetlbStats(): Promise<Record<string, HugetlbEntry>> {
     const out: Record<string, HugetlbEntry> = {};
-    const v1 = this.dirs.get('hugetlb');
+    const v1 = this.dirOf('hugetlb');
     for (const size of this.hostSupport().hugepageSizes) {
       if (v1) {
         out[size] = {
@@ -353,7 +356,7 @@ export class CgroupV1 implements CgroupManager {
   }
 
   private async blkioEntries(file: string): Promise<BlkioEntry[]> {
-    const d = this.dirs.get('blkio');
+    const d = this.dirOf('blkio');
     if (!d) return [];
     const text = await readText(join(d, file)).catch(() => '');
     return text.split('\n').map((l) => l.trim().split(/\s+/)).filter((p) => p.length === 3 && p[0].includes(':'))

@@ -1,6 +1,6 @@
 // The OCI status of a container, computed from what create recorded and the live system (runtime-spec
 // runtime.md "State"): creating, created (init waits on the exec fifo), running, paused (frozen), stopped.
-import { access } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import type { ContainerStatus, State } from '../oci/runtime-spec.js';
 import type { ContainerRecord } from './container-store.js';
 import { isSameProcessAlive } from './proc.js';
@@ -14,7 +14,7 @@ export async function computeStatus(
   // Frozen first: a created container can be paused too (runc allows it), and is then paused, not created; its
   // init is frozen while it waits on the exec fifo, so `start` must refuse it rather than wait for ever.
   if (await isFrozen()) return 'paused';
-  return (await exists(fifoPath)) ? 'created' : 'running';
+  return existsSync(fifoPath) ? 'created' : 'running';
 }
 
 /** The state document of the runtime spec, with runc's extra fields (rootfs, created, owner). */
@@ -33,11 +33,3 @@ export function stateDocument(rec: ContainerRecord, status: ContainerStatus): St
   return doc;
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
