@@ -28,7 +28,8 @@ export async function startSkiffd(args: string[] = [], dir = mkdtempSync(join(tm
   const socket = join(dir, 'skiffd.sock');
   const logFile = join(dir, 'skiffd.log');
   const fd = openSync(logFile, 'w');
-  const proc = spawn(process.execPath, [skiffdBin, '--root', root, '--state', state, '--socket', socket, ...args], { stdio: ['ignore', fd, fd] });
+  // Through its #! line, as a user or systemd starts it (the launcher names skiffd's node flags).
+  const proc = spawn(skiffdBin, ['--root', root, '--state', state, '--socket', socket, ...args], { stdio: ['ignore', fd, fd] });
   closeSync(fd);
   const output = () => readFileSync(logFile, 'utf8');
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
