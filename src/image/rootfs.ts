@@ -2,11 +2,11 @@
 // (overlayfs.rst) with the container's own upper and work directories, or, where overlay cannot be mounted (an
 // upper directory on overlayfs itself, a kernel without it), a plain copy of the merged layers, said so on stderr.
 // Node cannot mount, so the native helper runs a short plan in our own mount namespace.
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { SkiffError } from '../common/errors.js';
 import { MNT_DETACH, MS } from '../common/linux-flags.js';
-import { mountsAt } from '../common/mountinfo.js';
+import { foreignMountAt, mountsAt } from '../common/mountinfo.js';
 import { UndoStack } from '../common/undo.js';
 import { launch } from '../native/launcher.js';
 import { step, type Step } from '../native/step.js';
@@ -183,19 +183,10 @@ export function rootfsRecord(root: string, containerId: string): RootfsRecord | 
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as RootfsRecord) : undefined;
 }
 
-/**
- * Whether a container's overlay rootfs is mounted, without reading mountinfo (which grows with every mount on the
- * host; `ps -a` asked once per container): an overlay mount is its own device, so its directory's st_dev differs
- * from its parent's, the test mountpoint(1) makes.
- */
+/** Whether a container's overlay rootfs is mounted (`ps -a` asks once per container, so not from mountinfo). */
 export function overlayMounted(root: string, containerId: string): boolean {
   if (rootfsRecord(root, containerId)?.method !== 'overlay') return false;
-  const path = rootfsPath(root, containerId);
-  try {
-    return statSync(path).dev !== statSync(dirname(path)).dev;
-  } catch {
-    return false;
-  }
+  return foreignMountAt(rootfsPath(root, containerId));
 }
 
 /** The record of a prepared rootfs checked against what is mounted; undefined if `containerId` has none. */

@@ -7,7 +7,8 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { SkiffError } from '../common/errors.js';
 import { launch } from '../native/launcher.js';
 import { step, type Step } from '../native/step.js';
-import { CLONE, MNT_DETACH, MS } from '../common/linux-flags.js';
+import { unmountStacked } from '../native/unmount.js';
+import { CLONE, MS } from '../common/linux-flags.js';
 import { isShared, mountsAt } from '../common/mountinfo.js';
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -93,7 +94,7 @@ export class NetnsStore {
     const path = this.path(name);
     if (!existsSync(path)) throw new SkiffError(`network namespace "${name}" does not exist in ${this.dir}`, 'ENOENT');
     // A file without a mount is what a crash between creating the file and pinning leaves: only unlink it.
-    if (mountsAt(path).length) await run(mountsAt(path).map(() => step('umount', [path, MNT_DETACH], undefined, `unpin ${path}`)));
+    await unmountStacked(path, 'unpin');
     await rm(path, { force: true });
     await this.dropDirMountIfEmpty();
   }

@@ -3,22 +3,22 @@
 // helper (Node has no mount(2)).
 import { existsSync } from 'node:fs';
 import { mkdir, rmdir } from 'node:fs/promises';
-import { MNT_DETACH, MS } from '../common/linux-flags.js';
-import { mountsAt } from '../common/mountinfo.js';
+import { MS } from '../common/linux-flags.js';
+import { foreignMountAt } from '../common/mountinfo.js';
 import { launch } from '../native/launcher.js';
 import { step, type Step } from '../native/step.js';
+import { unmountStacked } from '../native/unmount.js';
 
 const run = (plan: Step[]) => launch({ plan: [...plan, step('ready')], stdio: ['ignore', 'ignore', 'ignore'] });
 
 export async function mountShm(path: string, sizeBytes: number): Promise<void> {
   await mkdir(path, { recursive: true, mode: 0o755 });
-  if (mountsAt(path).length) return;
+  if (foreignMountAt(path)) return;
   await run([step('mount', ['shm', path, 'tmpfs', MS.NOSUID | MS.NODEV | MS.NOEXEC, `mode=1777,size=${Math.floor(sizeBytes / 1024)}k`], 'shmSize', `mount the pod's /dev/shm on ${path}`)]);
 }
 
 /** Idempotent: every mount at `path` taken down, then the directory. */
 export async function unmountShm(path: string): Promise<void> {
-  const mounts = mountsAt(path);
-  if (mounts.length) await run(mounts.map(() => step('umount', [path, MNT_DETACH], undefined, `unmount ${path}`)));
+  await unmountStacked(path, 'unmount');
   if (existsSync(path)) await rmdir(path);
 }
