@@ -2,7 +2,7 @@
 // a record under <root>/pods/<id>/ and, while it runs, a sandbox (pod-sandbox.ts) that its containers join. Every
 // operation works under the pod's lock and first brings what a killed command left in line (a sandbox of a pod that
 // is not running is taken down, a directory without a record is swept).
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { SkiffError } from '../common/errors.js';
 import { UndoStack } from '../common/undo.js';
@@ -212,17 +212,19 @@ export class Pods {
   /** Every pod, newest first; directories a killed create left are swept. */
   async list(): Promise<PodView[]> {
     const out: PodView[] = [];
-    const ids = await this.pc.records.ids();
+    const withoutRecord: string[] = [];
     // The containers once for all pods: a listing per pod made ListPodSandbox quadratic (206 ms at 100 pods).
     const containers = new Set(await this.pc.ctx.records.ids());
-    for (const id of ids) {
+    // One pass over the directories: a record that is not there shows in its read, not in a stat of its own.
+    for (const id of await this.pc.records.directories()) {
       try {
         out.push(await podView(await this.current(id, containers)));
       } catch (err) {
         if ((err as SkiffError).code !== 'ENOENT') throw err;
+        if (!existsSync(this.pc.paths.record(id))) withoutRecord.push(id);
       }
     }
-    await this.sweep(new Set(ids));
+    await this.sweep(withoutRecord);
     return out.sort((a, b) => b.created.localeCompare(a.created));
   }
 
@@ -245,8 +247,8 @@ export class Pods {
   }
 
   /** Pod directories without a record: a create killed half way (unless its creator still holds the lock). */
-  private async sweep(known: Set<string>): Promise<void> {
-    for (const id of (await this.pc.records.directories()).filter((d) => !known.has(d))) {
+  private async sweep(withoutRecord: string[]): Promise<void> {
+    for (const id of withoutRecord) {
       await this.pc.records.lockedDirectory(id, async () => {
         rmSync(this.pc.paths.pod(id), { recursive: true, force: true });
       }, NO_WAIT).catch((err: SkiffError) => {
