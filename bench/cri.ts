@@ -124,7 +124,7 @@ try {
   const sdir = join(work, 'skiffd');
   mkdirSync(join(sdir, 'root'), { recursive: true });
   skiffd = await startSkiffd(['--cni-conf-dir', network(sdir, 'skbench', 'skbench0', '10.81.0.0/16')], sdir);
-  const skiffServer: Server = { name: 'skiffd', cri: criClient(skiffd.socket), pid: () => skiffd!.proc.pid!, cgroup: (p) => `/bench/${p}` };
+  const skiffServer: Server = { name: 'skiffd', cri: criClient(skiffd.socket), pid: () => skiffd!.proc.pid!, cgroup: (p) => `/bench-skiffd/${p}` };
 
   const cdir = join(work, 'containerd');
   mkdirSync(join(cdir, 'certs.d', registry.address), { recursive: true });
@@ -164,8 +164,9 @@ try {
   await containerd?.stop();
   await registry?.stop();
   for (const bridge of ['skbench0', 'ctbench0']) spawnSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
-  // containerd, as the kubelet's runtime, leaves the pods' cgroup_parent directories to the kubelet that made them.
-  spawnSync('sh', ['-c', 'for h in /sys/fs/cgroup/*/skiff/bench-containerd; do [ -d "$h" ] && find "$h" -depth -type d -exec rmdir {} \\; ; done'], { stdio: 'ignore' });
+  // containerd, as the kubelet's runtime, leaves the pods' cgroup_parent directories to the kubelet that made them;
+  // skiffd's are gone unless a run failed half way. Only empty directories go (rmdir).
+  spawnSync('sh', ['-c', 'for h in /sys/fs/cgroup/*/skiff/bench-containerd /sys/fs/cgroup/*/skiff/bench-skiffd; do [ -d "$h" ] && find "$h" -depth -type d -exec rmdir {} \\; ; done'], { stdio: 'ignore' });
   for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n').reverse()) {
     const point = line.split(' ')[4];
     if (point?.startsWith(`${work}/`)) spawnSync('umount', ['-l', point]);
