@@ -1,9 +1,10 @@
 // What the benchmarks of skiff beside podman share: a temporary directory with a store for each, podman set up as
 // this machine allows, a shell runner with podman's environment, and hyperfine's medians (ms) by command name.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { removeEmptyCgroups } from '../test/helpers/foreign-cgroups.js';
 
 export const IMAGE = 'localhost/busybox:latest';
 
@@ -18,6 +19,30 @@ export interface BesidePodman {
   sh(cmd: string): string;
   /** hyperfine's median of each named command, ms. */
   hyperfine(name: string, commands: Record<string, string>, runs: number, extra?: string[]): Map<string, number>;
+  /** After podman's containers are removed: the empty cgroups its runc left for the ones this run made. */
+  removePodmanCgroups(): void;
+}
+
+/**
+ * The cgroups under /libpod_parent in any hierarchy (pods hold their containers'), as paths relative to the
+ * hierarchy's root, deepest first.
+ */
+function podmanCgroups(): string[] {
+  const out = new Set<string>();
+  const walk = (h: string, path: string) => {
+    try {
+      for (const e of readdirSync(join('/sys/fs/cgroup', h, path), { withFileTypes: true })) {
+        if (e.isDirectory()) {
+          out.add(join(path, e.name));
+          walk(h, join(path, e.name));
+        }
+      }
+    } catch {
+      // no podman cgroups in this hierarchy
+    }
+  };
+  for (const h of readdirSync('/sys/fs/cgroup')) walk(h, 'libpod_parent');
+  return [...out].sort((a, b) => b.split('/').length - a.split('/').length);
 }
 
 export function besidePodman(prefix: string): BesidePodman {
@@ -31,6 +56,7 @@ export function besidePodman(prefix: string): BesidePodman {
     '[engine]', 'runtime = "runc"', 'cgroup_manager = "cgroupfs"', 'events_logger = "file"', '',
   ].join('\n'));
   const env = { ...process.env, CONTAINERS_CONF: conf };
+  const cgroupsBefore = new Set(podmanCgroups());
   return {
     work, env,
     skiff: `node ${skiffBin} --root ${work}/skiff-root --state ${work}/skiff-state`,
@@ -44,6 +70,11 @@ export function besidePodman(prefix: string): BesidePodman {
       if (r.status !== 0) throw new Error(`hyperfine ${name} failed`);
       const results = (JSON.parse(readFileSync(out, 'utf8')) as { results: { command: string; median: number }[] }).results;
       return new Map(results.map((x) => [x.command, x.median * 1000]));
+    },
+    removePodmanCgroups() {
+      // podman's runc removes a container's cgroups from the controllers' hierarchies but leaves them in the
+      // name=systemd and cgroup2 ones; conmon's stays under /libpod_parent/conmon.
+      removeEmptyCgroups([...podmanCgroups().filter((p) => !cgroupsBefore.has(p)), 'libpod_parent/conmon', 'libpod_parent']);
     },
   };
 }

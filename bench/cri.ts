@@ -13,6 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { criClient, type CriClient } from '../test/helpers/cri-client.js';
 import { startContainerd, type TestContainerd } from '../test/helpers/containerd.js';
 import { startCriRegistry } from '../test/helpers/cri-tools.js';
+import { removeEmptyCgroups } from '../test/helpers/foreign-cgroups.js';
 import type { TestRegistry } from '../test/helpers/registry.js';
 import { startSkiffd, type TestSkiffd } from '../test/helpers/skiffd.js';
 
@@ -167,6 +168,8 @@ try {
   // containerd, as the kubelet's runtime, leaves the pods' cgroup_parent directories to the kubelet that made them;
   // skiffd's are gone unless a run failed half way. Only empty directories go (rmdir).
   spawnSync('sh', ['-c', 'for h in /sys/fs/cgroup/*/skiff/bench-containerd /sys/fs/cgroup/*/skiff/bench-skiffd; do [ -d "$h" ] && find "$h" -depth -type d -exec rmdir {} \\; ; done'], { stdio: 'ignore' });
+  // containerd's runc made /skiff in the name=systemd hierarchy too, and leaves it.
+  removeEmptyCgroups(['skiff']);
   for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n').reverse()) {
     const point = line.split(' ')[4];
     if (point?.startsWith(`${work}/`)) spawnSync('umount', ['-l', point]);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { besidePodman, IMAGE } from './beside-podman.js';
 
 const RUNS = Number(process.argv[2] ?? 15);
-const { work, skiff, podman, env, sh, hyperfine: timed } = besidePodman('skiff-bench-engine-');
+const { work, skiff, podman, env, sh, hyperfine: timed, removePodmanCgroups } = besidePodman('skiff-bench-engine-');
 const hyperfine = (name: string, commands: Record<string, string>, runs = RUNS, extra: string[] = []) => timed(name, commands, runs, extra);
 
 /** Private memory of a process (Private_Clean + Private_Dirty, smaps_rollup), KiB. */
@@ -52,5 +52,6 @@ try {
   console.log(`\nprivate memory of a running container's monitor: skiff ${memory.skiff} KiB, conmon ${memory.podman} KiB (ratio ${(memory.skiff / memory.podman).toFixed(2)})`);
 } finally {
   spawnSync('sh', ['-c', `${skiff} rm -f $(${skiff} ps -aq) >/dev/null 2>&1; ${podman} rm -af >/dev/null 2>&1; ${podman} rmi -af >/dev/null 2>&1`], { env });
+  removePodmanCgroups();
   rmSync(work, { recursive: true, force: true });
 }

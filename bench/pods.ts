@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { besidePodman, IMAGE } from './beside-podman.js';
 
 const RUNS = Number(process.argv[2] ?? 10);
-const { work, skiff, podman, env, sh, hyperfine: timed } = besidePodman('skiff-bench-pods-');
+const { work, skiff, podman, env, sh, hyperfine: timed, removePodmanCgroups } = besidePodman('skiff-bench-pods-');
 const hyperfine = (name: string, commands: Record<string, string>, runs = RUNS, extra: string[] = []) => timed(name, commands, runs, extra);
 
 interface Memory {
@@ -98,5 +98,6 @@ try {
   console.log(`  skiff's pause alone: Pss ${pause.pss}, Private ${pause.priv}`);
 } finally {
   spawnSync('sh', ['-c', `for p in $(${skiff} pod ps -q --no-trunc); do ${skiff} pod rm -f $p; done >/dev/null 2>&1; ${podman} pod rm -af >/dev/null 2>&1; ${podman} rm -af >/dev/null 2>&1; ${podman} rmi -af >/dev/null 2>&1`], { env });
+  removePodmanCgroups();
   rmSync(work, { recursive: true, force: true });
 }

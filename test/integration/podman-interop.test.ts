@@ -1,12 +1,13 @@
 // podman, through conmon, drives skiff-runtime exactly as it drives runc: run, run -d, exec, exec -t, stop, rm.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { makeBusyboxRootfs } from '../../src/image/busybox-rootfs.js';
+import { removeEmptyCgroups } from '../helpers/foreign-cgroups.js';
 
 const runtime = fileURLToPath(new URL('../../bin/skiff-runtime.cjs', import.meta.url));
 const image = `localhost/skiff-interop-${process.pid}:latest`;
@@ -37,11 +38,7 @@ after(() => {
   spawnSync('podman', ['rmi', '-f', image]);
   rmSync(dir, { recursive: true, force: true });
   // podman's cgroupfs manager puts conmon in /libpod_parent/conmon and leaves it; the test started it, so it goes.
-  for (const h of readdirSync('/sys/fs/cgroup')) {
-    for (const d of ['libpod_parent/conmon', 'libpod_parent']) {
-      try { rmdirSync(join('/sys/fs/cgroup', h, d)); } catch { /* not there, or in use by another podman */ }
-    }
-  }
+  removeEmptyCgroups(['libpod_parent/conmon', 'libpod_parent']);
 });
 
 describe('podman with skiff-runtime', () => {
