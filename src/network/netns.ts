@@ -105,8 +105,9 @@ export class NetnsStore {
    */
   private async dropDirMountIfEmpty(): Promise<void> {
     if ((await this.list()).length) return;
-    const ours = mountsAt(this.dir).filter((m) => m.root !== '/');
-    if (!ours.length || ours.length !== mountsAt(this.dir).length) return;
+    const mounts = mountsAt(this.dir);
+    const ours = mounts.filter((m) => m.root !== '/');
+    if (!ours.length || ours.length !== mounts.length) return;
     await run(ours.map(() => step('umount', [this.dir, 0], undefined, `unmount ${this.dir}`))).catch((err: SkiffError) => {
       // Another skiff process pinned a namespace in the meantime: the directory is in use again.
       if (err.code !== 'EBUSY') throw err;
