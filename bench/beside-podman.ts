@@ -1,10 +1,10 @@
 // What the benchmarks of skiff beside podman share: a temporary directory with a store for each, podman set up as
 // this machine allows, a shell runner with podman's environment, and hyperfine's medians (ms) by command name.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { removeEmptyCgroups } from '../test/helpers/foreign-cgroups.js';
+import { cgroupsBelow, removeEmptyCgroups } from '../test/helpers/foreign-cgroups.js';
 
 export const IMAGE = 'localhost/busybox:latest';
 
@@ -23,28 +23,6 @@ export interface BesidePodman {
   removePodmanCgroups(): void;
 }
 
-/**
- * The cgroups under /libpod_parent in any hierarchy (pods hold their containers'), as paths relative to the
- * hierarchy's root, deepest first.
- */
-function podmanCgroups(): string[] {
-  const out = new Set<string>();
-  const walk = (h: string, path: string) => {
-    try {
-      for (const e of readdirSync(join('/sys/fs/cgroup', h, path), { withFileTypes: true })) {
-        if (e.isDirectory()) {
-          out.add(join(path, e.name));
-          walk(h, join(path, e.name));
-        }
-      }
-    } catch {
-      // no podman cgroups in this hierarchy
-    }
-  };
-  for (const h of readdirSync('/sys/fs/cgroup')) walk(h, 'libpod_parent');
-  return [...out].sort((a, b) => b.split('/').length - a.split('/').length);
-}
-
 export function besidePodman(prefix: string): BesidePodman {
   const work = mkdtempSync(join(tmpdir(), prefix));
   const skiffBin = new URL('../bin/skiff.cjs', import.meta.url).pathname;
@@ -56,7 +34,7 @@ export function besidePodman(prefix: string): BesidePodman {
     '[engine]', 'runtime = "runc"', 'cgroup_manager = "cgroupfs"', 'events_logger = "file"', '',
   ].join('\n'));
   const env = { ...process.env, CONTAINERS_CONF: conf };
-  const cgroupsBefore = new Set(podmanCgroups());
+  const cgroupsBefore = new Set(cgroupsBelow('libpod_parent'));
   return {
     work, env,
     skiff: `node ${skiffBin} --root ${work}/skiff-root --state ${work}/skiff-state`,
@@ -74,7 +52,7 @@ export function besidePodman(prefix: string): BesidePodman {
     removePodmanCgroups() {
       // podman's runc removes a container's cgroups from the controllers' hierarchies but leaves them in the
       // name=systemd and cgroup2 ones; conmon's stays under /libpod_parent/conmon.
-      removeEmptyCgroups([...podmanCgroups().filter((p) => !cgroupsBefore.has(p)), 'libpod_parent/conmon', 'libpod_parent']);
+      removeEmptyCgroups([...cgroupsBelow('libpod_parent').filter((p) => !cgroupsBefore.has(p)), 'libpod_parent/conmon', 'libpod_parent']);
     },
   };
 }

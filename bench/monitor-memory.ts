@@ -4,13 +4,14 @@
 // binary that several monitors map are shared, which is why N > 1.
 // Run as root after scripts/setup.sh:  node dist/bench/monitor-memory.js [N]
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeBusyboxRootfs } from '../src/image/busybox-rootfs.js';
 import { defaultSpec } from '../src/oci/default-spec.js';
 import { processState } from '../src/runtime/proc.js';
 import { Runtime } from '../src/runtime/runtime.js';
+import { cgroupsBelow, removeEmptyCgroups } from '../test/helpers/foreign-cgroups.js';
 
 const N = Number(process.argv[2] ?? 10);
 const work = mkdtempSync(join(tmpdir(), 'skiff-bench-monitor-'));
@@ -36,6 +37,7 @@ const names = Array.from({ length: N }, (_, i) => `skiff-bench-${process.pid}-${
 const runtime = new Runtime({ root: join(work, 'state') });
 const ids = Array.from({ length: N }, (_, i) => `bench-monitor-${i}`);
 const conmonPids: number[] = [];
+const podmanCgroupsBefore = new Set(cgroupsBelow('libpod_parent'));
 
 /** Running, not a zombie: a conmon holds its cgroup until it has exited. */
 async function running(pid: number): Promise<boolean> {
@@ -80,11 +82,8 @@ try {
   for (let i = 0; i < 100 && (await Promise.all(conmonPids.map(running))).some(Boolean); i++) {
     await new Promise((r) => setTimeout(r, 100));
   }
-  // podman's cgroupfs manager leaves conmon's cgroup behind (libpod_parent/conmon); remove it once empty.
-  for (const h of readdirSync('/sys/fs/cgroup')) {
-    for (const d of ['libpod_parent/conmon', 'libpod_parent']) {
-      try { rmdirSync(join('/sys/fs/cgroup', h, d)); } catch { /* not there, or still used by another podman */ }
-    }
-  }
+  // podman's cgroupfs manager leaves conmon's cgroup behind (libpod_parent/conmon), and its runc each container's in
+  // the name=systemd and cgroup2 hierarchies: those this run made go once empty.
+  removeEmptyCgroups([...cgroupsBelow('libpod_parent').filter((p) => !podmanCgroupsBefore.has(p)), 'libpod_parent/conmon', 'libpod_parent']);
   rmSync(work, { recursive: true, force: true });
 }

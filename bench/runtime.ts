@@ -1,24 +1,39 @@
-// skiff-runtime side by side with runc and crun on one busybox bundle (hyperfine medians and ratios), peak memory
+// skiff-runtime side by side with runc and crun on one busybox rootfs (hyperfine medians and ratios), peak memory
 // (/usr/bin/time), and the lifecycle driven in-process through the TypeScript API (what skiff run and skiffd use).
 // Run as root after scripts/setup.sh:  node dist/bench/runtime.js [RUNS]
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { makeBusyboxRootfs } from '../src/image/busybox-rootfs.js';
 import { defaultSpec } from '../src/oci/default-spec.js';
 import { Runtime } from '../src/runtime/runtime.js';
+import { removeEmptyCgroups } from '../test/helpers/foreign-cgroups.js';
 
 const RUNS = Number(process.argv[2] ?? 20);
 const RUNTIMES = ['skiff-runtime', 'runc', 'crun'];
 const work = mkdtempSync(join(tmpdir(), 'skiff-bench-'));
-const bundle = join(work, 'bundle');
-makeBusyboxRootfs(join(bundle, 'rootfs'));
+const rootfs = join(work, 'rootfs');
+makeBusyboxRootfs(rootfs);
 const spec = defaultSpec();
 spec.process!.terminal = false;
-const writeSpec = (args: string[]) => { spec.process!.args = args; writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec)); };
-writeSpec(['/bin/true']);
+
+/**
+ * The bundle of one runtime's container `key`: the rootfs shared (an absolute root.path), the cgroup under /skiff.
+ * Without a cgroupsPath, runc and crun put a container's cgroup under their caller's own, which is not ours; and
+ * containers that exist at once need cgroups of their own.
+ */
+function writeBundle(runtime: string, key: string, args: string[]): string {
+  const dir = join(work, 'bundles', runtime, key);
+  mkdirSync(dir, { recursive: true });
+  const config = {
+    ...spec, root: { ...spec.root, path: rootfs }, process: { ...spec.process!, args },
+    linux: { ...spec.linux, cgroupsPath: `/skiff/bench-${runtime}-${key}` },
+  };
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+  return dir;
+}
 const rt = (name: string) => `${name} --root ${work}/${name}-root`;
 
 /**
@@ -42,21 +57,24 @@ function hyperfine(name: string, commands: Record<string, string>, runs = RUNS, 
 }
 
 const each = (f: (name: string) => string) => Object.fromEntries(RUNTIMES.map((n) => [n, f(n)]));
+/** One container of each runtime at a time: run, create+start+state+delete, the runs in a row, the memory. */
+const bundle = each((n) => writeBundle(n, 'run', ['/bin/true']));
 const rows: [string, Map<string, number>][] = [];
 try {
   const floor = hyperfine('floor', { node: 'node -e 0' }).get('node')!;
-  rows.push(['run /bin/true (warm)', hyperfine('run', each((n) => `${rt(n)} run --bundle ${bundle} bench`))]);
-  rows.push(['run after 100 ms idle', hyperfine('idle', each((n) => `${rt(n)} run --bundle ${bundle} bench`), RUNS, ['--prepare', 'sleep 0.1'])]);
+  rows.push(['run /bin/true (warm)', hyperfine('run', each((n) => `${rt(n)} run --bundle ${bundle[n]} bench`))]);
+  rows.push(['run after 100 ms idle', hyperfine('idle', each((n) => `${rt(n)} run --bundle ${bundle[n]} bench`), RUNS, ['--prepare', 'sleep 0.1'])]);
   rows.push(['create+start+state+delete', hyperfine('lifecycle', each((n) =>
-    `${rt(n)} create --bundle ${bundle} lc >/dev/null && ${rt(n)} start lc && ${rt(n)} state lc >/dev/null && ${rt(n)} delete -f lc`))]);
-  rows.push(['50 runs in a row', hyperfine('fifty', each((n) => `for i in $(seq 50); do ${rt(n)} run --bundle ${bundle} b$i; done`), 3)]);
+    `${rt(n)} create --bundle ${bundle[n]} lc >/dev/null && ${rt(n)} start lc && ${rt(n)} state lc >/dev/null && ${rt(n)} delete -f lc`))]);
+  rows.push(['50 runs in a row', hyperfine('fifty', each((n) => `for i in $(seq 50); do ${rt(n)} run --bundle ${bundle[n]} b$i; done`), 3)]);
 
-  writeSpec(['sleep', '1000']);
-  for (const n of RUNTIMES) inPrivateMountNs(['sh', '-c', `for i in $(seq 50); do ${rt(n)} create --bundle ${bundle} s$i </dev/null >/dev/null 2>&1; done`]);
+  for (const n of RUNTIMES) {
+    for (let i = 1; i <= 50; i++) writeBundle(n, `s${i}`, ['sleep', '1000']);
+    inPrivateMountNs(['sh', '-c', `for i in $(seq 50); do ${rt(n)} create --bundle ${work}/bundles/${n}/s$i s$i </dev/null >/dev/null 2>&1; done`]);
+  }
   rows.push(['state (50 containers)', hyperfine('state', each((n) => `${rt(n)} state s25`))]);
   rows.push(['list (50 containers)', hyperfine('list', each((n) => `${rt(n)} list`))]);
   for (const n of RUNTIMES) inPrivateMountNs(['sh', '-c', `for i in $(seq 50); do ${rt(n)} delete -f s$i 2>/dev/null; done`]);
-  writeSpec(['/bin/true']);
 
   const peak = new Map<string, number>();
   for (const n of RUNTIMES) {
@@ -64,13 +82,14 @@ try {
     const out = join(work, `rss-${n}.txt`);
     for (let i = 0; i < 5; i++) {
       // GNU time's %M is the largest resident set of the command and its children, in KiB.
-      inPrivateMountNs(['/usr/bin/time', '-o', out, '-f', '%M', ...rt(n).split(' '), 'run', '--bundle', bundle, 'mem']);
+      inPrivateMountNs(['/usr/bin/time', '-o', out, '-f', '%M', ...rt(n).split(' '), 'run', '--bundle', bundle[n], 'mem']);
       kib.push(Number(readFileSync(out, 'utf8').trim()));
     }
     peak.set(n, kib.sort((a, b) => a - b)[2]);
   }
 
   const api = new Runtime({ root: join(work, 'api-root') });
+  const apiBundle = writeBundle('api', 'run', ['/bin/true']);
   const stdio: ['ignore', 'ignore', 'ignore'] = ['ignore', 'ignore', 'ignore'];
   const median = async (fn: () => Promise<void>) => {
     for (let i = 0; i < 3; i++) await fn();
@@ -78,9 +97,9 @@ try {
     for (let i = 0; i < RUNS; i++) { const t0 = performance.now(); await fn(); t.push(performance.now() - t0); }
     return t.sort((a, b) => a - b)[Math.floor(t.length / 2)];
   };
-  const apiRun = await median(async () => { await api.run('api-run', { bundle, stdio }); });
+  const apiRun = await median(async () => { await api.run('api-run', { bundle: apiBundle, stdio }); });
   const apiLifecycle = await median(async () => {
-    await api.create('api-lc', { bundle, stdio });
+    await api.create('api-lc', { bundle: apiBundle, stdio });
     await api.start('api-lc');
     await api.delete('api-lc', { force: true });
   });
@@ -99,4 +118,6 @@ try {
     `crun run ${crunRun.toFixed(1)} ms (ratio ${(apiLifecycle / crunRun).toFixed(2)})`);
 } finally {
   rmSync(work, { recursive: true, force: true });
+  // runc and crun made /skiff in the name=systemd and cgroup2 hierarchies too, and leave it.
+  removeEmptyCgroups(['skiff']);
 }
