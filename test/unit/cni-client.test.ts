@@ -1,6 +1,6 @@
 // The CNI client against a stand-in plugin that records its environment and stdin (no root, no network).
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -28,7 +28,7 @@ function net(version: string, plugins: Record<string, unknown>[], extra: Record<
 }
 
 const since = (mark: number) => fake.calls().slice(mark);
-// A namespace path that exists (ADD passes it on; DEL only when it still exists).
+// A namespace path that exists (ADD passes it on; DEL only while it is still a namespace).
 const attachment = { containerId: 'c1', netns: '/proc/self/ns/net', ifName: 'eth0' };
 
 test('ADD chains the plugins: CNI_* variables, name and cniVersion, declared runtimeConfig only, prevResult', async () => {
@@ -80,6 +80,12 @@ test('DEL after a restart runs from the cache: reverse order, prevResult, the sa
   assert.equal(again.length, 2);
   assert.equal(again[0].stdin.prevResult, undefined);
   assert.equal(again[0].env.CNI_NETNS, undefined);
+  // A pin file a killed start made but never bound: it exists, yet it is no namespace.
+  const unbound = join(work, 'unbound-pin');
+  writeFileSync(unbound, '');
+  const mark3 = fake.calls().length;
+  await client().del(network, { ...attachment, netns: unbound });
+  assert.deepEqual(since(mark3).map((c) => c.env.CNI_NETNS), [undefined, undefined]);
 });
 
 test('an ADD failing in the second plugin DELs both, last first, and names network, file, plugin and code', async () => {

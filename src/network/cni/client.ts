@@ -1,7 +1,7 @@
 // The CNI client (SPEC.md "Section 3: Execution of Network Configurations"): chains a network's plugins for ADD,
 // each getting the previous result; runs DEL in reverse with the cached result; CHECK, STATUS and GC where the
 // network's version has them. An ADD failing half way DELs what it added.
-import { existsSync } from 'node:fs';
+import { statfsSync } from 'node:fs';
 import { SkiffError } from '../../common/errors.js';
 import { ResultCache } from './cache.js';
 import type { RuntimeConfig } from './runtime-config.js';
@@ -39,6 +39,17 @@ function cniArgs(args: Record<string, string> | undefined): [string, string][] |
     if (!/^[A-Za-z0-9_]+$/.test(k) || /[;=]/.test(v)) throw new SkiffError(`CNI_ARGS: "${k}=${v}" has a ';' or '=' where it cannot`, 'EINVAL');
   }
   return [['IgnoreUnknown', '1'], ...Object.entries(args).filter(([k]) => k !== 'IgnoreUnknown')];
+}
+
+/** NSFS_MAGIC (linux/magic.h): statfs(2) of a namespace file, bound or under /proc/PID/ns. */
+const NSFS_MAGIC = 0x6e736673;
+
+function isNamespace(path: string): boolean {
+  try {
+    return statfsSync(path).type === NSFS_MAGIC;
+  } catch {
+    return false;
+  }
 }
 
 export class CniClient {
@@ -87,7 +98,8 @@ export class CniClient {
       return await execPlugin(path, {
         command, config: conf, containerId: a?.containerId, ifName: a?.ifName, args: a?.cniArgs,
         // SPEC.md DEL: CNI_NETNS may be empty when the namespace is already gone; the plugin must still clean up.
-        netns: a && (command !== 'DEL' || existsSync(a.netns)) ? a.netns : undefined,
+        // A pin file a killed start made but never bound is no namespace either (plugins refuse its FS magic).
+        netns: a && (command !== 'DEL' || isNamespace(a.netns)) ? a.netns : undefined,
       }, this.pluginDirs, this.opts.timeoutMs);
     } catch (err) {
       if (!(err instanceof CniPluginError)) throw err;
