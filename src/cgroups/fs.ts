@@ -1,17 +1,18 @@
 // Reading and writing cgroupfs files: small values, one write per file (cgroups(7)).
 // cgroupfs is in-kernel memory: a read, write, mkdir or rmdir takes tens of microseconds, far less than a trip
 // through libuv's thread pool (~0.3 ms each here), so these use the synchronous calls behind async signatures.
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { SkiffError } from '../common/errors.js';
+import { readSmallFile } from '../common/read-small.js';
 import { ownedParents } from './paths.js';
 
 export async function readValue(path: string): Promise<string> {
-  return readFileSync(path, 'utf8').trim();
+  return readSmallFile(path).trim();
 }
 
 export async function readText(path: string): Promise<string> {
-  return readFileSync(path, 'utf8');
+  return readSmallFile(path);
 }
 
 export async function readNumber(path: string, fallback = 0): Promise<number> {
@@ -27,7 +28,7 @@ export async function readNumber(path: string, fallback = 0): Promise<number> {
 export async function readKeyed(path: string): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   try {
-    for (const line of readFileSync(path, 'utf8').split('\n')) {
+    for (const line of readSmallFile(path).split('\n')) {
       const [k, v] = line.trim().split(/\s+/);
       if (k && v !== undefined) out[k] = Number(v);
     }

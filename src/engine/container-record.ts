@@ -3,6 +3,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { writeFileAtomic } from '../common/atomic-write.js';
+import { readSmallFile } from '../common/read-small.js';
 import { SkiffError } from '../common/errors.js';
 import { withLock } from '../common/lock.js';
 import type { Spec } from '../oci/runtime-spec.js';
@@ -86,12 +87,17 @@ export class ContainerRecords {
     return entries.filter((e) => FULL_ID.test(e) && existsSync(this.paths.record(e))).sort();
   }
 
+  /** Every container directory, with a record or not yet (a create under way): for membership, a readdir only. */
+  directories(): string[] {
+    return existsSync(this.paths.containers) ? readdirSync(this.paths.containers).filter((e) => FULL_ID.test(e)) : [];
+  }
+
   async read(id: string): Promise<ContainerRecord> {
     let text: string;
     try {
       // Synchronous: a record is a few KB in the page cache, and node's async readFile takes several trips through
       // the thread pool for it (0.55 ms against 0.02 ms; listing 500 pods took 280 ms).
-      text = readFileSync(this.paths.record(id), 'utf8');
+      text = readSmallFile(this.paths.record(id));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new SkiffError(`No such container: ${id}`, 'ENOENT');
       throw err;

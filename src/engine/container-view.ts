@@ -14,8 +14,8 @@ export interface ContainerView {
 export async function viewOf(ctx: EngineContext, rec: ContainerRecord): Promise<ContainerView> {
   let status: ContainerStatus = rec.state.status;
   if (rec.state.status === 'running') {
-    const state = await ctx.runtime.state(rec.id).catch(() => undefined);
-    if (state?.status === 'paused') status = 'paused';
+    // Reconciliation found the process alive; only the freezer is left to ask.
+    if (await ctx.runtime.frozen(rec.id).catch(() => false)) status = 'paused';
   } else if (rec.state.restarting && rec.state.owner && (await isSameProcessAlive(rec.state.owner.pid, rec.state.owner.startTime))) {
     status = 'restarting';
   }

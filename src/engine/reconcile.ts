@@ -88,11 +88,12 @@ export async function reconcileOne(ctx: EngineContext, id: string): Promise<Cont
 /** Every container brought up to date, then what no record accounts for swept. */
 export async function reconcileAll(ctx: EngineContext): Promise<ContainerRecord[]> {
   const out: ContainerRecord[] = [];
-  for (const id of await ctx.records.ids()) {
+  const ids = await ctx.records.ids();
+  for (const id of ids) {
     const rec = await reconcileOne(ctx, id);
     if (rec) out.push(rec);
   }
-  await sweepOrphans(ctx);
+  await sweepOrphans(ctx, new Set(ids));
   return out;
 }
 
@@ -100,10 +101,12 @@ const ids = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((d) => F
 
 /**
  * What belongs to no container record: a container directory without container.json (a create killed half way,
- * unless its creator still holds the lock), runtime state, a pinned network namespace or an exit file.
+ * unless its creator still holds the lock), runtime state, a pinned network namespace or an exit file. `listed`:
+ * IDs whose record the caller just saw (one removed since is swept next time); any other is looked up, so what a
+ * create made after the caller's listing is never taken for a leftover.
  */
-export async function sweepOrphans(ctx: EngineContext): Promise<void> {
-  const known = (id: string) => existsSync(ctx.paths.record(id));
+export async function sweepOrphans(ctx: EngineContext, listed = new Set<string>()): Promise<void> {
+  const known = (id: string) => listed.has(id) || existsSync(ctx.paths.record(id));
   for (const id of ids(ctx.paths.containers).filter((d) => !known(d))) {
     try {
       await ctx.records.lockedDirectory(id, () => removeRootfs(ctx.paths.root, id), NO_WAIT);

@@ -1,10 +1,11 @@
 // Pods' records (<root>/pods/<id>/pod.json, written atomically) and where a pod keeps what: its hosts files beside
 // the record, its pinned namespaces and /dev/shm under the state directory. Lookup by ID, unique ID prefix or name;
 // names reserved one file each (O_EXCL); a lock per pod, across processes.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../common/atomic-write.js';
+import { readSmallFile } from '../common/read-small.js';
 import { SkiffError } from '../common/errors.js';
 import { withLock } from '../common/lock.js';
 import { FULL_ID } from '../engine/names.js';
@@ -50,7 +51,19 @@ export class PodPaths {
   }
 }
 
+/** Makes a cached record read-only all the way down: a caller that changed it would change every later listing. */
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
 export class PodRecords {
+  /** Records as a listing last read them, with the identity of the file then (see `snapshot`). */
+  private readonly seen = new Map<string, { stamp: string; rec: Readonly<PodRecord> }>();
+
   constructor(readonly paths: PodPaths) {}
 
   async ids(): Promise<string[]> {
@@ -70,11 +83,15 @@ export class PodRecords {
   }
 
   async read(id: string): Promise<PodRecord> {
+    return this.readSync(id);
+  }
+
+  private readSync(id: string): PodRecord {
     let text: string;
     try {
       // Synchronous: a record is a few KB in the page cache, and node's async readFile takes several trips through
       // the thread pool for it (0.55 ms against 0.02 ms; listing 500 pods took 280 ms).
-      text = readFileSync(this.paths.record(id), 'utf8');
+      text = readSmallFile(this.paths.record(id));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new SkiffError(`no such pod: ${id}`, 'ENOENT');
       throw err;
@@ -82,7 +99,31 @@ export class PodRecords {
     return JSON.parse(text) as PodRecord;
   }
 
+  /**
+   * The record for looking at, not changing: in a process that lists again and again (skiffd), one stat tells
+   * whether the file is the one read last time; only a changed record is read and parsed again (500 pods: 16 ms of
+   * reading and parsing against 3 of stats). Every write replaces the file (a new inode, new times), and this
+   * process's own writes drop the entry too.
+   */
+  snapshot(id: string): Readonly<PodRecord> {
+    let st;
+    try {
+      st = statSync(this.paths.record(id));
+    } catch (err) {
+      this.seen.delete(id);
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new SkiffError(`no such pod: ${id}`, 'ENOENT');
+      throw err;
+    }
+    const stamp = `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+    const known = this.seen.get(id);
+    if (known?.stamp === stamp) return known.rec;
+    const rec = deepFreeze(this.readSync(id));
+    this.seen.set(id, { stamp, rec });
+    return rec;
+  }
+
   async write(rec: PodRecord): Promise<void> {
+    this.seen.delete(rec.id);
     await writeFileAtomic(this.paths.record(rec.id), JSON.stringify(rec), 0o600);
   }
 

@@ -3,7 +3,7 @@
 import { pauseAlive } from './pod-sandbox.js';
 import type { PodRecord, PodView } from './pod-types.js';
 
-export async function podView(rec: PodRecord): Promise<PodView> {
+export async function podView(rec: Readonly<PodRecord>): Promise<PodView> {
   const alive = rec.status === 'running' && (await pauseAlive(rec));
   const status = rec.status === 'running' ? (alive ? 'running' : 'exited') : rec.status === 'removing' ? 'exited' : rec.status;
   const ips = (rec.sandbox?.ips ?? []).map((ip) => ip.split('/')[0]);

@@ -214,7 +214,7 @@ export class Pods {
     const out: PodView[] = [];
     const withoutRecord: string[] = [];
     // The containers once for all pods: a listing per pod made ListPodSandbox quadratic (206 ms at 100 pods).
-    const containers = new Set(await this.pc.ctx.records.ids());
+    const containers = new Set(this.pc.ctx.records.directories());
     // One pass over the directories: a record that is not there shows in its read, not in a stat of its own.
     for (const id of await this.pc.records.directories()) {
       try {
@@ -229,9 +229,10 @@ export class Pods {
   }
 
   /** The record, with the containers that were removed on their own (docker rm of a pod's container) left out. */
-  private async current(id: string, containers?: Set<string>): Promise<PodRecord> {
-    const rec = await this.pc.records.read(id);
-    const known = containers ?? new Set(await this.pc.ctx.records.ids());
+  private async current(id: string, containers?: Set<string>): Promise<Readonly<PodRecord>> {
+    const rec = this.pc.records.snapshot(id);
+    // A container directory without its record yet is one being created: still the pod's.
+    const known = containers ?? new Set(this.pc.ctx.records.directories());
     if (rec.containers.every((c) => known.has(c))) return rec;
     try {
       return await this.pc.records.locked(id, async (r) => {

@@ -2,10 +2,11 @@
 //   state.json   what create recorded (atomic writes)
 //   exec.fifo    exists from create until start
 //   lock         serializes commands on this container
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../common/atomic-write.js';
+import { readSmallFile } from '../common/read-small.js';
 import { SkiffError } from '../common/errors.js';
 import type { Step } from '../native/step.js';
 import type { Spec } from '../oci/runtime-spec.js';
@@ -99,7 +100,7 @@ export class ContainerStore {
     ContainerStore.checkId(id);
     let text: string;
     try {
-      text = readFileSync(join(this.dir(id), 'state.json'), 'utf8');
+      text = readSmallFile(join(this.dir(id), 'state.json'));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
         throw new SkiffError(`container "${id}" does not exist`, 'ENOENT');

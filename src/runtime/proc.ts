@@ -1,6 +1,6 @@
 // Facts about host processes read from /proc (proc(5)). procfs reads are in-kernel and take microseconds, less
 // than a trip through libuv's thread pool, so they are synchronous.
-import { readFileSync } from 'node:fs';
+import { readSmallFile } from '../common/read-small.js';
 
 /**
  * The start time of a process in clock ticks since boot (field 22 of /proc/PID/stat), or undefined if it is gone.
@@ -19,7 +19,7 @@ export async function processState(pid: number): Promise<string | undefined> {
 async function readStat(pid: number): Promise<{ fields: string[] } | undefined> {
   let text: string;
   try {
-    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    text = readSmallFile(`/proc/${pid}/stat`);
   } catch {
     return undefined;
   }
@@ -35,7 +35,7 @@ async function readStat(pid: number): Promise<{ fields: string[] } | undefined> 
 export function pidInOwnNamespace(pid: number): number | undefined {
   let status: string;
   try {
-    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    status = readSmallFile(`/proc/${pid}/status`);
   } catch {
     return undefined;
   }

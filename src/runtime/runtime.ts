@@ -110,6 +110,11 @@ export class Runtime {
     return stateDocument(rec, await this.status(rec));
   }
 
+  /** Whether the container is frozen (paused): `state` without its check of the process, for a caller that made it. */
+  async frozen(id: string): Promise<boolean> {
+    return (await this.cgroup(await this.store.read(id)).freezerState()) === 'frozen';
+  }
+
   async list(): Promise<State[]> {
     const states: State[] = [];
     for (const id of await this.store.ids()) {
