@@ -7,6 +7,6 @@ import type { ContainerStatusResponse } from './proto/generated/runtime/v1/Conta
 
 export async function containerStatus(ctx: CriContext, req: ContainerStatusRequest__Output): Promise<ContainerStatusResponse> {
   const v = await criContainer(ctx, req.container_id);
-  const info: Record<string, string> = req.verbose ? { info: JSON.stringify({ pid: v.record.state.pid ?? 0, config: v.record.config, runtimeSpec: v.record.spec ?? null }) } : {};
+  const info: Record<string, string> = req.verbose ? { info: JSON.stringify({ pid: v.record.state.pid ?? 0, config: v.record.config, runtimeSpec: ctx.engine.spec(v.record.id) ?? null }) } : {};
   return { status: criStatusOf(v), info };
 }

@@ -32,10 +32,11 @@ function mergeEnv(base: string[], extra: string[]): string[] {
 
 export async function execInContainer(ctx: EngineContext, id: string, req: ExecRequest): Promise<ExecResult> {
   const rec = await current(ctx, id);
-  if (rec.state.status !== 'running' || !rec.spec?.process) throw new SkiffError(`container ${rec.name} is not running`, 'EINVAL');
+  const spec = rec.state.status === 'running' ? ctx.records.spec(rec.id) : undefined;
+  if (!spec?.process) throw new SkiffError(`container ${rec.name} is not running`, 'EINVAL');
   if (req.command.length === 0) throw new SkiffError('exec: no command given', 'EINVAL');
-  const base = rec.spec.process;
-  const rootfs = rec.spec.root!.path;
+  const base = spec.process;
+  const rootfs = spec.root!.path;
   const user = req.user !== undefined ? resolveUser(req.user, rootfs, '-u') : undefined;
   let env = mergeEnv(base.env ?? [], req.env ?? []);
   if (req.tty && !env.some((e) => e.startsWith('TERM='))) env = [...env, 'TERM=xterm'];

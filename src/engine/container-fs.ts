@@ -12,6 +12,7 @@ import { resolveInView } from '../image/unpack/in-root.js';
 import { processAlive } from './container-exit.js';
 import { containerFiles } from './container-files.js';
 import { pauseForCopy } from './cp-pause.js';
+import type { Spec } from '../oci/runtime-spec.js';
 import type { ContainerRecord } from './container-record.js';
 import type { EngineContext } from './context.js';
 import type { FsView } from './fs-view.js';
@@ -31,10 +32,10 @@ export class ContainerFsView implements FsView {
   readonly owner: { uid: number; gid: number };
   private readonly mounts: ViewMount[] = [];
 
-  constructor(readonly rec: ContainerRecord, private readonly rootfs: string, hostFiles: { hosts: string; resolvConf: string; hostname: string }, volumePath: (name: string) => string) {
+  constructor(readonly rec: ContainerRecord, spec: Spec | undefined, private readonly rootfs: string, hostFiles: { hosts: string; resolvConf: string; hostname: string }, volumePath: (name: string) => string) {
     // Without -a, what cp writes belongs to the container's root, as docker does it (mapped, in a user namespace).
     const map = (m: { containerID: number; hostID: number; size: number }[] | undefined) => m?.find((x) => x.containerID === 0)?.hostID ?? 0;
-    this.owner = { uid: map(rec.spec?.linux?.uidMappings), gid: map(rec.spec?.linux?.gidMappings) };
+    this.owner = { uid: map(spec?.linux?.uidMappings), gid: map(spec?.linux?.gidMappings) };
     const cfg = rec.config;
     const targets = new Set(cfg.mounts.map((m) => posix.normalize(m.target)));
     const files = cfg.shared?.files ?? hostFiles;
@@ -125,7 +126,7 @@ export async function withContainerFs<T>(ctx: EngineContext, id: string, fn: (vi
         await mountRootfs(ctx.paths.root, id);
         undo.push(() => unmountRootfs(ctx.paths.root, id));
       }
-      const view = new ContainerFsView(rec, rootfsPath(ctx.paths.root, id), containerFiles(ctx.paths.container(id)), (n) => ctx.volumes.mountpoint(n));
+      const view = new ContainerFsView(rec, ctx.records.spec(id), rootfsPath(ctx.paths.root, id), containerFiles(ctx.paths.container(id)), (n) => ctx.volumes.mountpoint(n));
       result = { value: await fn(view) };
     } catch (err) {
       result = { error: err };

@@ -65,8 +65,8 @@ export interface ContainerRecord {
   /** The image as the user named it, its normalised name and ID. */
   image: { input: string; name: string; id: string };
   config: ContainerConfig;
-  /** The runtime spec of the last start (inspect shows it; absent before the first start). */
-  spec?: Spec;
+  /** The process's arguments at the last start (ps's COMMAND); the whole spec is the bundle's (`spec`). */
+  command?: string[];
   state: ContainerState;
   /** The pinned network namespace and attachments of the current run. */
   network?: { netns?: string; attachments: NetworkAttachment[]; ports: PublishedPort[] };
@@ -103,6 +103,19 @@ export class ContainerRecords {
       throw err;
     }
     return JSON.parse(text) as ContainerRecord;
+  }
+
+  /**
+   * The runtime spec of the container's last start: its bundle's config.json, undefined before the first start.
+   * Kept out of the record, which every listing parses (the spec was two thirds of it).
+   */
+  spec(id: string): Spec | undefined {
+    try {
+      return JSON.parse(readSmallFile(this.paths.spec(id))) as Spec;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
   }
 
   async write(rec: ContainerRecord): Promise<void> {

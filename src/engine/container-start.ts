@@ -55,7 +55,7 @@ export async function startLocked(ctx: EngineContext, rec: ContainerRecord, opts
       hostDevices: cfg.privileged ? hostDevices() : [], devices,
     });
     const bundle = ctx.paths.container(id);
-    writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
+    writeFileSync(ctx.paths.spec(id), JSON.stringify(spec));
     await mkdir(ctx.paths.exits, { recursive: true });
     await mkdir(join(ctx.paths.state, 'attach'), { recursive: true, mode: 0o700 });
     rmSync(ctx.paths.exitFile(id), { force: true });
@@ -65,7 +65,7 @@ export async function startLocked(ctx: EngineContext, rec: ContainerRecord, opts
       status: 'running', pid: state.pid, pidStartTime: (await processStartTime(state.pid)) ?? '', monitor: state.monitor,
       startedAt: new Date().toISOString(), restartCount: rec.state.restartCount, stopRequested: false,
     };
-    rec.spec = spec;
+    rec.command = spec.process?.args;
     rec.network = network;
     // Recorded before the process runs: a skiff killed from here on leaves a record that reconcile can follow.
     await ctx.records.write(rec);

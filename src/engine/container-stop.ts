@@ -13,8 +13,8 @@ import { reconcileOne } from './reconcile.js';
 export const DEFAULT_STOP_TIMEOUT = 10;
 const STOP_SIGNAL_ANNOTATION = 'org.opencontainers.image.stopSignal';
 
-export function stopSignalOf(rec: ContainerRecord): string {
-  return rec.config.stopSignal ?? rec.spec?.annotations?.[STOP_SIGNAL_ANNOTATION] ?? 'SIGTERM';
+export function stopSignalOf(ctx: EngineContext, rec: ContainerRecord): string {
+  return rec.config.stopSignal ?? ctx.records.spec(rec.id)?.annotations?.[STOP_SIGNAL_ANNOTATION] ?? 'SIGTERM';
 }
 
 export async function current(ctx: EngineContext, id: string): Promise<ContainerRecord> {
@@ -65,7 +65,7 @@ export async function stopContainer(ctx: EngineContext, id: string, timeoutSec?:
   rec = await markStopRequested(ctx, id);
   if (rec.state.status !== 'running') return;
   const timeout = timeoutSec ?? rec.config.stopTimeout ?? DEFAULT_STOP_TIMEOUT;
-  const sig = parseSignal(signalOverride ?? stopSignalOf(rec));
+  const sig = parseSignal(signalOverride ?? stopSignalOf(ctx, rec));
   const { pid, pidStartTime } = rec.state;
   if (pid === undefined || pidStartTime === undefined) return;
   if (sig !== 9) await signal(ctx, rec, sig);
@@ -80,7 +80,7 @@ export async function killContainer(ctx: EngineContext, id: string, sig: string 
   const number = parseSignal(sig);
   let rec = await current(ctx, id);
   if (rec.state.status !== 'running') throw new SkiffError(`Cannot kill container: ${rec.name}: Container ${rec.id} is not running`, 'EINVAL');
-  if (number === 9 || number === parseSignal(stopSignalOf(rec))) rec = await markStopRequested(ctx, id);
+  if (number === 9 || number === parseSignal(stopSignalOf(ctx, rec))) rec = await markStopRequested(ctx, id);
   await signal(ctx, rec, number);
 }
 

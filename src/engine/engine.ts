@@ -6,6 +6,7 @@ import { isSameProcessAlive } from '../runtime/proc.js';
 import type { ExecResult } from '../runtime/exec.js';
 import { reopenLog, type AttachStreams, type Attachment } from '../runtime/monitor-client.js';
 import type { ContainerResources } from './container-config.js';
+import type { Spec } from '../oci/runtime-spec.js';
 import { resources as specResources } from './container-spec.js';
 import { attachContainer } from './container-attach.js';
 import { cleanupContainer } from './container-cleanup.js';
@@ -102,6 +103,11 @@ export class Engine {
   }
 
   /** Every container (docker ps -a), reconciled, newest first. */
+  /** The runtime spec of the container's last start; undefined before the first. */
+  spec(id: string): Spec | undefined {
+    return this.ctx.records.spec(id);
+  }
+
   async list(): Promise<ContainerView[]> {
     const recs = await reconcileAll(this.ctx);
     recs.sort((a, b) => b.created.localeCompare(a.created));

@@ -22,6 +22,11 @@ export class EnginePaths {
     return join(this.container(id), 'container.json');
   }
 
+  /** The bundle's config.json: the runtime spec of the last start. */
+  spec(id: string): string {
+    return join(this.container(id), 'config.json');
+  }
+
   /** Inside the container's directory: a command waiting for it finds "does not exist" once it is removed. */
   lock(id: string): string {
     return join(this.container(id), 'lock');

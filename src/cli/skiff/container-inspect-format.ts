@@ -13,11 +13,14 @@ export interface InspectPaths {
   volumeMountpoint: (name: string) => string;
 }
 
-export function dockerContainerInspect(v: ContainerView, p: InspectPaths): Record<string, unknown> {
+/** The process the container last started with (its runtime spec's), absent before the first start. */
+export type StartedProcess = { args?: string[]; env?: string[]; cwd?: string } | undefined;
+
+export function dockerContainerInspect(v: ContainerView, started: StartedProcess, p: InspectPaths): Record<string, unknown> {
   const rec = v.record;
   const cfg = rec.config;
   const s = rec.state;
-  const args = rec.spec?.process?.args ?? [...(cfg.entrypoint ?? []), ...(cfg.command ?? [])];
+  const args = started?.args ?? [...(cfg.entrypoint ?? []), ...(cfg.command ?? [])];
   const ports: Record<string, { HostIp: string; HostPort: string }[] | null> = {};
   for (const q of rec.network?.ports ?? []) (ports[`${q.containerPort}/${q.protocol}`] ??= []).push({ HostIp: q.hostIP, HostPort: String(q.hostPort) });
   const attachments = rec.network?.attachments ?? [];
@@ -104,10 +107,10 @@ export function dockerContainerInspect(v: ContainerView, p: InspectPaths): Recor
       Tty: cfg.tty,
       OpenStdin: cfg.openStdin,
       StdinOnce: false,
-      Env: rec.spec?.process?.env ?? cfg.env,
+      Env: started?.env ?? cfg.env,
       Cmd: cfg.command ?? null,
       Image: rec.image.input,
-      WorkingDir: rec.spec?.process?.cwd ?? cfg.workdir ?? '',
+      WorkingDir: started?.cwd ?? cfg.workdir ?? '',
       Entrypoint: cfg.entrypoint ?? null,
       Labels: cfg.labels,
       ...(cfg.stopSignal ? { StopSignal: cfg.stopSignal } : {}),

@@ -14,7 +14,7 @@ import { engineOf } from './engine-of.js';
 export async function inspectContainer(engine: Engine, ref: string): Promise<Record<string, unknown>> {
   const view = await engine.inspect(ref);
   const id = view.record.id;
-  return dockerContainerInspect(view, {
+  return dockerContainerInspect(view, engine.spec(id)?.process, {
     containerDir: engine.ctx.paths.container(id), logPath: engine.ctx.paths.log(id), volumeMountpoint: (n) => engine.ctx.volumes.mountpoint(n),
   });
 }

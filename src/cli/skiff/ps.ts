@@ -40,7 +40,7 @@ export function statusText(v: ContainerView, now: number): string {
 
 /** docker's COMMAND column, before truncation. */
 export function commandOf(v: ContainerView): string {
-  const p = v.record.spec?.process?.args;
+  const p = v.record.command;
   if (p) return p.join(' ');
   const c = v.record.config;
   return [...(c.entrypoint ?? []), ...(c.command ?? [])].join(' ');
