@@ -122,6 +122,11 @@ export class PodRecords {
     return rec;
   }
 
+  /** Forgets the kept records of pods not in `ids`: those another process removed. */
+  keepSnapshotsOf(ids: Set<string>): void {
+    for (const id of this.seen.keys()) if (!ids.has(id)) this.seen.delete(id);
+  }
+
   async write(rec: PodRecord): Promise<void> {
     this.seen.delete(rec.id);
     await writeFileAtomic(this.paths.record(rec.id), JSON.stringify(rec), 0o600);

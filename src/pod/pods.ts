@@ -216,7 +216,9 @@ export class Pods {
     // The containers once for all pods: a listing per pod made ListPodSandbox quadratic (206 ms at 100 pods).
     const containers = new Set(this.pc.ctx.records.directories());
     // One pass over the directories: a record that is not there shows in its read, not in a stat of its own.
-    for (const id of await this.pc.records.directories()) {
+    const dirs = await this.pc.records.directories();
+    this.pc.records.keepSnapshotsOf(new Set(dirs));
+    for (const id of dirs) {
       try {
         out.push(await podView(await this.current(id, containers)));
       } catch (err) {

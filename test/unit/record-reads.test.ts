@@ -39,6 +39,11 @@ test('PodRecords.snapshot: the same object while the file is unchanged, a new on
   writeFileSync(other, JSON.stringify({ ...rec, status: 'exited' }));
   renameSync(other, records.paths.record(id));
   assert.equal(records.snapshot(id).status, 'exited', 'a write of another process');
+  const kept = records.snapshot(id);
+  records.keepSnapshotsOf(new Set([id]));
+  assert.equal(records.snapshot(id), kept);
+  records.keepSnapshotsOf(new Set());
+  assert.notEqual(records.snapshot(id), kept, 'forgotten, so read again');
   rmSync(records.paths.record(id));
   assert.throws(() => records.snapshot(id), { code: 'ENOENT', message: `no such pod: ${id}` });
 });
