@@ -120,7 +120,7 @@ export function launch(opts: LaunchOptions): Promise<Launched> {
   let exitResolve: (e: ExitInfo) => void = () => {};
   let exitReject: (e: Error) => void = () => {};
   const exit = new Promise<ExitInfo>((res, rej) => { exitResolve = res; exitReject = rej; });
-  exit.catch(() => {});
+  exit.catch(ignore);
   let ready = false;
   const parentWaits = opts.plan.some((s) => s.op === 'clone' && s.args[1] === 'wait');
 
@@ -200,13 +200,22 @@ export function launch(opts: LaunchOptions): Promise<Launched> {
     chan.write(encodePlan(opts.plan));
   }).then((launched) => {
     if (!parentWaits) {
-      // The container runs on without us: let our event loop forget the helper and the channel.
+      // The container runs on without us: let our event loop forget the helper and the channel. A helper that stays
+      // our child (a monitor) keeps its ChildProcess alive until it exits; without the listeners, that no longer
+      // holds this launch's plan and closures (about 20 KB a container in skiffd).
       chan.destroy();
+      chan.removeAllListeners();
+      child.removeAllListeners();
+      child.on('error', ignore);
       child.unref();
+      // A closure made in here would hold this call's whole scope (V8 gives a function's closures one context).
+      return { ...launched, resize: ignore };
     }
     return launched;
   });
 }
+
+function ignore(): void {}
 
 function killQuietly(pid: number | undefined): void {
   if (!pid) return;
