@@ -1,7 +1,7 @@
 // Reading and writing cgroupfs files: small values, one write per file (cgroups(7)).
 // cgroupfs is in-kernel memory: a read, write, mkdir or rmdir takes tens of microseconds, far less than a trip
 // through libuv's thread pool (~0.3 ms each here), so these use the synchronous calls behind async signatures.
-import { existsSync, mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { SkiffError } from '../common/errors.js';
 import { readSmallFile } from '../common/read-small.js';
@@ -76,6 +76,14 @@ export async function mkdirTracked(dir: string, made: string[]): Promise<void> {
   }
 }
 
+function hasChildCgroup(dir: string): boolean {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).some((e) => e.isDirectory());
+  } catch {
+    return false;
+  }
+}
+
 /** rmdir, retrying while the last processes are still leaving (EBUSY). */
 export async function rmdirRetry(dir: string): Promise<void> {
   for (let i = 0; ; i++) {
@@ -85,6 +93,9 @@ export async function rmdirRetry(dir: string): Promise<void> {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return;
+      // rmdir(2) says EBUSY both while the last processes leave and for a cgroup with child cgroups; only the
+      // first passes (a parent shared by pods waited a second for nothing).
+      if (code === 'EBUSY' && hasChildCgroup(dir)) throw new SkiffError(`cgroup ${dir} still has child cgroups`, 'ENOTEMPTY');
       if (code !== 'EBUSY' || i >= 100) throw err;
       await new Promise((r) => setTimeout(r, 10));
     }

@@ -115,6 +115,22 @@ test('the pod\'s memory limit holds over containers without one', () => {
   ok(run('pod', 'rm', '-f', 'lim'), 'pod rm');
 });
 
+test('two pods under one --cgroup-parent: the parent stays while either holds its cgroup', () => {
+  const parent = `shared-${process.pid}`;
+  const dirs = () => readdirSync('/sys/fs/cgroup').map((h) => join('/sys/fs/cgroup', h, 'skiff', parent)).filter((p) => existsSync(p));
+  const a = ok(run('pod', 'create', '--name', 'share-a', '--cgroup-parent', parent, '--network', 'none'), 'pod create a');
+  const b = ok(run('pod', 'create', '--name', 'share-b', '--cgroup-parent', parent, '--network', 'none'), 'pod create b');
+  ok(run('pod', 'start', 'share-a'), 'pod start a');
+  ok(run('pod', 'start', 'share-b'), 'pod start b');
+  assert.equal(inspect('share-a').cgroupParent, inspect('share-b').cgroupParent);
+  ok(run('pod', 'rm', '-f', 'share-a'), 'pod rm a');
+  assert.ok(dirs().length > 0, 'b still uses the parent');
+  for (const d of dirs()) assert.deepEqual(readdirSync(d, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name), [b], d);
+  assert.ok(!existsSync(join(store.root, 'pods', a)));
+  ok(run('pod', 'rm', '-f', 'share-b'), 'pod rm b');
+  assert.deepEqual(dirs(), [], 'the parent went with the last pod');
+});
+
 test('pod stop tears down containers, netns, IP, iptables rules and cgroups; start brings it back', () => {
   const id = ok(run('pod', 'create', '--name', 'down', '-p', '127.0.0.1::8080'), 'pod create');
   ok(run('create', '--pod', 'down', '--name', 'down-1', 'localhost/busybox', 'sleep', '600'), 'create 1');
