@@ -7,25 +7,28 @@ import { readSmallFile } from '../common/read-small.js';
  * Stored with a container's pid so a recycled pid is never mistaken for the container.
  */
 export async function processStartTime(pid: number): Promise<string | undefined> {
-  const stat = await readStat(pid);
-  return stat?.fields[19];
+  return readStat(pid)?.startTime;
 }
 
 /** The process state letter (R, S, D, Z, T, ...) of /proc/PID/stat, or undefined if it is gone. */
 export async function processState(pid: number): Promise<string | undefined> {
-  return (await readStat(pid))?.fields[0];
+  return readStat(pid)?.state;
 }
 
-async function readStat(pid: number): Promise<{ fields: string[] } | undefined> {
+/** Fields 3 (state) and 22 (starttime) of /proc/PID/stat, or undefined if the process is gone. */
+function readStat(pid: number): { state: string; startTime: string } | undefined {
   let text: string;
   try {
     text = readSmallFile(`/proc/${pid}/stat`);
   } catch {
     return undefined;
   }
-  // The command name (field 2) is in parentheses and may itself contain spaces and parentheses.
-  const rest = text.slice(text.lastIndexOf(')') + 2);
-  return { fields: rest.trim().split(' ') };
+  // The command name (field 2) is in parentheses and may itself contain spaces and parentheses. The two fields are
+  // found by counting spaces: splitting the whole line made 50 strings for each pod or container a listing checks.
+  let i = text.lastIndexOf(')') + 2;
+  const state = text[i];
+  for (let field = 3; field < 22; field++) i = text.indexOf(' ', i) + 1;
+  return { state, startTime: text.slice(i, text.indexOf(' ', i)) };
 }
 
 /**
@@ -45,9 +48,8 @@ export function pidInOwnNamespace(pid: number): number | undefined {
 
 /** True while `pid` is the process that had `startTime`, and it has not exited (a zombie counts as exited). */
 export async function isSameProcessAlive(pid: number, startTime: string): Promise<boolean> {
-  const stat = await readStat(pid);
-  if (!stat) return false;
-  return stat.fields[19] === startTime && stat.fields[0] !== 'Z' && stat.fields[0] !== 'X';
+  const stat = readStat(pid);
+  return stat !== undefined && stat.startTime === startTime && stat.state !== 'Z' && stat.state !== 'X';
 }
 
 /** Waits until the process is gone or a zombie, polling; resolves false on timeout. */

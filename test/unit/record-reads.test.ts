@@ -1,12 +1,14 @@
 // The readers listings lean on: small files read whole into a kept buffer, and pod records kept parsed while their
 // file is the one read before.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { readSmallFile } from '../../src/common/read-small.js';
 import { PodPaths, PodRecords } from '../../src/pod/pod-records.js';
+import { isSameProcessAlive, processStartTime, processState } from '../../src/runtime/proc.js';
 import type { PodRecord } from '../../src/pod/pod-types.js';
 
 const work = mkdtempSync(join(tmpdir(), 'skiff-record-reads-'));
@@ -46,4 +48,22 @@ test('PodRecords.snapshot: the same object while the file is unchanged, a new on
   assert.notEqual(records.snapshot(id), kept, 'forgotten, so read again');
   rmSync(records.paths.record(id));
   assert.throws(() => records.snapshot(id), { code: 'ENOENT', message: `no such pod: ${id}` });
+});
+
+test('/proc/PID/stat: state and start time of a process whose name has spaces and parentheses', async () => {
+  const odd = join(work, 'x) (y z');
+  copyFileSync('/bin/sleep', odd);
+  const child = spawn(odd, ['30'], { stdio: 'ignore' });
+  try {
+    await new Promise((r) => child.once('spawn', r));
+    const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ').at(-1)!.split(' ');
+    assert.equal(await processStartTime(child.pid!), fields[19]);
+    assert.match((await processState(child.pid!))!, /^[RS]$/);
+    assert.equal(await isSameProcessAlive(child.pid!, fields[19]), true);
+    assert.equal(await isSameProcessAlive(child.pid!, String(Number(fields[19]) + 1)), false, 'another start time: a recycled pid');
+  } finally {
+    child.kill('SIGKILL');
+  }
+  await new Promise((r) => child.once('exit', r));
+  assert.equal(await processStartTime(child.pid!), undefined);
 });
