@@ -5,6 +5,7 @@ import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import type { LinuxDevice } from '../oci/runtime-spec.js';
+import { writeFileAtomic } from '../common/atomic-write.js';
 import { UndoStack } from '../common/undo.js';
 import { imageDefaults, type ImageConfig } from '../image/container-config.js';
 import { mountRootfs, unmountRootfs } from '../image/rootfs.js';
@@ -55,7 +56,8 @@ export async function startLocked(ctx: EngineContext, rec: ContainerRecord, opts
       hostDevices: cfg.privileged ? hostDevices() : [], devices,
     });
     const bundle = ctx.paths.container(id);
-    writeFileSync(ctx.paths.spec(id), JSON.stringify(spec));
+    // Atomic, as exec, cp and inspect read it while a restart writes it again; not synced: the record is.
+    await writeFileAtomic(ctx.paths.spec(id), JSON.stringify(spec), 0o644, false);
     await mkdir(ctx.paths.exits, { recursive: true });
     await mkdir(join(ctx.paths.state, 'attach'), { recursive: true, mode: 0o700 });
     rmSync(ctx.paths.exitFile(id), { force: true });
