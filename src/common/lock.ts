@@ -1,7 +1,8 @@
 // A lock file per container so that concurrent commands on one container are serialized, across processes.
-// Node has no flock(2); an O_EXCL file holding the owner's pid works across processes, and a lock whose owner
-// is gone is taken over.
-import { open, readFile, stat, unlink } from 'node:fs/promises';
+// Node has no flock(2); a file holding the owner's pid, made with link(2) so that only one process gets it, works
+// across processes, and a lock whose owner is gone is taken over.
+import { linkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFile, stat, unlink } from 'node:fs/promises';
 import { SkiffError } from './errors.js';
 
 const STALE_EMPTY_MS = 2000;
@@ -20,14 +21,10 @@ async function acquire(lockPath: string, what: string, timeoutMs: number): Promi
   let delay = 2;
   for (;;) {
     try {
-      const fh = await open(lockPath, 'wx', 0o600);
-      await fh.writeFile(String(process.pid));
-      await fh.close();
-      return;
+      if (takeLock(lockPath)) return;
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') throw new SkiffError(`${what} does not exist`, 'ENOENT');
-      if (code !== 'EEXIST') throw err;
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new SkiffError(`${what} does not exist`, 'ENOENT');
+      throw err;
     }
     if (await isStale(lockPath)) {
       await unlink(lockPath).catch(() => {});
@@ -36,6 +33,25 @@ async function acquire(lockPath: string, what: string, timeoutMs: number): Promi
     if (Date.now() > deadline) throw new SkiffError(`${what}: timed out waiting for another command to finish`, 'ETIMEDOUT');
     await new Promise((r) => setTimeout(r, delay));
     delay = Math.min(delay * 2, 50);
+  }
+}
+
+/**
+ * The lock file appears with the owner's pid already in it: written under a name of our own, then linked to the
+ * lock's name, which link(2) refuses (EEXIST) when it is taken. A lock created empty and then written could be left
+ * empty by an owner killed in between, and looked held for a while (STALE_EMPTY_MS).
+ */
+function takeLock(lockPath: string): boolean {
+  const mine = `${lockPath}.${process.pid}`;
+  writeFileSync(mine, String(process.pid), { mode: 0o600 });
+  try {
+    linkSync(mine, lockPath);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  } finally {
+    unlinkSync(mine);
   }
 }
 
