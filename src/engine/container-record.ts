@@ -1,6 +1,6 @@
 // A container's persistent record (<root>/containers/<id>/container.json), written atomically, and the store of
 // them: lookup by ID, unique ID prefix or name, names reserved one file each, a lock per container.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { writeFileAtomic } from '../common/atomic-write.js';
 import { readSmallFile } from '../common/read-small.js';
@@ -8,7 +8,7 @@ import { SkiffError } from '../common/errors.js';
 import { withLock } from '../common/lock.js';
 import type { Spec } from '../oci/runtime-spec.js';
 import type { ContainerConfig } from './container-config.js';
-import { FULL_ID } from './names.js';
+import { FULL_ID, fullIdEntries } from './names.js';
 import type { EnginePaths } from './paths.js';
 
 /**
@@ -77,19 +77,12 @@ export class ContainerRecords {
 
   /** Every container ID with a record, sorted; image mounts and half-made directories are not containers. */
   async ids(): Promise<string[]> {
-    let entries: string[];
-    try {
-      entries = readdirSync(this.paths.containers);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw err;
-    }
-    return entries.filter((e) => FULL_ID.test(e) && existsSync(this.paths.record(e))).sort();
+    return this.directories().filter((e) => existsSync(this.paths.record(e))).sort();
   }
 
   /** Every container directory, with a record or not yet (a create under way): for membership, a readdir only. */
   directories(): string[] {
-    return existsSync(this.paths.containers) ? readdirSync(this.paths.containers).filter((e) => FULL_ID.test(e)) : [];
+    return fullIdEntries(this.paths.containers);
   }
 
   async read(id: string): Promise<ContainerRecord> {

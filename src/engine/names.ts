@@ -1,11 +1,22 @@
 // Container IDs and names as docker makes them: 64 random hex digits, and a name that is the user's or a generated
 // adjective_surname (docker's namesgenerator has longer lists; the shape is what users script against).
 import { randomBytes, randomInt } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import { SkiffError } from '../common/errors.js';
 
 /** docker's validContainerNamePattern. */
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 export const FULL_ID = /^[a-f0-9]{64}$/;
+
+/** The entries of `dir` named by a full ID (containers, pods, their state); none when `dir` is not there. */
+export function fullIdEntries(dir: string): string[] {
+  try {
+    return readdirSync(dir).filter((e) => FULL_ID.test(e));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+}
 
 export function newContainerId(): string {
   return randomBytes(32).toString('hex');

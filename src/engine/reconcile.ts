@@ -16,7 +16,7 @@ import { copyPauseLeft, resumeAfterKilledCopy } from './cp-pause.js';
 import type { ContainerRecord } from './container-record.js';
 import { removeLocked, TOMBSTONE } from './container-remove.js';
 import type { EngineContext } from './context.js';
-import { FULL_ID } from './names.js';
+import { fullIdEntries } from './names.js';
 
 /** Entry points do not wait for a container another command is working on: they show it as its record says. */
 const NO_WAIT = 0;
@@ -97,8 +97,6 @@ export async function reconcileAll(ctx: EngineContext): Promise<ContainerRecord[
   return out;
 }
 
-const ids = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((d) => FULL_ID.test(d)) : []);
-
 /**
  * What belongs to no container record: a container directory without container.json (a create killed half way,
  * unless its creator still holds the lock), runtime state, a pinned network namespace or an exit file. `listed`:
@@ -107,7 +105,7 @@ const ids = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((d) => F
  */
 export async function sweepOrphans(ctx: EngineContext, listed = new Set<string>()): Promise<void> {
   const known = (id: string) => listed.has(id) || existsSync(ctx.paths.record(id));
-  for (const id of ids(ctx.paths.containers).filter((d) => !known(d))) {
+  for (const id of ctx.records.directories().filter((d) => !known(d))) {
     try {
       await ctx.records.lockedDirectory(id, () => removeRootfs(ctx.paths.root, id), NO_WAIT);
     } catch (err) {
@@ -120,7 +118,7 @@ export async function sweepOrphans(ctx: EngineContext, listed = new Set<string>(
     if (entry.includes(TOMBSTONE) && !isAlive(owner)) rmSync(join(ctx.paths.containers, entry), { recursive: true, force: true });
   }
   const warn = (what: string, id: string) => (err: Error) => ctx.warn(`leftover ${what} ${id.slice(0, 12)}: ${err.message}`);
-  for (const id of ids(ctx.runtime.store.root).filter((d) => !known(d))) await ctx.runtime.delete(id, { force: true }).catch(warn('runtime state', id));
-  for (const id of ids(ctx.paths.netns).filter((d) => !known(d))) await disconnectContainer(ctx.network(), id, undefined).catch(warn('network namespace', id));
-  for (const id of ids(ctx.paths.exits).filter((d) => !known(d))) rmSync(ctx.paths.exitFile(id), { force: true });
+  for (const id of fullIdEntries(ctx.runtime.store.root).filter((d) => !known(d))) await ctx.runtime.delete(id, { force: true }).catch(warn('runtime state', id));
+  for (const id of fullIdEntries(ctx.paths.netns).filter((d) => !known(d))) await disconnectContainer(ctx.network(), id, undefined).catch(warn('network namespace', id));
+  for (const id of fullIdEntries(ctx.paths.exits).filter((d) => !known(d))) rmSync(ctx.paths.exitFile(id), { force: true });
 }

@@ -1,14 +1,14 @@
 // Pods' records (<root>/pods/<id>/pod.json, written atomically) and where a pod keeps what: its hosts files beside
 // the record, its pinned namespaces and /dev/shm under the state directory. Lookup by ID, unique ID prefix or name;
 // names reserved one file each (O_EXCL); a lock per pod, across processes.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../common/atomic-write.js';
 import { readSmallFile } from '../common/read-small.js';
 import { SkiffError } from '../common/errors.js';
 import { withLock } from '../common/lock.js';
-import { FULL_ID } from '../engine/names.js';
+import { FULL_ID, fullIdEntries } from '../engine/names.js';
 import type { PodRecord } from './pod-types.js';
 
 export class PodPaths {
@@ -67,19 +67,12 @@ export class PodRecords {
   constructor(readonly paths: PodPaths) {}
 
   async ids(): Promise<string[]> {
-    let entries: string[];
-    try {
-      entries = readdirSync(this.paths.pods);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw err;
-    }
-    return entries.filter((e) => FULL_ID.test(e) && existsSync(this.paths.record(e))).sort();
+    return (await this.directories()).filter((e) => existsSync(this.paths.record(e))).sort();
   }
 
   /** Directories of pods, with or without a record (a create killed before it wrote one has none). */
   async directories(): Promise<string[]> {
-    return existsSync(this.paths.pods) ? readdirSync(this.paths.pods).filter((e) => FULL_ID.test(e)) : [];
+    return fullIdEntries(this.paths.pods);
   }
 
   async read(id: string): Promise<PodRecord> {
