@@ -112,7 +112,7 @@ export class Runtime {
 
   /** Whether the container is frozen (paused): `state` without its check of the process, for a caller that made it. */
   async frozen(id: string): Promise<boolean> {
-    return (await this.cgroup(await this.store.read(id)).freezerState()) === 'frozen';
+    return this.isFrozen(await this.store.read(id));
   }
 
   async list(): Promise<State[]> {
@@ -255,8 +255,11 @@ export class Runtime {
   }
 
   private async status(rec: ContainerRecord): Promise<ContainerStatus> {
-    return computeStatus(rec, this.store.fifoPath(rec.id), async () =>
-      (await this.cgroup(rec).freezerState()) === 'frozen');
+    return computeStatus(rec, this.store.fifoPath(rec.id), () => this.isFrozen(rec));
+  }
+
+  private async isFrozen(rec: ContainerRecord): Promise<boolean> {
+    return (await this.cgroup(rec).freezerState()) === 'frozen';
   }
 
   private cgroupMode?: CgroupMode;
