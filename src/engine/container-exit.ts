@@ -38,10 +38,13 @@ async function monitorAlive(rec: ContainerRecord): Promise<boolean> {
  */
 async function exitOf(ctx: EngineContext, rec: ContainerRecord): Promise<Omit<MonitorExit, 'finishedAt'> & { finishedAt?: string; error?: string }> {
   const file = ctx.paths.exitFile(rec.id);
-  for (let waited = 0; ; waited += 10) {
+  for (let waited = 0; waited <= 5000; waited += 10) {
+    const alive = await monitorAlive(rec);
+    // Read after the check: a monitor already gone wrote its file before it exited, if it ever did. Read before
+    // it, a file written just after the read, by a monitor that then exited, was taken for no file at all.
     const exit = await readExitFile(file).catch(() => undefined);
     if (exit) return exit;
-    if (waited >= 5000 || !(await monitorAlive(rec))) break;
+    if (!alive) break;
     await sleep(10);
   }
   // docker reports an exit it could not observe as 255 with the reason in State.Error.
