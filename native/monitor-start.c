@@ -53,11 +53,11 @@ static int make_pipe(int *read_end, int *write_end)
 
 /* A unix socket at `path` with mode 0600, listening. It is bound through /proc/self/fd/N/NAME of its directory,
  * so a deep container directory cannot exceed sun_path's 108 bytes (unix(7)). */
-static int listen_unix(const char *path)
+int listen_unix(const char *path, const char *what)
 {
     const char *slash = strrchr(path, '/');
     if (!slash || !slash[1]) {
-        set_detail("attach socket %s: not an absolute file path", path);
+        set_detail("%s %s: not an absolute file path", what, path);
         return -EINVAL;
     }
     char *dir = strndup(path, slash == path ? 1 : (size_t)(slash - path));
@@ -65,14 +65,14 @@ static int listen_unix(const char *path)
     int e = errno;
     free(dir);
     if (dfd < 0) {
-        set_detail("attach socket %s: its directory", path);
+        set_detail("%s %s: its directory", what, path);
         return -e;
     }
     struct sockaddr_un addr = { .sun_family = AF_UNIX };
     int n = snprintf(addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/%s", dfd, slash + 1);
     int fd = -1, r = 0;
     if (n < 0 || (size_t)n >= sizeof addr.sun_path) {
-        set_detail("attach socket %s: its name is too long", path);
+        set_detail("%s %s: its name is too long", what, path);
         r = -ENAMETOOLONG;
     } else if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0) {
         r = -errno;
@@ -81,7 +81,7 @@ static int listen_unix(const char *path)
         mode_t old = umask(0177);
         if (bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0 || listen(fd, 16) < 0) {
             r = -errno;
-            set_detail("attach socket %s", path);
+            set_detail("%s %s", what, path);
         }
         umask(old);
     }
@@ -173,7 +173,7 @@ int op_monitor(const struct step *s)
     if (log[0] && (f.log = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640)) < 0) {
         r = -errno;
         set_detail("open log %s", log);
-    } else if (sock[0] && (f.listen = listen_unix(sock)) < 0) {
+    } else if (sock[0] && (f.listen = listen_unix(sock, "attach socket")) < 0) {
         r = f.listen;
     } else if (oom[0] && (f.oom = open(oom, O_RDONLY | O_CLOEXEC)) < 0) {
         r = -errno;

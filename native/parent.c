@@ -102,12 +102,19 @@ static int reap(pid_t child, int *status)
 int parent_wait(pid_t child, int proxy, int sfd)
 {
     int master = -1;
-    struct termios saved;
-    int raw = 0;
     if (proxy >= 0) {
         master = recv_fd(proxy);
         close(proxy);
-        if (master >= 0 && isatty(0) && tcgetattr(0, &saved) == 0) {
+    }
+    return parent_wait_master(child, master, sfd);
+}
+
+int parent_wait_master(pid_t child, int master, int sfd)
+{
+    struct termios saved;
+    int raw = 0;
+    if (master >= 0) {
+        if (isatty(0) && tcgetattr(0, &saved) == 0) {
             struct termios t = saved;
             cfmakeraw(&t);
             raw = tcsetattr(0, TCSANOW, &t) == 0;

@@ -57,7 +57,7 @@ static int read_full(int fd, void *buf, size_t len)
 }
 
 /* A netstring `<len>:<bytes>,` from the channel, NUL-terminated; NULL on EOF or a malformed one. */
-static char *read_netstring(int fd, size_t *out_len)
+char *read_netstring(int fd, size_t *out_len)
 {
     size_t len = 0;
     char c;
@@ -285,7 +285,8 @@ static const struct op_def ops[] = {
     { "close-fds", 1, op_close_fds },   { "resolve-exec", 2, op_resolve_exec },
     { "ready", 0, op_ready },           { "exec", -1, op_exec },
     { "mknod-in", 8, op_mknod_in },     { "xattr-in", 4, op_xattr_in },
-    { "link-in", 3, op_link_in },
+    { "link-in", 3, op_link_in },       { "oci-create", -1, op_oci_create },
+    { "oci-exec", -1, op_oci_exec },
 };
 
 static const struct op_def *find_op(const char *name)

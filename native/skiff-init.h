@@ -30,6 +30,9 @@ struct ctx {
 
 extern struct ctx g;
 
+/* The channel's netstring (docs/launch-plan.md "Encoding"), malloc'd; NULL when the channel closed or is malformed. */
+char *read_netstring(int fd, size_t *out_len);
+
 /* Report to the runtime (docs/launch-plan.md "Protocol"). */
 void chan_send(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void report_warn(const struct step *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -113,10 +116,18 @@ int recv_fd(int sock);
  * returns a signalfd for them (or -errno); *saved gets the previous mask for the child to restore. */
 int parent_signals(sigset_t *saved);
 int parent_wait(pid_t child, int proxy, int sfd);
+/* The same with the pty master already in hand (-1: no terminal). */
+int parent_wait_master(pid_t child, int master, int sfd);
 
 /* monitor-start.c: the `monitor` step; monitor.c: the monitor process (`skiff-init monitor ...`). */
 int op_monitor(const struct step *s);
+/* A listening unix socket (0600) at path, or -errno with a detail that calls it `what`. */
+int listen_unix(const char *path, const char *what);
 int monitor_main(int argc, char **argv, char **envp);
+
+/* oci-binary.c: another OCI runtime's binary makes the container (under the monitor) or runs an exec. */
+int op_oci_create(const struct step *s);
+int op_oci_exec(const struct step *s);
 
 /* pause.c */
 int pause_main(void);

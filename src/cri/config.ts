@@ -9,12 +9,14 @@
 //     "streamingAddress": "127.0.0.1:0",
 //     "registries": "/var/lib/skiff/registries.json",
 //     "cgroupParent": "/skiff",
+//     "runtimeHandlers": { "runc": { "binary": "/usr/sbin/runc" }, "crun": { "binary": "/usr/bin/crun" } },
 //     "logLevel": "info"
 //   }
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { isAbsolute, join } from 'node:path';
 import { ValidationError, type Problem } from '../common/errors.js';
+import { isExecutableFile } from '../common/executable.js';
 import { registriesConfigPath } from '../image/registry/hosts.js';
 import { DEFAULT_PLUGIN_DIRS } from '../network/cni/plugin-exec.js';
 import { SYSTEM_CONF_DIR } from '../network/networks.js';
@@ -43,6 +45,11 @@ export interface SkiffdConfig {
    * one gets pods/NAMESPACE_NAME_UID there.
    */
   cgroupParent: string;
+  /**
+   * RuntimeClass handlers besides the default "": each names another OCI runtime's binary (containerd's BinaryName)
+   * that runs the pod's containers under skiff's monitor. The pod's pause process stays skiff's own.
+   */
+  runtimeHandlers: Record<string, { binary: string }>;
   logLevel: LogLevel;
 }
 
@@ -54,16 +61,14 @@ export function defaultConfig(root = '/var/lib/skiff', state = '/run/skiff'): Sk
   return {
     socket: join(state, 'skiffd.sock'), root, state, cniConfDir: SYSTEM_CONF_DIR, cniBinDirs: [...DEFAULT_PLUGIN_DIRS],
     streamingAddress: '127.0.0.1:0', registries: registriesConfigPath(root), cgroupParent: '/skiff',
-    logLevel: 'info',
+    runtimeHandlers: {}, logLevel: 'info',
   };
 }
 
-const KEYS: readonly (keyof SkiffdConfig)[] = ['socket', 'root', 'state', 'cniConfDir', 'cniBinDirs', 'streamingAddress', 'registries', 'cgroupParent', 'logLevel'];
-/**
- * RuntimeClass handlers that run another OCI runtime binary (containerd's BinaryName) are not built: every pod runs
- * on the default handler "". containerd's key is refused by name rather than called unknown.
- */
-const HANDLERS_REFUSED = 'RuntimeClass handlers that run another OCI runtime binary are not supported; every pod runs on the default handler ""';
+const KEYS: readonly (keyof SkiffdConfig)[] = ['socket', 'root', 'state', 'cniConfDir', 'cniBinDirs', 'streamingAddress', 'registries', 'cgroupParent', 'runtimeHandlers', 'logLevel'];
+
+/** A RuntimeClass handler is a DNS label (Kubernetes validates RuntimeClass.handler so). */
+const HANDLER_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -112,8 +117,7 @@ export function loadConfig(file: string, explicit: boolean, overrides: ConfigOve
 export function validateConfig(raw: Record<string, unknown>, source: string): SkiffdConfig {
   const problems: Problem[] = [];
   for (const key of Object.keys(raw)) {
-    if (key === 'runtimeHandlers') problems.push({ path: key, message: HANDLERS_REFUSED });
-    else if (!(KEYS as readonly string[]).includes(key)) problems.push({ path: key, message: `unknown key (known: ${KEYS.join(', ')})` });
+    if (!(KEYS as readonly string[]).includes(key)) problems.push({ path: key, message: `unknown key (known: ${KEYS.join(', ')})` });
   }
   const path = (key: keyof SkiffdConfig): string | undefined => {
     const v = raw[key];
@@ -145,10 +149,32 @@ export function validateConfig(raw: Record<string, unknown>, source: string): Sk
       problems.push({ path: 'cgroupParent', message: `${JSON.stringify(c)} is not a cgroupfs path (e.g. /skiff)` });
     } else out.cgroupParent = c;
   }
+  if (raw.runtimeHandlers !== undefined) out.runtimeHandlers = runtimeHandlers(raw.runtimeHandlers, problems);
   if (raw.logLevel !== undefined) {
     if (!(LOG_LEVELS as readonly unknown[]).includes(raw.logLevel)) problems.push({ path: 'logLevel', message: `${JSON.stringify(raw.logLevel)} is not one of ${LOG_LEVELS.join(', ')}` });
     else out.logLevel = raw.logLevel as LogLevel;
   }
   if (problems.length) throw new ValidationError(source, problems);
+  return out;
+}
+
+function runtimeHandlers(raw: unknown, problems: Problem[]): SkiffdConfig['runtimeHandlers'] {
+  const out: SkiffdConfig['runtimeHandlers'] = {};
+  if (!isObject(raw)) {
+    problems.push({ path: 'runtimeHandlers', message: 'must be an object of handler names to { "binary": PATH }' });
+    return out;
+  }
+  for (const [name, h] of Object.entries(raw)) {
+    const at = `runtimeHandlers.${name}`;
+    if (!HANDLER_NAME.test(name)) problems.push({ path: at, message: 'a handler name is a DNS label (lower-case letters, digits and -; "" is the default handler, skiff\'s own runtime)' });
+    else if (!isObject(h)) problems.push({ path: at, message: 'must be { "binary": PATH }' });
+    else {
+      for (const key of Object.keys(h)) if (key !== 'binary') problems.push({ path: `${at}.${key}`, message: 'unknown key (known: binary)' });
+      const binary = h.binary;
+      if (typeof binary !== 'string' || !isAbsolute(binary)) problems.push({ path: `${at}.binary`, message: `${JSON.stringify(binary)} is not an absolute path` });
+      else if (!isExecutableFile(binary)) problems.push({ path: `${at}.binary`, message: `${binary} is not an executable file` });
+      else out[name] = { binary };
+    }
+  }
   return out;
 }

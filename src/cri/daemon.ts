@@ -86,6 +86,7 @@ export async function startSkiffd({ config, log, streamingBackend, sandboxes }: 
   const engine = new Engine({
     root: config.root, state: config.state, cniConfDirs: [config.cniConfDir], cniPluginDirs: config.cniBinDirs,
     warn: (m) => log.warn(m),
+    runtimes: Object.fromEntries(Object.entries(config.runtimeHandlers).map(([name, h]) => [name, h.binary])),
   });
   const ctx: CriContext = { config, log, podCidrs: new PodCidrs(config.state), engine, sandboxes: sandboxes ? sandboxes(engine) : new Pods(engine), events: new ContainerEvents() };
   const streaming = await StreamingServer.start(host, port, streamingBackend ?? new EngineStreaming(ctx), log);

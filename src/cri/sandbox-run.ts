@@ -9,7 +9,7 @@ import { translateSandbox } from './sandbox-translate.js';
 export async function sandboxRun(ctx: CriContext, req: RunPodSandboxRequest__Output): Promise<RunPodSandboxResponse> {
   const pods = ctx.sandboxes;
   const network = (await loadNetworks(ctx.config.cniConfDir)).networks[0]?.name;
-  const podReq = translateSandbox(req.config, req.runtime_handler, network, ctx.config.cgroupParent);
+  const podReq = translateSandbox(req.config, req.runtime_handler, Object.keys(ctx.config.runtimeHandlers), network, ctx.config.cgroupParent);
   const pod = await pods.create(podReq);
   try {
     await pods.startSandbox(pod.id);

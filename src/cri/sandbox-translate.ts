@@ -24,7 +24,10 @@ function podCgroup(root: string, kubelet: string | undefined, m: { name: string;
   return `${root.replace(/\/+$/, '')}/${below}`;
 }
 
-export function translateSandbox(c: PodSandboxConfig__Output | null, runtimeHandler: string, podNetwork: string | undefined, cgroupParent: string): PodCreateRequest {
+/** `handlers`: the runtime handlers skiffd is configured with, besides the default "". */
+export function translateSandbox(
+  c: PodSandboxConfig__Output | null, runtimeHandler: string, handlers: string[], podNetwork: string | undefined, cgroupParent: string,
+): PodCreateRequest {
   const problems: string[] = [];
   const add = (field: string, message: string) => problems.push(`config.${field}: ${message}`);
   if (!c) throw invalidArgument('config: no sandbox config');
@@ -61,7 +64,10 @@ export function translateSandbox(c: PodSandboxConfig__Output | null, runtimeHand
   });
   if (hostNet && publish.length) add('port_mappings', 'ports cannot be mapped with the node\'s network');
   if (c.windows) add('windows', 'a Windows sandbox config on Linux');
-  if (runtimeHandler) add('runtime_handler', `"${runtimeHandler}": handlers running another OCI runtime are not supported yet; use the default ("")`);
+  if (runtimeHandler && !handlers.includes(runtimeHandler)) {
+    // containerd's words: `no runtime for "x" is configured`.
+    add('runtime_handler', `no runtime for "${runtimeHandler}" is configured (${handlers.length ? `configured: ${handlers.join(', ')}` : 'none is'}; "" is skiff's own)`);
+  }
   const res = c.linux?.resources;
   const resources: PodCreateRequest['resources'] = {};
   if (res) {
@@ -92,6 +98,7 @@ export function translateSandbox(c: PodSandboxConfig__Output | null, runtimeHand
     cgroupParent: podCgroup(cgroupParent, c.linux?.cgroup_parent, m!),
     ...(Object.keys(resources).length ? { resources } : {}),
     sysctls: { ...(c.linux?.sysctls ?? {}) },
+    ...(runtimeHandler ? { runtime: runtimeHandler } : {}),
     cniArgs: m ? { K8S_POD_NAMESPACE: m.namespace, K8S_POD_NAME: m.name, K8S_POD_INFRA_CONTAINER_ID: '', K8S_POD_UID: m.uid, IgnoreUnknown: '1' } : {},
   };
 }

@@ -115,6 +115,8 @@ export interface ContainerConfig {
   readonlyPaths?: string[];
   /** pid and ipc namespaces chosen over the pod's shared ones (CRI namespace_options). */
   namespaceModes?: { pid?: NamespaceMode; ipc?: NamespaceMode };
+  /** The runtime handler that runs it (EngineOptions.runtimes); absent: skiff's own runtime. */
+  runtime?: string;
   /** The pod this container belongs to (its ID): it shares what `shared` gives instead of having its own. */
   pod?: string;
   shared?: SharedWithPod;

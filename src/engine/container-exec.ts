@@ -48,5 +48,5 @@ export async function execInContainer(ctx: EngineContext, id: string, req: ExecR
     terminal: Boolean(req.tty),
     user: user ? { uid: user.uid, gid: user.gid, ...(user.additionalGids.length ? { additionalGids: user.additionalGids } : {}) } : base.user,
   };
-  return ctx.runtime.exec(rec.id, proc, { consoleSocket: req.tty ? '' : undefined, detach: req.detach, stdio: req.stdio });
+  return ctx.runtimeOf(rec).exec(rec.id, proc, { consoleSocket: req.tty ? '' : undefined, detach: req.detach, stdio: req.stdio });
 }

@@ -60,7 +60,7 @@ export async function finishRun(ctx: EngineContext, rec: ContainerRecord): Promi
   const exit = await exitOf(ctx, rec);
   const steps: [string, () => Promise<void>][] = [
     // Kills what is left in the cgroup, removes it and the runtime's state, runs poststop hooks.
-    ['runtime state', () => ctx.runtime.delete(rec.id, { force: true })],
+    ['runtime state', () => ctx.runtimeOf(rec).delete(rec.id, { force: true })],
     ['network', () => disconnectContainer(ctx.network(), rec.id, rec.network)],
     ['rootfs', () => unmountRootfs(ctx.paths.root, rec.id)],
   ];

@@ -15,7 +15,7 @@ export const TOMBSTONE = '.removing-';
 export async function removeLocked(ctx: EngineContext, rec: ContainerRecord, o: { volumes: boolean }): Promise<void> {
   rec.state = { ...rec.state, status: 'removing', owner: { pid: process.pid, startTime: (await processStartTime(process.pid)) ?? '' } };
   await ctx.records.write(rec);
-  await ctx.runtime.delete(rec.id, { force: true });
+  await ctx.runtimeOf(rec).delete(rec.id, { force: true });
   await disconnectContainer(ctx.network(), rec.id, rec.network);
   // The directory is renamed away before it is emptied, so a command taking the lock meanwhile (the monitor's exit
   // command, say) finds "No such container" instead of making a lock file in a directory being removed.

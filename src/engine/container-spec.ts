@@ -8,6 +8,7 @@ import { containerSpec, type ImageConfig } from '../image/container-config.js';
 import { defaultSeccompProfile } from '../seccomp/default-profile.js';
 import { seccompFromProfileFile } from '../seccomp/docker-profile.js';
 import { SkiffError } from '../common/errors.js';
+import { resolveCgroupsPath } from '../cgroups/index.js';
 import type { ContainerConfig, NamespaceMode } from './container-config.js';
 
 /** docker's default capability set (moby oci/caps/defaults.go). */
@@ -100,7 +101,8 @@ export function buildContainerSpec(image: ImageConfig, cfg: ContainerConfig, inp
   if (netns) linux.namespaces.push({ type: 'network', path: netns });
   // --network none: a namespace of its own, with only lo (brought up by the runtime: loopbackUp).
   else if (cfg.networkMode === 'none') linux.namespaces.push({ type: 'network' });
-  if (cfg.shared?.cgroupParent) linux.cgroupsPath = `${cfg.shared.cgroupParent}/${inputs.id}`;
+  // Always written out: another runtime's binary (a runtime handler) would otherwise place it by rules of its own.
+  linux.cgroupsPath = resolveCgroupsPath(cfg.shared?.cgroupParent ? `${cfg.shared.cgroupParent}/${inputs.id}` : undefined, inputs.id);
   linux.resources = { ...linux.resources, ...resources(cfg) };
   spec.mounts = [...mounts(spec.mounts ?? [], cfg, inputs)];
   // A shared or slave bind needs a root that passes mount events on (moby and containerd's CRI do the same): under

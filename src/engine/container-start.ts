@@ -62,7 +62,7 @@ export async function startLocked(ctx: EngineContext, rec: ContainerRecord, opts
     await mkdir(join(ctx.paths.state, 'attach'), { recursive: true, mode: 0o700 });
     rmSync(ctx.paths.exitFile(id), { force: true });
     const state = await startMonitored(ctx, rec, bundle);
-    undo.push('container', () => ctx.runtime.delete(id, { force: true }));
+    undo.push('container', () => ctx.runtimeOf(rec).delete(id, { force: true }));
     rec.state = {
       status: 'running', pid: state.pid, pidStartTime: (await processStartTime(state.pid)) ?? '', monitor: state.monitor,
       startedAt: new Date().toISOString(), restartCount: rec.state.restartCount, stopRequested: false,
@@ -72,7 +72,7 @@ export async function startLocked(ctx: EngineContext, rec: ContainerRecord, opts
     // Recorded before the process runs: a skiff killed from here on leaves a record that reconcile can follow.
     await ctx.records.write(rec);
     await opts.beforeStart?.(rec);
-    await ctx.runtime.start(id);
+    await ctx.runtimeOf(rec).start(id);
     undo.commit();
     for (const a of network?.attachments ?? []) await refreshNetworkHosts(ctx, a.network).catch((err: Error) => ctx.warn(`/etc/hosts of network ${a.network}: ${err.message}`));
     return rec;

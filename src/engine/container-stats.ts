@@ -62,7 +62,7 @@ export async function sampleStats(ctx: EngineContext, view: ContainerView): Prom
   if ((view.status !== 'running' && view.status !== 'paused') || rec.state.pid === undefined) return zero;
   let s;
   try {
-    s = await ctx.runtime.stats(rec.id);
+    s = await ctx.runtimeOf(rec).stats(rec.id);
   } catch {
     return zero; // stopped in the meantime
   }

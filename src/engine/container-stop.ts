@@ -37,8 +37,8 @@ async function markStopRequested(ctx: EngineContext, id: string): Promise<Contai
 /** Signals the container's init; a paused container is thawed after, so the signal is acted on. */
 async function signal(ctx: EngineContext, rec: ContainerRecord, sig: string | number, all = false): Promise<void> {
   try {
-    await ctx.runtime.kill(rec.id, sig, { all });
-    if ((await ctx.runtime.state(rec.id)).status === 'paused') await ctx.runtime.resume(rec.id);
+    await ctx.runtimeOf(rec).kill(rec.id, sig, { all });
+    if ((await ctx.runtimeOf(rec).state(rec.id)).status === 'paused') await ctx.runtimeOf(rec).resume(rec.id);
   } catch (err) {
     // Exited meanwhile: what the signal was for has happened.
     if (!['ESRCH', 'ENOENT'].includes((err as SkiffError).code)) throw err;

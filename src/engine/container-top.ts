@@ -65,7 +65,7 @@ export async function topContainer(ctx: EngineContext, id: string, psArgs: strin
   const view = await viewOf(ctx, await current(ctx, id));
   if (view.status === 'restarting') throw new SkiffError(`Container ${view.record.name} is restarting, wait until the container is running`, 'EINVAL');
   if (view.status !== 'running' && view.status !== 'paused') throw new SkiffError(`container ${view.record.name} is not running`, 'EINVAL');
-  const pids = await ctx.runtime.pids(id);
+  const pids = await ctx.runtimeOf(view.record).pids(view.record.id);
   let output: string;
   try {
     output = await ps([...args, `-q${pids.join(',')}`]);

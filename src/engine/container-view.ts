@@ -15,7 +15,7 @@ export async function viewOf(ctx: EngineContext, rec: ContainerRecord): Promise<
   let status: ContainerStatus = rec.state.status;
   if (rec.state.status === 'running') {
     // Reconciliation found the process alive; only the freezer is left to ask.
-    if (await ctx.runtime.frozen(rec.id).catch(() => false)) status = 'paused';
+    if (await ctx.runtimeOf(rec).frozen(rec.id).catch(() => false)) status = 'paused';
   } else if (rec.state.restarting && rec.state.owner && (await isSameProcessAlive(rec.state.owner.pid, rec.state.owner.startTime))) {
     status = 'restarting';
   }

@@ -1,10 +1,13 @@
 // What every engine operation works with: where things are, the records, the in-process OCI runtime, volumes and
 // (made on first use) the CNI networks. One per Engine; skiffd keeps one for its lifetime.
 import { existsSync, readdirSync, statSync, type Stats } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import type { LinuxDevice } from '../oci/runtime-spec.js';
 import { NetnsStore } from '../network/netns.js';
 import { Networks } from '../network/networks.js';
+import { SkiffError } from '../common/errors.js';
+import type { ContainerRuntime } from '../runtime/container-runtime.js';
+import { OciBinaryRuntime } from '../runtime/oci-binary.js';
 import { Runtime } from '../runtime/runtime.js';
 import { ContainerRecords } from './container-record.js';
 import type { NetworkServices } from './container-network.js';
@@ -29,6 +32,11 @@ export interface EngineOptions {
   cniPluginDirs?: string[];
   /** The static init binary for --init (default: catatonit where Debian installs it). */
   initBinary?: string;
+  /**
+   * Runtime handlers by name (Kubernetes RuntimeClass): the absolute path of another OCI runtime's binary (runc,
+   * crun) that runs a container whose config names the handler, under the same monitor. Unnamed: skiff's own.
+   */
+  runtimes?: Record<string, string>;
 }
 
 const CATATONIT = ['/usr/bin/catatonit', '/usr/libexec/catatonit/catatonit'];
@@ -41,6 +49,7 @@ export class EngineContext {
   readonly waiters: Waiters;
   readonly warn: (message: string) => void;
   private net?: NetworkServices;
+  private readonly handlers = new Map<string, OciBinaryRuntime>();
 
   constructor(readonly opts: EngineOptions) {
     this.paths = new EnginePaths(opts.root, opts.state);
@@ -49,6 +58,47 @@ export class EngineContext {
     this.runtime = new Runtime({ root: this.paths.runtimeRoot, warn: this.warn });
     this.volumes = new Volumes(this.paths);
     this.waiters = new Waiters(this.paths);
+  }
+
+  /** The runtime that runs `rec`: its handler's, or skiff's own. */
+  runtimeOf(rec: { config: { runtime?: string } }): ContainerRuntime {
+    return rec.config.runtime ? this.handler(rec.config.runtime) : this.runtime;
+  }
+
+  /** Every runtime a container may be in: skiff's own, each configured handler, each one a container ran under. */
+  allRuntimes(): ContainerRuntime[] {
+    const names = new Set(Object.keys(this.opts.runtimes ?? {}));
+    for (const dir of existsSync(this.paths.handlers) ? readdirSync(this.paths.handlers) : []) names.add(decodeURIComponent(dir));
+    return [this.runtime, ...[...names].map((name) => this.handler(name))];
+  }
+
+  /**
+   * The runtime `name` a new container may name: a configured handler (skiffd's runtimeHandlers), or the absolute
+   * path of a runtime's binary (skiff run --runtime, as podman's). Throws for any other name, naming the configured.
+   */
+  checkRuntime(name: string): OciBinaryRuntime {
+    if (!isAbsolute(name) && !this.opts.runtimes?.[name]) {
+      const known = Object.keys(this.opts.runtimes ?? {});
+      throw new SkiffError(`runtime "${name}" is not configured (${known.length ? `configured: ${known.join(', ')}` : 'none is'}): name another runtime's binary by its absolute path`, 'EINVAL');
+    }
+    return this.handler(name);
+  }
+
+  /**
+   * The handler `name` of an existing container. Besides the configured ones, a handler that ran a container is
+   * known by the binary it recorded (OciBinaryRuntime.recordedBinary): a skiff CLI that has no handlers configured
+   * can stop and remove what skiffd ran. After a reboot, which took the record, its containers are gone anyway.
+   */
+  handler(name: string): OciBinaryRuntime {
+    let h = this.handlers.get(name);
+    if (h) return h;
+    h = new OciBinaryRuntime(name, this.binaryOf(name), this.paths.handlerRoot(name), () => this.runtime.host(), this.warn);
+    this.handlers.set(name, h);
+    return h;
+  }
+
+  private binaryOf(name: string): string | undefined {
+    return isAbsolute(name) ? name : this.opts.runtimes?.[name] ?? OciBinaryRuntime.recordedBinary(this.paths.handlerRoot(name));
   }
 
   network(): NetworkServices {

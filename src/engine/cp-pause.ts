@@ -20,13 +20,13 @@ export async function pauseForCopy(ctx: EngineContext, rec: ContainerRecord): Pr
   const m: Marker = { pid: rec.state.pid, startTime: rec.state.pidStartTime };
   writeFileSync(marker, JSON.stringify(m));
   try {
-    await ctx.runtime.pause(rec.id);
+    await ctx.runtimeOf(rec).pause(rec.id);
   } catch (err) {
     rmSync(marker, { force: true });
     throw err;
   }
   return async () => {
-    await ctx.runtime.resume(rec.id);
+    await ctx.runtimeOf(rec).resume(rec.id);
     rmSync(marker, { force: true });
   };
 }
@@ -46,6 +46,6 @@ export async function resumeAfterKilledCopy(ctx: EngineContext, rec: ContainerRe
     // Killed while writing it: nothing was paused yet.
   }
   const sameRun = m.pid === rec.state.pid && m.startTime === rec.state.pidStartTime;
-  if (sameRun && (await ctx.runtime.state(rec.id)).status === 'paused') await ctx.runtime.resume(rec.id);
+  if (sameRun && (await ctx.runtimeOf(rec).state(rec.id)).status === 'paused') await ctx.runtimeOf(rec).resume(rec.id);
   rmSync(marker, { force: true });
 }

@@ -174,7 +174,7 @@ export class Engine {
     await this.ctx.records.locked(id, async (r) => {
       const rec = (await reconcileLocked(this.ctx, r)) ?? r;
       const merged = { ...rec.config.resources, ...changes };
-      if (rec.state.status === 'running') await this.ctx.runtime.update(id, specResources({ resources: changes }) ?? {});
+      if (rec.state.status === 'running') await this.ctx.runtimeOf(rec).update(id, specResources({ resources: changes }) ?? {});
       rec.config = { ...rec.config, resources: merged };
       await this.ctx.records.write(rec);
     });

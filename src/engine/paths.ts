@@ -49,6 +49,16 @@ export class EnginePaths {
     return join(this.root, 'volumes');
   }
 
+  /** Runtime handlers' directories, one each. */
+  get handlers(): string {
+    return join(this.state, 'runtimes');
+  }
+
+  /** A runtime handler's own directory (its binary's --root and what skiff keeps beside it); a binary's path is encoded. */
+  handlerRoot(name: string): string {
+    return join(this.handlers, encodeURIComponent(name));
+  }
+
   /** The OCI runtime's state (runc's /run/runc). */
   get runtimeRoot(): string {
     return join(this.state, 'runtime');

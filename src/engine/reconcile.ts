@@ -22,9 +22,10 @@ import { fullIdEntries } from './names.js';
 const NO_WAIT = 0;
 
 /** What a run leaves that a container which is not running must not have. */
-function runLeftovers(ctx: EngineContext, id: string): string[] {
+function runLeftovers(ctx: EngineContext, rec: ContainerRecord): string[] {
+  const id = rec.id;
   const out: string[] = [];
-  if (existsSync(join(ctx.runtime.store.root, id))) out.push('runtime state');
+  if (existsSync(join(ctx.runtimeOf(rec).stateRoot, id))) out.push('runtime state');
   if (existsSync(join(ctx.paths.netns, id))) out.push('network');
   if (overlayMounted(ctx.paths.root, id)) out.push('rootfs');
   return out;
@@ -40,7 +41,7 @@ async function needsWork(ctx: EngineContext, rec: ContainerRecord): Promise<bool
   switch (rec.state.status) {
     case 'removing': return !(await ownerAlive(rec));
     case 'running': return !(await processAlive(rec)) || copyPauseLeft(ctx, rec.id);
-    default: return runLeftovers(ctx, rec.id).length > 0;
+    default: return runLeftovers(ctx, rec).length > 0;
   }
 }
 
@@ -57,8 +58,8 @@ export async function reconcileLocked(ctx: EngineContext, rec: ContainerRecord):
     if (copyPauseLeft(ctx, rec.id)) await resumeAfterKilledCopy(ctx, rec);
     return rec;
   }
-  for (const what of runLeftovers(ctx, rec.id)) {
-    const undo = what === 'runtime state' ? () => ctx.runtime.delete(rec.id, { force: true })
+  for (const what of runLeftovers(ctx, rec)) {
+    const undo = what === 'runtime state' ? () => ctx.runtimeOf(rec).delete(rec.id, { force: true })
       : what === 'network' ? () => disconnectContainer(ctx.network(), rec.id, undefined)
         : () => unmountRootfs(ctx.paths.root, rec.id);
     await undo().catch((err: Error) => ctx.warn(`container ${rec.id.slice(0, 12)}: leftover ${what}: ${err.message}`));
@@ -118,7 +119,9 @@ export async function sweepOrphans(ctx: EngineContext, listed = new Set<string>(
     if (entry.includes(TOMBSTONE) && !isAlive(owner)) rmSync(join(ctx.paths.containers, entry), { recursive: true, force: true });
   }
   const warn = (what: string, id: string) => (err: Error) => ctx.warn(`leftover ${what} ${id.slice(0, 12)}: ${err.message}`);
-  for (const id of fullIdEntries(ctx.runtime.store.root).filter((d) => !known(d))) await ctx.runtime.delete(id, { force: true }).catch(warn('runtime state', id));
+  for (const runtime of ctx.allRuntimes()) {
+    for (const id of fullIdEntries(runtime.stateRoot).filter((d) => !known(d))) await runtime.delete(id, { force: true }).catch(warn('runtime state', id));
+  }
   for (const id of fullIdEntries(ctx.paths.netns).filter((d) => !known(d))) await disconnectContainer(ctx.network(), id, undefined).catch(warn('network namespace', id));
   for (const id of fullIdEntries(ctx.paths.exits).filter((d) => !known(d))) rmSync(ctx.paths.exitFile(id), { force: true });
 }

@@ -122,7 +122,8 @@ export function launch(opts: LaunchOptions): Promise<Launched> {
   const exit = new Promise<ExitInfo>((res, rej) => { exitResolve = res; exitReject = rej; });
   exit.catch(ignore);
   let ready = false;
-  const parentWaits = opts.plan.some((s) => s.op === 'clone' && s.args[1] === 'wait');
+  // A `wait` parent, or an `oci-exec` that waits for the process it had another runtime start (detach 0).
+  const parentWaits = opts.plan.some((s) => (s.op === 'clone' && s.args[1] === 'wait') || (s.op === 'oci-exec' && s.args[2] === 0));
 
   return new Promise<Launched>((resolve, reject) => {
     let buffered = '';

@@ -75,6 +75,6 @@ export function podConfig(req: PodCreateRequest, id: string): PodRecord['config'
     labels: req.labels ?? {}, annotations: req.annotations ?? {}, network, publish,
     dns: req.dns ?? { servers: [], searches: [], options: [] }, extraHosts: req.extraHosts ?? [], share,
     cgroupParent: parent, resources: r, sysctls: req.sysctls ?? {}, cniArgs: req.cniArgs ?? {},
-    shmSize: req.shmSize ?? DEFAULT_SHM_SIZE, ...(req.hostname !== undefined ? { hostname: req.hostname } : {}),
+    shmSize: req.shmSize ?? DEFAULT_SHM_SIZE, runtime: req.runtime ?? '', ...(req.hostname !== undefined ? { hostname: req.hostname } : {}),
   };
 }

@@ -41,11 +41,16 @@ export function podContainerConfig(pc: PodContext, rec: PodRecord, cfg: Containe
     add('--dns', `the container uses the /etc/resolv.conf and /etc/hosts of pod ${rec.name}: set them on the pod`);
   }
   if (cfg.pod !== undefined && cfg.pod !== rec.id) add('pod', `the container is already in pod ${cfg.pod}`);
+  if (cfg.runtime !== undefined && cfg.runtime !== (rec.config.runtime || undefined)) {
+    add('--runtime', `the containers of pod ${rec.name} run under ${rec.config.runtime ? `the "${rec.config.runtime}" runtime handler` : 'skiff\'s own runtime'}`);
+  }
   if (problems.length) throw new ValidationError('create', problems);
   if (rec.status === 'removing') throw new SkiffError(`pod ${rec.name} is being removed`, 'EINVAL');
   return {
     ...cfg,
     networkMode: s.net ? rec.config.network : cfg.networkMode,
+    // Records of pods made before handlers existed have none.
+    ...(rec.config.runtime ? { runtime: rec.config.runtime } : {}),
     pod: rec.id,
     shared: sharedWithPod(pc, rec),
   };

@@ -47,6 +47,8 @@ export interface PodCreateRequest {
   cniArgs?: Record<string, string>;
   /** Bytes of the pod's /dev/shm (default 64 MiB). */
   shmSize?: number;
+  /** The runtime handler that runs the pod's containers (EngineOptions.runtimes); '' or absent: skiff's own. */
+  runtime?: string;
 }
 
 export type PodStatus = 'created' | 'running' | 'exited';

@@ -40,6 +40,13 @@ export class Pods {
   async create(req: PodCreateRequest): Promise<PodView> {
     const id = newContainerId();
     const config = podConfig(req, id);
+    if (config.runtime) {
+      try {
+        this.pc.ctx.checkRuntime(config.runtime);
+      } catch (err) {
+        throw new SkiffError(`pod create: runtime: ${(err as Error).message}`, 'EINVAL');
+      }
+    }
     if (config.network !== 'host' && config.network !== 'none') {
       await this.pc.ctx.network().networks.get(networkName(config.network)).catch((err: Error) => {
         throw new SkiffError(`pod create: network: ${err.message}`, 'EINVAL');

@@ -14,6 +14,7 @@ import { withLock } from '../common/lock.js';
 import { isSameProcessAlive, waitProcessGone } from './proc.js';
 import { readExitFile, type MonitorExit } from './monitor-client.js';
 import type { MonitorOptions } from './monitor-setup.js';
+import type { ContainerRuntime, MonitoredContainer } from './container-runtime.js';
 import { notPaused, notRunning } from './runc-errors.js';
 import { parseSignal } from './signals.js';
 import { computeStatus, stateDocument } from './status.js';
@@ -39,7 +40,7 @@ export interface RunOptions extends CreateOptions {
   onStarted?(): void;
 }
 
-export class Runtime {
+export class Runtime implements ContainerRuntime {
   readonly store: ContainerStore;
   private hostFacts?: Promise<HostFacts>;
   private readonly warn: (message: string) => void;
@@ -47,6 +48,10 @@ export class Runtime {
   constructor(opts: RuntimeOptions = {}) {
     this.store = new ContainerStore(opts.root ?? DEFAULT_RUNTIME_ROOT);
     this.warn = opts.warn ?? ((m) => process.stderr.write(`warning: ${m}\n`));
+  }
+
+  get stateRoot(): string {
+    return this.store.root;
   }
 
   host(): Promise<HostFacts> {
@@ -66,11 +71,11 @@ export class Runtime {
    * container's stdio or terminal, writes the CRI log and the exit file, serves attach, runs the exit command.
    * Its pid and start time are in the record (`monitorRunning`). With process.terminal the monitor holds the pty.
    */
-  async createMonitored(id: string, opts: CreateOptions, monitor: MonitorOptions): Promise<State> {
+  async createMonitored(id: string, opts: CreateOptions, monitor: MonitorOptions): Promise<MonitoredContainer> {
     const mode: LaunchMode = { kind: 'monitor', monitor };
     const { record } = await this.withErrorPrefix('create', id, async () =>
       createContainer(this.store, await this.host(), id, opts, mode, this.warn));
-    return stateDocument(record, 'created');
+    return { pid: record.pid, monitor: { pid: record.monitor!.pid, startTime: record.monitor!.startTime } };
   }
 
   /**

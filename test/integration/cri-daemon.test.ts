@@ -32,12 +32,13 @@ describe('skiffd', () => {
 
   test('a bad configuration is one error line naming every bad key, and nothing starts', () => {
     const file = join(dir, 'bad.json');
-    writeFileSync(file, JSON.stringify({ logLevel: 'loud', streamingAddress: 'localhost:10010', runtimeHandlers: { runc: { binary: '/usr/sbin/runc' } }, sokcet: '/x' }));
+    writeFileSync(file, JSON.stringify({ logLevel: 'loud', streamingAddress: 'localhost:10010', runtimeHandlers: { runc: { binary: 'runc' } }, sokcet: '/x' }));
     const r = skiffd('--config', file, '--root', join(dir, 'r'));
     assert.equal(r.code, 1);
-    assert.equal(r.err, `skiffd: ${file}: runtimeHandlers: RuntimeClass handlers that run another OCI runtime binary are not supported; every pod runs on the default handler ""; `
-      + 'sokcet: unknown key (known: socket, root, state, cniConfDir, cniBinDirs, streamingAddress, registries, cgroupParent, logLevel); '
-      + 'streamingAddress: "localhost:10010" is not IP:PORT (e.g. 127.0.0.1:0, [::1]:10010); logLevel: "loud" is not one of trace, debug, info, warn, error, fatal\n');
+    assert.equal(r.err, `skiffd: ${file}: `
+      + 'sokcet: unknown key (known: socket, root, state, cniConfDir, cniBinDirs, streamingAddress, registries, cgroupParent, runtimeHandlers, logLevel); '
+      + 'streamingAddress: "localhost:10010" is not IP:PORT (e.g. 127.0.0.1:0, [::1]:10010); runtimeHandlers.runc.binary: "runc" is not an absolute path; '
+      + 'logLevel: "loud" is not one of trace, debug, info, warn, error, fatal\n');
     assert.equal(r.out, '');
     assert.equal(existsSync(join(dir, 'r')), false, 'nothing was created');
     assert.match(skiffd('--config', join(dir, 'absent.json')).err, /^skiffd: .*absent\.json: \(file\): ENOENT/);

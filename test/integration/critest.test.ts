@@ -1,13 +1,14 @@
 // The CRI conformance suite, critest v1.26.1 (crictl's sibling: $CRITEST, PATH or ../shared/tools/cri-tools), run
 // against skiffd's bin on the pod layer with the images critest pulls served by a local registry as the mirror of
 // registry.k8s.io, gcr.io and docker.io, and a CNI bridge network of the test's own. Every spec must pass but those
-// listed in EXPECTED_FAILURES, each with the reason it cannot pass here.
+// listed in EXPECTED_FAILURES, each with the reason it cannot pass here: on the default handler, and again on the
+// "runc" handler (runtimeHandlers: runc's binary runs the containers under skiff's monitor).
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, before, test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { buildDefaultImage } from '../../src/image/default-image.js';
 import { criTool, startCriRegistry } from '../helpers/cri-tools.js';
@@ -42,7 +43,8 @@ before(async () => {
       { type: 'portmap', capabilities: { portMappings: true } },
     ],
   }));
-  skiffd = await startSkiffd(['--cni-conf-dir', join(dir, 'cni')], dir);
+  writeFileSync(join(dir, 'skiffd.json'), JSON.stringify({ runtimeHandlers: { runc: { binary: '/usr/sbin/runc' } } }));
+  skiffd = await startSkiffd(['--cni-conf-dir', join(dir, 'cni'), '--config', join(dir, 'skiffd.json')], dir);
 });
 
 after(async () => {
@@ -59,11 +61,13 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('critest v1.26.1: every spec passes but the expected failures', async (t) => {
-  const report = join(dir, 'critest.xml');
+/** Runs critest (with `--runtime-handler handler` if given) and checks its report. */
+async function critest(t: TestContext, handler?: string): Promise<void> {
+  const report = join(dir, `critest-${handler ?? 'default'}.xml`);
   const endpoint = `unix://${skiffd.socket}`;
   const child = spawn(criTool('critest'), ['--runtime-endpoint', endpoint, '--image-endpoint', endpoint,
-    '--test-images-file', imagesFile, '--ginkgo.no-color', '--ginkgo.junit-report', report], { stdio: ['ignore', 'pipe', 'pipe'] });
+    '--test-images-file', imagesFile, '--ginkgo.no-color', '--ginkgo.junit-report', report, ...(handler ? ['--runtime-handler', handler] : [])],
+  { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => { output = (output + d).slice(-200_000); });
   child.stderr.setEncoding('utf8').on('data', (d: string) => { output = (output + d).slice(-200_000); });
@@ -76,8 +80,12 @@ test('critest v1.26.1: every spec passes but the expected failures', async (t) =
   })).filter((c) => c.name.startsWith('[It]'));
   const failed = cases.filter((c) => c.failed).map((c) => c.name);
   const run = cases.filter((c) => !c.skipped);
-  t.diagnostic(`critest: ${run.length - failed.length} of ${run.length} run specs passed, ${cases.length - run.length} skipped`);
+  t.diagnostic(`critest${handler ? ` --runtime-handler ${handler}` : ''}: ${run.length - failed.length} of ${run.length} run specs passed, ${cases.length - run.length} skipped`);
   const unexpected = failed.filter((name) => !Object.keys(EXPECTED_FAILURES).some((k) => name.includes(k)));
   assert.deepEqual(unexpected, [], `unexpected failures; critest's output ends:\n${output.slice(-20_000)}`);
   assert.ok(run.length >= 80, `only ${run.length} specs ran:\n${output.slice(-5000)}`);
-});
+}
+
+test('critest v1.26.1: every spec passes but the expected failures', (t) => critest(t));
+
+test('critest v1.26.1 with --runtime-handler runc (runc\'s binary under our monitor): the same specs pass', (t) => critest(t, 'runc'));

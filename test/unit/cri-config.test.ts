@@ -14,7 +14,7 @@ test('defaults: the skiff CLI\'s root and state, the socket in the state, CNI wh
   assert.deepEqual(loadConfig(join(dir, 'absent.json'), false), {
     socket: '/run/skiff/skiffd.sock', root: '/var/lib/skiff', state: '/run/skiff', cniConfDir: '/etc/cni/net.d',
     cniBinDirs: ['/usr/lib/cni', '/opt/cni/bin'], streamingAddress: '127.0.0.1:0', registries: '/var/lib/skiff/registries.json',
-    cgroupParent: '/skiff', logLevel: 'info',
+    cgroupParent: '/skiff', runtimeHandlers: {}, logLevel: 'info',
   });
   assert.deepEqual(defaultConfig('/r', '/s'), { ...defaultConfig(), root: '/r', state: '/s', socket: '/s/skiffd.sock', registries: '/r/registries.json' });
 });
@@ -35,9 +35,18 @@ test('every problem in one error, the file named; values from flags named by the
     { message: `${file}: --root (root): "rel" is not an absolute path; cgroupParent: "relative" is not a cgroupfs path (e.g. /skiff)` });
 });
 
-test('runtimeHandlers (containerd\'s other OCI runtime binaries) is refused by name, not taken and ignored', () => {
-  assert.throws(() => validateConfig({ runtimeHandlers: { runc: { binary: '/usr/sbin/runc' } } }, 'f.json'),
-    { message: 'f.json: runtimeHandlers: RuntimeClass handlers that run another OCI runtime binary are not supported; every pod runs on the default handler ""' });
+test('runtimeHandlers: names are DNS labels, each a binary that is an executable file', () => {
+  const ok = validateConfig({ runtimeHandlers: { runc: { binary: '/usr/sbin/runc' } } }, 'f.json');
+  assert.deepEqual(ok.runtimeHandlers, { runc: { binary: '/usr/sbin/runc' } });
+  assert.deepEqual(validateConfig({}, 'f.json').runtimeHandlers, {});
+  assert.throws(() => validateConfig({ runtimeHandlers: { Runc: { binary: '/usr/sbin/runc' }, crun: { binary: 'crun' }, x: { binary: '/etc/passwd' }, y: { binary: '/usr/sbin/runc', root: '/r' }, z: 'runc' } }, 'f.json'),
+    (err: Error) => {
+      for (const part of ['runtimeHandlers.Runc: a handler name is a DNS label', 'runtimeHandlers.crun.binary: "crun" is not an absolute path',
+        'runtimeHandlers.x.binary: /etc/passwd is not an executable file', 'runtimeHandlers.y.root: unknown key (known: binary)', 'runtimeHandlers.z: must be { "binary": PATH }']) {
+        assert.ok(err.message.includes(part), `${part} in ${err.message}`);
+      }
+      return true;
+    });
 });
 
 test('IP:PORT: IPv4 or bracketed IPv6 literals, port 0 to 65535', () => {

@@ -132,7 +132,7 @@ test('a kubelet sandbox: name, metadata in our annotations, network, shares, por
       linux: { cgroup_parent: '/kubepods/besteffort/podu1', sysctls: { 'net.ipv4.ip_unprivileged_port_start': '0' }, security_context: { namespace_options: { network: 'POD', pid: 'POD', ipc: 'POD' } } },
     },
   });
-  const p = translateSandbox(r.config, '', 'pods', '/skiff');
+  const p = translateSandbox(r.config, '', [], 'pods', '/skiff');
   assert.equal(p.name, 'web_default_u1_1');
   assert.equal(p.network, 'pods');
   assert.equal(p.hostname, 'web-0');
@@ -151,12 +151,15 @@ test('a sandbox on the node\'s network; handlers, TARGET pid and a missing CNI n
   const host = received<RunPodSandboxRequest, RunPodSandboxRequest__Output>('RunPodSandbox', {
     config: { metadata: { name: 'h', namespace: 'n', uid: 'u' }, linux: { security_context: { namespace_options: { network: 'NODE', pid: 'NODE', ipc: 'NODE' } } } },
   });
-  const p = translateSandbox(host.config, '', undefined, '/skiff');
+  const p = translateSandbox(host.config, '', [], undefined, '/skiff');
   assert.equal(p.network, 'host');
   assert.deepEqual(p.share, { net: true, pid: false, ipc: false, uts: false });
   const bad = received<RunPodSandboxRequest, RunPodSandboxRequest__Output>('RunPodSandbox', {
     config: { metadata: { name: 'b' }, linux: { security_context: { namespace_options: { pid: 'TARGET' } } } },
   });
-  const m = refusal(() => translateSandbox(bad.config, 'runc', undefined, '/skiff'));
+  const m = refusal(() => translateSandbox(bad.config, 'kata', ['runc', 'crun'], undefined, '/skiff'));
   for (const f of ['config.metadata.namespace', 'config.metadata.uid', 'namespace_options.pid', 'namespace_options.network', 'config.runtime_handler']) assert.ok(m.includes(f), `${f} in ${m}`);
+  assert.ok(m.includes('no runtime for "kata" is configured (configured: runc, crun'), m);
+  const withHandler = translateSandbox(host.config, 'runc', ['runc'], undefined, '/skiff');
+  assert.equal(withHandler.runtime, 'runc');
 });

@@ -47,6 +47,7 @@ export interface ContainerFlags {
   stopTimeout?: string;
   label: string[];
   init?: boolean;
+  runtime?: string;
   restart: string;
   quiet?: boolean;
   /** A pod's name or ID, or new:NAME (skiff pod). */
@@ -91,6 +92,7 @@ export function containerOptions(cmd: Command): Command {
     .option('--stop-timeout <seconds>', 'timeout to stop a container, in seconds')
     .option('-l, --label <key=value>', 'set metadata on a container (repeatable)', collect, [])
     .option('--init', 'run an init inside the container that forwards signals and reaps processes')
+    .option('--runtime <path>', "another OCI runtime's binary (runc, crun) to run the container, under skiff's monitor")
     .addOption(new Option('--restart <policy>', 'restart policy: no, on-failure[:max-retries], always, unless-stopped').default('no'))
     .option('-q, --quiet', 'suppress the pull output')
     .option('--pod <pod>', 'join a pod (its name or ID), or new:NAME to create one: -p and --network then go to the pod');
@@ -274,6 +276,7 @@ export function containerConfig(f: ContainerFlags, command: string[]): Container
   cfg.stopSignal = f.stopSignal;
   if (f.stopTimeout !== undefined) cfg.stopTimeout = parseInteger(f.stopTimeout, '--stop-timeout', -1);
   cfg.init = Boolean(f.init);
+  if (f.runtime !== undefined) cfg.runtime = f.runtime;
   cfg.autoRemove = Boolean(f.rm);
   cfg.restartPolicy = parseRestart(f.restart);
   cfg.networkMode = f.network;

@@ -84,6 +84,7 @@ export function dockerContainerInspect(v: ContainerView, started: StartedProcess
       CpuShares: cfg.resources.cpuShares ?? 0,
       PidsLimit: cfg.resources.pidsLimit ?? null,
       Init: cfg.init || null,
+      Runtime: cfg.runtime ?? 'skiff',
     },
     GraphDriver: {
       Name: 'overlay',

@@ -56,7 +56,7 @@ export interface MonitorPlan {
   exitCommandEnv: string[];
 }
 
-function monitorStep(m: MonitorPlan, terminal: boolean): Step {
+export function monitorStep(m: MonitorPlan, terminal: boolean): Step {
   return step('monitor', [
     m.exe, m.logPath, m.logMaxSize, m.logMaxFiles, m.exitFile, m.attachSocket, m.stdin ? 1 : 0, terminal ? 1 : 0, m.oomFile,
     m.exitCommand.length, ...m.exitCommand, m.exitCommandEnv.length, ...m.exitCommandEnv,

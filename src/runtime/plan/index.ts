@@ -1,4 +1,4 @@
-export { buildCreatePlan, type CreatePlanOptions, type MonitorPlan } from './create-plan.js';
+export { buildCreatePlan, monitorStep, type CreatePlanOptions, type MonitorPlan } from './create-plan.js';
 export { buildExecPlan, type ExecPlanOptions } from './exec-plan.js';
 export { statBindSources } from './bind-sources.js';
 export { bindSourceFlags } from './bind-source-flags.js';
