@@ -1,4 +1,6 @@
-// skiffd beside containerd 1.6's CRI plugin (Debian's, with runc), in one run, through the same gRPC client: the
+// skiffd beside containerd 1.6's CRI plugin (Debian's, with runc), in one run, through the same gRPC client, skiffd
+// twice: on its own runtime, and on the "runc" runtime handler (runc's binary under skiff's monitor, as containerd
+// runs runc under its shim). The
 // server time of each call of a pod cycle (RunPodSandbox, CreateContainer, StartContainer, StopPodSandbox,
 // RemovePodSandbox) and of the whole cycle, PullImage of a two-layer image; then PODS running pods with one container
 // each: the private memory they cost beyond their containers' own processes (the daemon's growth plus every new
@@ -25,6 +27,8 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 interface Server {
   name: string;
   cri: CriClient;
+  /** RunPodSandbox's runtime_handler ('' = the default). */
+  handler: string;
   /** The daemon's pid, for its memory. */
   pid: () => number;
   /** The cgroup_parent its pods are given: under /skiff for both (skiffd nests it under its own /skiff). */
@@ -77,7 +81,7 @@ async function measure(server: Server, image: string, pullImage: string) {
     const sink: Record<string, number[]> = i < 2 ? { runp: [], create: [], start: [], stopp: [], rmp: [], cycle: [] } : ops;
     const config = podConfig(server, `cycle${i}`);
     const t0 = performance.now();
-    const pod = (await timed(sink.runp, () => cri.runtime.RunPodSandbox({ config }))).pod_sandbox_id!;
+    const pod = (await timed(sink.runp, () => cri.runtime.RunPodSandbox({ config, runtime_handler: server.handler }))).pod_sandbox_id!;
     const ctr = (await timed(sink.create, () => cri.runtime.CreateContainer({ pod_sandbox_id: pod, config: containerConfig(image), sandbox_config: config }))).container_id!;
     await timed(sink.start, () => cri.runtime.StartContainer({ container_id: ctr }));
     await timed(sink.stopp, () => cri.runtime.StopPodSandbox({ pod_sandbox_id: pod }));
@@ -95,7 +99,7 @@ async function measure(server: Server, image: string, pullImage: string) {
   const pods: string[] = [];
   for (let i = 0; i < PODS; i++) {
     const config = podConfig(server, `held${i}`);
-    const pod = (await cri.runtime.RunPodSandbox({ config })).pod_sandbox_id!;
+    const pod = (await cri.runtime.RunPodSandbox({ config, runtime_handler: server.handler })).pod_sandbox_id!;
     const ctr = (await cri.runtime.CreateContainer({ pod_sandbox_id: pod, config: containerConfig(image), sandbox_config: config })).container_id!;
     await cri.runtime.StartContainer({ container_id: ctr });
     pods.push(pod);
@@ -124,8 +128,10 @@ try {
 
   const sdir = join(work, 'skiffd');
   mkdirSync(join(sdir, 'root'), { recursive: true });
-  skiffd = await startSkiffd(['--cni-conf-dir', network(sdir, 'skbench', 'skbench0', '10.81.0.0/16')], sdir);
-  const skiffServer: Server = { name: 'skiffd', cri: criClient(skiffd.socket), pid: () => skiffd!.proc.pid!, cgroup: (p) => `/bench-skiffd/${p}` };
+  writeFileSync(join(sdir, 'skiffd.json'), JSON.stringify({ runtimeHandlers: { runc: { binary: '/usr/sbin/runc' } } }));
+  skiffd = await startSkiffd(['--cni-conf-dir', network(sdir, 'skbench', 'skbench0', '10.81.0.0/16'), '--config', join(sdir, 'skiffd.json')], sdir);
+  const skiffServer: Server = { name: 'skiffd', handler: '', cri: criClient(skiffd.socket), pid: () => skiffd!.proc.pid!, cgroup: (p) => `/bench-skiffd/${p}` };
+  const skiffRunc: Server = { ...skiffServer, name: 'skiffd-runc', handler: 'runc', cgroup: (p) => `/bench-skiffd/runc-${p}` };
 
   const cdir = join(work, 'containerd');
   mkdirSync(join(cdir, 'certs.d', registry.address), { recursive: true });
@@ -142,22 +148,24 @@ try {
     `[${cri}.registry]`, `  config_path = "${join(cdir, 'certs.d')}"`,
   ] });
   const containerdPid = Number(spawnSync('pgrep', ['-f', `containerd --config ${join(cdir, 'config.toml')}`], { encoding: 'utf8' }).stdout.trim().split('\n')[0]);
-  const ctrServer: Server = { name: 'containerd', cri: criClient(containerd.socket), pid: () => containerdPid, cgroup: (p) => `/skiff/bench-containerd/${p}` };
+  const ctrServer: Server = { name: 'containerd', handler: '', cri: criClient(containerd.socket), pid: () => containerdPid, cgroup: (p) => `/skiff/bench-containerd/${p}` };
 
   const s = await measure(skiffServer, image, pullImage);
+  const r = await measure(skiffRunc, image, pullImage);
   const c = await measure(ctrServer, image, pullImage);
-  const f = (x: number) => x.toFixed(1).padStart(11);
-  console.log(`${CYCLES} pod cycles, medians in ms of the server's answer (one gRPC client for both); load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n`);
-  console.log(`${'call'.padEnd(26)}${'skiffd'.padStart(11)}${'containerd'.padStart(11)}  skiffd/containerd`);
+  const f = (x: number) => x.toFixed(1).padStart(12);
+  const ratio = (x: number) => x.toFixed(2).padStart(12);
+  console.log(`${CYCLES} pod cycles, medians in ms of the server's answer (one gRPC client for all); load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n`);
+  console.log(`${'call'.padEnd(26)}${'skiffd'.padStart(12)}${'skiffd-runc'.padStart(12)}${'containerd'.padStart(12)}  ${'skiffd/ctrd'.padStart(12)}${'-runc/ctrd'.padStart(12)}`);
   for (const op of ['runp', 'create', 'start', 'stopp', 'rmp', 'cycle', 'pull']) {
-    const a = median(s.ops[op]), b = median(c.ops[op]);
-    console.log(`${op.padEnd(26)}${f(a)}${f(b)}${(a / b).toFixed(2).padStart(19)}`);
+    const a = median(s.ops[op]), b = median(r.ops[op]), d = median(c.ops[op]);
+    console.log(`${op.padEnd(26)}${f(a)}${f(b)}${f(d)}  ${ratio(a / d)}${ratio(b / d)}`);
   }
-  console.log(`${`ListPodSandbox (${PODS} pods)`.padEnd(26)}${f(s.list)}${f(c.list)}${(s.list / c.list).toFixed(2).padStart(19)}`);
+  console.log(`${`ListPodSandbox (${PODS} pods)`.padEnd(26)}${f(s.list)}${f(r.list)}${f(c.list)}  ${ratio(s.list / c.list)}${ratio(r.list / c.list)}`);
   console.log(`\nprivate memory per running pod beyond its payload, ${PODS} pods (daemon growth + every new process but the sleeps):`);
-  console.log(`  skiffd ${s.perPod.toFixed(0)} KiB, containerd ${c.perPod.toFixed(0)} KiB (ratio ${(s.perPod / c.perPod).toFixed(2)})`);
-  const split = (r: typeof s) => `${r.daemon.toFixed(0)} daemon + ${r.processes.toFixed(0)} processes`;
-  console.log(`  skiffd: ${split(s)}; containerd: ${split(c)}`);
+  console.log(`  skiffd ${s.perPod.toFixed(0)} KiB, skiffd-runc ${r.perPod.toFixed(0)} KiB, containerd ${c.perPod.toFixed(0)} KiB (ratios ${(s.perPod / c.perPod).toFixed(2)}, ${(r.perPod / c.perPod).toFixed(2)})`);
+  const split = (x: typeof s) => `${x.daemon.toFixed(0)} daemon + ${x.processes.toFixed(0)} processes`;
+  console.log(`  skiffd: ${split(s)}; skiffd-runc: ${split(r)}; containerd: ${split(c)}`);
   skiffServer.cri.close();
   ctrServer.cri.close();
 } finally {

@@ -11,7 +11,7 @@ const check = fileURLToPath(new URL('../vm/cgroups-v2-check.js', import.meta.url
 // those (CI may clone anywhere) is shared into the VM explicitly, at the same path.
 const checkout = fileURLToPath(new URL('../../..', import.meta.url));
 
-test('cgroup v2 driver and a container, inside a cgroup-v2-only VM', { timeout: 600_000 }, () => {
+test('cgroup v2 driver and a container (ours, and one of crun\'s under our monitor), inside a cgroup-v2-only VM', { timeout: 600_000 }, () => {
   const r = spawnSync('bash', [runInVm, process.execPath, check], { encoding: 'utf8', env: { ...process.env, VMTEST_TIMEOUT: '500', VMTEST_RW_DIR: checkout } });
   const line = r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
   assert.ok(line, `no result from the VM (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
@@ -36,4 +36,8 @@ test('cgroup v2 driver and a container, inside a cgroup-v2-only VM', { timeout: 
   assert.match(out[2], /sdx: Operation not permitted/, 'a block device outside the rules is refused by the BPF filter');
   assert.ok(res.container.oomKills >= 1);
   assert.equal(res.containerCgroupRemoved, true);
+  // crun as a runtime handler: it made the container under our monitor, which recorded its exit and log.
+  assert.equal(res.crun.exit?.exitCode, 6, JSON.stringify(res.crun));
+  assert.match(res.crun.log, /stdout F crun pids\.max=30$/m);
+  assert.equal(res.crunCgroupRemoved, true);
 });

@@ -98,7 +98,7 @@ describe('skiffd container calls', () => {
     assert.deepEqual((await cri.runtime.ListPodSandbox({ filter: { id: id.slice(0, 8), state: { state: 'SANDBOX_READY' } } })).items!.map((p) => p.id), [id]);
     const again = await errorOf(cri.runtime.RunPodSandbox({ config: { ...podConfig('x'), runtime_handler: 'runc' } as PodSandboxConfig, runtime_handler: 'runc' }));
     assert.equal(again.code, status.INVALID_ARGUMENT);
-    assert.match(again.details, /config\.runtime_handler: "runc"/);
+    assert.match(again.details, /config\.runtime_handler: no runtime for "runc" is configured \(none is; "" is skiff's own\)/);
   });
 
   test('a container: created, started, exec, logs in the CRI format, stats, stopped with its reason, removed', async () => {

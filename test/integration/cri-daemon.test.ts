@@ -21,7 +21,7 @@ function skiffd(...args: string[]) {
 }
 
 describe('skiffd', () => {
-  test('--help lists the flags, and no --runtime-handler (another OCI runtime is not supported)', () => {
+  test('--help lists the flags; runtime handlers are the config file\'s runtimeHandlers, not a flag', () => {
     const h = skiffd('--help');
     assert.equal(h.code, 0);
     assert.doesNotMatch(h.out, /runtime-handler/);

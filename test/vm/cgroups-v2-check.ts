@@ -1,10 +1,11 @@
 // Runs INSIDE the cgroup-v2-only VM (test/vm/run-in-vm.sh): exercises the v2 driver and a whole container on a
-// real unified hierarchy, and prints one JSON line of results for test/integration/cgroups-v2-vm.test.ts.
+// real unified hierarchy (one of our runtime's, one of crun's under our monitor), and prints one JSON line of results for test/integration/cgroups-v2-vm.test.ts.
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CgroupV2 } from '../../src/cgroups/v2.js';
 import { detectHostFacts } from '../../src/runtime/host-facts.js';
+import { OciBinaryRuntime } from '../../src/runtime/oci-binary.js';
 import { Runtime } from '../../src/runtime/runtime.js';
 import { makeBundle } from '../helpers/bundle.js';
 
@@ -63,4 +64,20 @@ closeSync(fd);
 results.container = { exitCode: run.exitCode, out: readFileSync(join(dir, 'out'), 'utf8').trim(), oomKills: await (await rt.cgroupOf('vm1')).oomKillCount() };
 await rt.delete('vm1', { force: true });
 results.containerCgroupRemoved = spawnSync('test', ['-e', '/sys/fs/cgroup/skiff/vm1']).status !== 0;
+
+// Another runtime's binary under our monitor (a runtime handler): crun, which refuses the host's hybrid layout.
+const crun = new OciBinaryRuntime('crun', '/usr/bin/crun', join(dir, 'crun'), detectHostFacts, () => {});
+const cb = makeBundle(dir, ['sh', '-c', 'echo crun pids.max=$(cat /sys/fs/cgroup/pids.max); exit 6'], (s) => {
+  s.linux!.cgroupsPath = '/skiff/vm2';
+  s.linux!.resources = { ...s.linux!.resources, pids: { limit: 30 } };
+  s.linux!.namespaces!.push({ type: 'cgroup' });
+});
+const crunExit = join(dir, 'vm2.exit');
+const crunLog = join(dir, 'vm2.log');
+await crun.createMonitored('vm2', { bundle: cb.dir }, { logPath: crunLog, exitFile: crunExit });
+await crun.start('vm2');
+for (let i = 0; i < 200 && !existsSync(crunExit); i++) await new Promise((r) => setTimeout(r, 50));
+results.crun = { exit: existsSync(crunExit) ? JSON.parse(readFileSync(crunExit, 'utf8')) : null, log: readFileSync(crunLog, 'utf8') };
+await crun.delete('vm2', { force: true });
+results.crunCgroupRemoved = spawnSync('test', ['-e', '/sys/fs/cgroup/skiff/vm2']).status !== 0;
 results.finished = true;
