@@ -145,7 +145,7 @@ export async function withContainerFs<T>(ctx: EngineContext, id: string, fn: (vi
 }
 
 async function pause(ctx: EngineContext, rec: ContainerRecord, undo: (() => Promise<void>)[]): Promise<void> {
-  if ((await ctx.runtimeOf(rec).state(rec.id)).status === 'paused') return;
+  if (await ctx.runtimeOf(rec).frozen(rec.id)) return;
   let resume: () => Promise<void>;
   try {
     resume = await pauseForCopy(ctx, rec);

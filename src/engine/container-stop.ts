@@ -38,7 +38,7 @@ async function markStopRequested(ctx: EngineContext, id: string): Promise<Contai
 async function signal(ctx: EngineContext, rec: ContainerRecord, sig: string | number, all = false): Promise<void> {
   try {
     await ctx.runtimeOf(rec).kill(rec.id, sig, { all });
-    if ((await ctx.runtimeOf(rec).state(rec.id)).status === 'paused') await ctx.runtimeOf(rec).resume(rec.id);
+    if (await ctx.runtimeOf(rec).frozen(rec.id)) await ctx.runtimeOf(rec).resume(rec.id);
   } catch (err) {
     // Exited meanwhile: what the signal was for has happened.
     if (!['ESRCH', 'ENOENT'].includes((err as SkiffError).code)) throw err;

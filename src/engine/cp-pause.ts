@@ -46,6 +46,6 @@ export async function resumeAfterKilledCopy(ctx: EngineContext, rec: ContainerRe
     // Killed while writing it: nothing was paused yet.
   }
   const sameRun = m.pid === rec.state.pid && m.startTime === rec.state.pidStartTime;
-  if (sameRun && (await ctx.runtimeOf(rec).state(rec.id)).status === 'paused') await ctx.runtimeOf(rec).resume(rec.id);
+  if (sameRun && (await ctx.runtimeOf(rec).frozen(rec.id))) await ctx.runtimeOf(rec).resume(rec.id);
   rmSync(marker, { force: true });
 }

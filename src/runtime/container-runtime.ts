@@ -1,7 +1,7 @@
 // What the engine asks of an OCI runtime: skiff's own (Runtime, in-process) or another runtime's binary run as a
 // RuntimeClass handler (OciBinaryRuntime). Both run the container under skiff's native monitor.
 import type { CgroupStats } from '../cgroups/index.js';
-import type { LinuxResources, Process, State } from '../oci/runtime-spec.js';
+import type { LinuxResources, Process } from '../oci/runtime-spec.js';
 import type { ExecOptions, ExecResult } from './exec.js';
 import type { MonitorOptions } from './monitor-setup.js';
 
@@ -22,8 +22,7 @@ export interface ContainerRuntime {
   readonly stateRoot: string;
   createMonitored(id: string, opts: MonitoredCreateOptions, monitor: MonitorOptions): Promise<MonitoredContainer>;
   start(id: string): Promise<void>;
-  state(id: string): Promise<State>;
-  /** Whether the container is frozen (paused), without a check of its process. */
+  /** Whether the container is frozen (paused): its cgroup's freezer, with no process started to ask. */
   frozen(id: string): Promise<boolean>;
   kill(id: string, signal?: string | number, opts?: { all?: boolean }): Promise<void>;
   /** Removes what create made; `force` kills a running container first and succeeds for one already gone. */

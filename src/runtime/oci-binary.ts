@@ -14,7 +14,7 @@ import { UndoStack } from '../common/undo.js';
 import { cgroupManager, resolveCgroupsPath, type CgroupManager, type CgroupStats } from '../cgroups/index.js';
 import { launch, LaunchError } from '../native/launcher.js';
 import { step } from '../native/step.js';
-import type { LinuxResources, Process, State } from '../oci/runtime-spec.js';
+import type { LinuxResources, Process } from '../oci/runtime-spec.js';
 import { ContainerStore } from './container-store.js';
 import { ProgramNotRun } from './program-not-run.js';
 import type { ContainerRuntime, MonitoredContainer, MonitoredCreateOptions } from './container-runtime.js';
@@ -139,10 +139,6 @@ export class OciBinaryRuntime implements ContainerRuntime {
 
   start(id: string): Promise<void> {
     return this.prefixed('start', id, async () => { await this.run(['start', id]); });
-  }
-
-  state(id: string): Promise<State> {
-    return this.prefixed('state', id, async () => JSON.parse(await this.run(['state', id])) as State);
   }
 
   async frozen(id: string): Promise<boolean> {
