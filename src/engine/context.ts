@@ -1,5 +1,6 @@
-// What every engine operation works with: where things are, the records, the in-process OCI runtime, volumes and
-// (made on first use) the CNI networks. One per Engine; skiffd keeps one for its lifetime.
+// What every engine operation works with: where things are, the records, the OCI runtimes (skiff's own, in-process,
+// and the runtime handlers' binaries), volumes and (made on first use) the CNI networks. One per Engine; skiffd keeps
+// one for its lifetime.
 import { existsSync, readdirSync, statSync, type Stats } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { LinuxDevice } from '../oci/runtime-spec.js';
