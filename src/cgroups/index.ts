@@ -1,6 +1,7 @@
 // Picks the cgroup driver for this host's cgroup mode.
 import type { CgroupManager, CgroupMode } from './types.js';
-import { v1Layout, type V1Layout } from './layout.js';
+import { namedHierarchies, v1Layout, type V1Layout } from './layout.js';
+import { removeCgroupDir } from './fs.js';
 import { CgroupV1 } from './v1.js';
 import { CgroupV2 } from './v2.js';
 
@@ -31,4 +32,13 @@ function layoutOf(mode: CgroupMode, root: string): V1Layout {
   let layout = layouts.get(key);
   if (!layout) layouts.set(key, layout = v1Layout(mode, root));
   return layout;
+}
+
+/**
+ * Removes `path` (and the parents under /skiff it leaves empty) from the named hierarchies, where another runtime's
+ * binary made it beside the controllers' hierarchies and, on delete, removed only the container's own directory.
+ * What still holds a cgroup or a process stays.
+ */
+export async function removeFromNamedHierarchies(path: string): Promise<void> {
+  for (const mount of namedHierarchies()) await removeCgroupDir(mount, path).catch(() => {});
 }

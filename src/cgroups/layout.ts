@@ -18,6 +18,16 @@ export function v1Hierarchies(mountinfo?: string): Map<string, string> {
 }
 
 /**
+ * Mount points of the named v1 hierarchies (name=systemd): no controller, and skiff manages none of them. Other
+ * runtimes' binaries (runc) make a container's cgroup there too.
+ */
+export function namedHierarchies(mountinfo?: string): string[] {
+  return parseMountinfo(mountinfo)
+    .filter((m) => m.fstype === 'cgroup' && m.superOptions.some((o) => o.startsWith('name=')))
+    .map((m) => m.mountPoint);
+}
+
+/**
  * A v1 host's cgroup mounts. On a hybrid host (systemd's default before v2) a cgroup2 hierarchy is also mounted at
  * /sys/fs/cgroup/unified, and a controller no v1 hierarchy has claimed (hugetlb here) is available only there.
  */

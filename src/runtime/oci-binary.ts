@@ -11,7 +11,7 @@ import { writeFileAtomic } from '../common/atomic-write.js';
 import { SkiffError } from '../common/errors.js';
 import { readSmallFile } from '../common/read-small.js';
 import { UndoStack } from '../common/undo.js';
-import { cgroupManager, resolveCgroupsPath, type CgroupManager, type CgroupStats } from '../cgroups/index.js';
+import { cgroupManager, removeFromNamedHierarchies, resolveCgroupsPath, type CgroupManager, type CgroupStats } from '../cgroups/index.js';
 import { launch, LaunchError } from '../native/launcher.js';
 import { step } from '../native/step.js';
 import type { LinuxResources, Process } from '../oci/runtime-spec.js';
@@ -101,7 +101,7 @@ export class OciBinaryRuntime implements ContainerRuntime {
         // Made before the monitor starts, so that it can watch the cgroup's OOM kills; the binary joins it.
         const cgroup = await this.cgroup(meta);
         await cgroup.create();
-        undo.push(`cgroup ${meta.cgroupsPath}`, () => cgroup.destroy());
+        undo.push(`cgroup ${meta.cgroupsPath}`, () => this.destroyCgroup(meta));
         undo.push(`${this.name} state`, () => this.run(['delete', '--force', id]).then(() => undefined, () => undefined));
         const monitorPlan = await prepareMonitor(monitor, cgroup, undo);
         const argv = [
@@ -161,7 +161,7 @@ export class OciBinaryRuntime implements ContainerRuntime {
       }
       // The binary removed the cgroup it used; one it never joined (a create killed early) is removed here.
       const meta = await this.meta(id).catch(() => undefined);
-      if (meta) await (await this.cgroup(meta)).destroy();
+      if (meta) await this.destroyCgroup(meta);
       await this.removeFiles(id);
     });
   }
@@ -242,6 +242,12 @@ export class OciBinaryRuntime implements ContainerRuntime {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new SkiffError(`container "${id}" does not exist`, 'ENOENT');
       throw err;
     }
+  }
+
+  /** The cgroup, and what the binary made of its path in the hierarchies skiff does not manage (name=systemd). */
+  private async destroyCgroup(meta: Meta): Promise<void> {
+    await (await this.cgroup(meta)).destroy();
+    await removeFromNamedHierarchies(meta.cgroupsPath);
   }
 
   private async cgroupOf(id: string): Promise<CgroupManager> {
