@@ -16,6 +16,7 @@ import { launch, LaunchError } from '../native/launcher.js';
 import { step } from '../native/step.js';
 import type { LinuxResources, Process } from '../oci/runtime-spec.js';
 import { ContainerStore } from './container-store.js';
+import { withErrorPrefix } from './error-prefix.js';
 import { ProgramNotRun } from './program-not-run.js';
 import type { ContainerRuntime, MonitoredContainer, MonitoredCreateOptions } from './container-runtime.js';
 import type { ExecOptions, ExecResult } from './exec.js';
@@ -70,7 +71,7 @@ export class OciBinaryRuntime implements ContainerRuntime {
   }
 
   async createMonitored(id: string, opts: MonitoredCreateOptions, monitor: MonitorOptions): Promise<MonitoredContainer> {
-    return this.prefixed('create', id, async () => {
+    return withErrorPrefix('create', id, async () => {
       ContainerStore.checkId(id);
       validateMonitorOptions(monitor);
       const binary = this.knownBinary();
@@ -138,7 +139,7 @@ export class OciBinaryRuntime implements ContainerRuntime {
   }
 
   start(id: string): Promise<void> {
-    return this.prefixed('start', id, async () => { await this.run(['start', id]); });
+    return withErrorPrefix('start', id, async () => { await this.run(['start', id]); });
   }
 
   async frozen(id: string): Promise<boolean> {
@@ -147,11 +148,11 @@ export class OciBinaryRuntime implements ContainerRuntime {
 
   kill(id: string, signal: string | number = 'SIGTERM', opts: { all?: boolean } = {}): Promise<void> {
     const sig = parseSignal(signal);
-    return this.prefixed('kill', id, async () => { await this.run(['kill', ...(opts.all ? ['--all'] : []), id, String(sig)]); });
+    return withErrorPrefix('kill', id, async () => { await this.run(['kill', ...(opts.all ? ['--all'] : []), id, String(sig)]); });
   }
 
   delete(id: string, opts: { force?: boolean } = {}): Promise<void> {
-    return this.prefixed('delete', id, async () => {
+    return withErrorPrefix('delete', id, async () => {
       try {
         // No state: nothing for the binary to do (a create killed early, a reboot), and it may not be known here.
         if (!opts.force || existsSync(join(this.stateRoot, id))) await this.run(['delete', ...(opts.force ? ['--force'] : []), id]);
@@ -171,7 +172,7 @@ export class OciBinaryRuntime implements ContainerRuntime {
    * then waits for it as for one of our own execs: the exit status, the terminal (resize), signals passed on.
    */
   async exec(id: string, proc: Process, opts: ExecOptions = {}): Promise<ExecResult> {
-    return this.prefixed('exec', id, async () => {
+    return withErrorPrefix('exec', id, async () => {
       if (opts.consoleSocket) throw new SkiffError(`the "${this.name}" runtime handler's exec holds the terminal itself: no console socket`, 'EINVAL');
       if (opts.preserveFds) throw new SkiffError(`preserved fds are not supported under the "${this.name}" runtime handler`, 'ENOTSUP');
       const terminal = opts.consoleSocket !== undefined;
@@ -209,15 +210,15 @@ export class OciBinaryRuntime implements ContainerRuntime {
   }
 
   pause(id: string): Promise<void> {
-    return this.prefixed('pause', id, async () => { await this.run(['pause', id]); });
+    return withErrorPrefix('pause', id, async () => { await this.run(['pause', id]); });
   }
 
   resume(id: string): Promise<void> {
-    return this.prefixed('resume', id, async () => { await this.run(['resume', id]); });
+    return withErrorPrefix('resume', id, async () => { await this.run(['resume', id]); });
   }
 
   update(id: string, resources: LinuxResources): Promise<void> {
-    return this.prefixed('update', id, async () => { await this.run(['update', '--resources', '-', id], JSON.stringify(resources)); });
+    return withErrorPrefix('update', id, async () => { await this.run(['update', '--resources', '-', id], JSON.stringify(resources)); });
   }
 
   async stats(id: string): Promise<CgroupStats> {
@@ -258,12 +259,13 @@ export class OciBinaryRuntime implements ContainerRuntime {
     return cgroupManager(meta.cgroupsPath, { mode: (await this.host()).cgroupMode, warn: this.warn });
   }
 
-  /** Runs the binary with our --root; its stdout, or an error from its stderr (ENOENT and ESRCH as runc words them). */
+  /** The binary; an error naming the handler when this process does not know it. */
   private knownBinary(): string {
     if (!this.binary) throw new SkiffError(`runtime handler "${this.name}" is not configured here (skiffd's runtimeHandlers), and no container recorded its binary`, 'EINVAL');
     return this.binary;
   }
 
+  /** Runs the binary with our --root; its stdout, or an error from its stderr (ENOENT and ESRCH as runc words them). */
   private run(args: string[], stdin?: string): Promise<string> {
     const binary = this.knownBinary();
     return new Promise((res, rej) => {
@@ -298,15 +300,6 @@ export class OciBinaryRuntime implements ContainerRuntime {
     if (notRun) return notRun;
     err.message = message;
     return err;
-  }
-
-  private async prefixed<T>(op: string, id: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      if (err instanceof Error && !err.message.startsWith(`${op} ${id}: `)) err.message = `${op} ${id}: ${err.message}`;
-      throw err;
-    }
   }
 }
 

@@ -18,6 +18,7 @@ import type { ContainerRuntime, MonitoredContainer } from './container-runtime.j
 import { notPaused, notRunning } from './runc-errors.js';
 import { parseSignal } from './signals.js';
 import { computeStatus, stateDocument } from './status.js';
+import { withErrorPrefix } from './error-prefix.js';
 
 export interface RuntimeOptions {
   root?: string;
@@ -61,7 +62,7 @@ export class Runtime implements ContainerRuntime {
 
   /** runc create: the container process exists and waits for `start`. */
   async create(id: string, opts: CreateOptions): Promise<State> {
-    const { record } = await this.withErrorPrefix('create', id, async () =>
+    const { record } = await withErrorPrefix('create', id, async () =>
       createContainer(this.store, await this.host(), id, opts, { kind: 'create' }, this.warn));
     return stateDocument(record, 'created');
   }
@@ -73,7 +74,7 @@ export class Runtime implements ContainerRuntime {
    */
   async createMonitored(id: string, opts: CreateOptions, monitor: MonitorOptions): Promise<MonitoredContainer> {
     const mode: LaunchMode = { kind: 'monitor', monitor };
-    const { record } = await this.withErrorPrefix('create', id, async () =>
+    const { record } = await withErrorPrefix('create', id, async () =>
       createContainer(this.store, await this.host(), id, opts, mode, this.warn));
     return { pid: record.pid, monitor: { pid: record.monitor!.pid, startTime: record.monitor!.startTime } };
   }
@@ -83,7 +84,7 @@ export class Runtime implements ContainerRuntime {
    * startContainer hooks), run the poststart hooks.
    */
   async start(id: string): Promise<void> {
-    await this.withErrorPrefix('start', id, () => this.locked(id, async (rec) => {
+    await withErrorPrefix('start', id, () => this.locked(id, async (rec) => {
       const status = await this.status(rec);
       if (status !== 'created') throw new SkiffError(`cannot start a container that is ${status}`, 'EINVAL');
       if (!(await releaseExecFifo(this.store.fifoPath(id), rec.pid, rec.pidStartTime, rec.lateSteps))) throw new SkiffError('container process exited before start', 'ESRCH');
@@ -93,7 +94,7 @@ export class Runtime implements ContainerRuntime {
 
   /** runc run (foreground): create, start, wait for the exit, delete unless `keep`. */
   async run(id: string, opts: RunOptions): Promise<ExitStatus> {
-    const created = await this.withErrorPrefix('run', id, async () =>
+    const created = await withErrorPrefix('run', id, async () =>
       createContainer(this.store, await this.host(), id, opts, { kind: 'run' }, this.warn));
     const { record, launched } = created;
     try {
@@ -134,7 +135,7 @@ export class Runtime implements ContainerRuntime {
 
   async kill(id: string, signal: string | number = 'SIGTERM', opts: { all?: boolean } = {}): Promise<void> {
     const sig = parseSignal(signal);
-    await this.withErrorPrefix('kill', id, async () => {
+    await withErrorPrefix('kill', id, async () => {
       const rec = await this.store.read(id);
       const status = await this.status(rec);
       if (status === 'creating') throw notRunning(status);
@@ -159,7 +160,7 @@ export class Runtime implements ContainerRuntime {
 
   /** runc delete: remove everything create made; a running container needs `force` (then it is killed). */
   async delete(id: string, opts: { force?: boolean } = {}): Promise<void> {
-    await this.withErrorPrefix('delete', id, async () => {
+    await withErrorPrefix('delete', id, async () => {
       try {
         await this.locked(id, (rec) => this.deleteLocked(rec, Boolean(opts.force)));
       } catch (err) {
@@ -190,7 +191,7 @@ export class Runtime implements ContainerRuntime {
   }
 
   async exec(id: string, proc: Process, opts: ExecOptions = {}): Promise<ExecResult> {
-    return this.withErrorPrefix('exec', id, async () => {
+    return withErrorPrefix('exec', id, async () => {
       const rec = await this.store.read(id);
       const status = await this.status(rec);
       if (status !== 'running' && status !== 'created') throw new SkiffError(`cannot exec in a ${status} container`, 'EINVAL');
@@ -207,7 +208,7 @@ export class Runtime implements ContainerRuntime {
   }
 
   async pause(id: string): Promise<void> {
-    await this.withErrorPrefix('pause', id, () => this.locked(id, async (rec) => {
+    await withErrorPrefix('pause', id, () => this.locked(id, async (rec) => {
       const status = await this.status(rec);
       if (status !== 'running' && status !== 'created') throw notRunning(status);
       await this.cgroup(rec).freeze();
@@ -215,7 +216,7 @@ export class Runtime implements ContainerRuntime {
   }
 
   async resume(id: string): Promise<void> {
-    await this.withErrorPrefix('resume', id, () => this.locked(id, async (rec) => {
+    await withErrorPrefix('resume', id, () => this.locked(id, async (rec) => {
       const status = await this.status(rec);
       if (status !== 'paused') throw notPaused(status);
       await this.cgroup(rec).thaw();
@@ -224,7 +225,7 @@ export class Runtime implements ContainerRuntime {
 
   /** runc update: apply new limits and remember them. */
   async update(id: string, resources: LinuxResources): Promise<void> {
-    await this.withErrorPrefix('update', id, () => this.locked(id, async (rec) => {
+    await withErrorPrefix('update', id, () => this.locked(id, async (rec) => {
       const status = await this.status(rec);
       if (status === 'stopped') throw notRunning(status);
       await this.cgroup(rec).update(resources);
@@ -276,17 +277,6 @@ export class Runtime implements ContainerRuntime {
 
   private locked<T>(id: string, fn: (rec: ContainerRecord) => Promise<T>): Promise<T> {
     return withLock(this.store.lockPath(id), `container "${id}"`, async () => fn(await this.store.read(id)));
-  }
-
-  private async withErrorPrefix<T>(op: string, id: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      if (err instanceof Error && !err.message.startsWith(`${op} ${id}: `)) {
-        err.message = `${op} ${id}: ${err.message}`;
-      }
-      throw err;
-    }
   }
 }
 
