@@ -5,7 +5,6 @@ import { mkdir } from 'node:fs/promises';
 import { isAbsolute, join, posix } from 'node:path';
 import { release } from 'node:os';
 import { SkiffError, ValidationError, type Problem } from '../common/errors.js';
-import { isExecutableFile } from '../common/executable.js';
 import { UndoStack } from '../common/undo.js';
 import { imageDefaults } from '../image/container-config.js';
 import { localImage } from '../image/local-image.js';
@@ -70,8 +69,7 @@ async function checkConfig(ctx: EngineContext, cfg: ContainerConfig): Promise<vo
   if (cfg.init && !ctx.initBinary()) add('--init', 'no init binary (catatonit) on this host: run scripts/setup.sh');
   if (cfg.runtime !== undefined) {
     try {
-      const binary = ctx.checkRuntime(cfg.runtime).binary;
-      if (!binary || !isExecutableFile(binary)) add('--runtime', `${binary} is not an executable file`);
+      ctx.checkRuntime(cfg.runtime);
     } catch (err) {
       add('--runtime', (err as Error).message);
     }

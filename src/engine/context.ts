@@ -7,6 +7,7 @@ import type { LinuxDevice } from '../oci/runtime-spec.js';
 import { NetnsStore } from '../network/netns.js';
 import { Networks } from '../network/networks.js';
 import { SkiffError } from '../common/errors.js';
+import { isExecutableFile } from '../common/executable.js';
 import type { ContainerRuntime } from '../runtime/container-runtime.js';
 import { OciBinaryRuntime } from '../runtime/oci-binary.js';
 import { Runtime } from '../runtime/runtime.js';
@@ -75,13 +76,16 @@ export class EngineContext {
 
   /**
    * The runtime `name` a new container may name: a configured handler (skiffd's runtimeHandlers), or the absolute
-   * path of a runtime's binary (skiff run --runtime, as podman's). Throws for any other name, naming the configured.
+   * path of a runtime's binary (skiff run --runtime, as podman's), which must be an executable file. Throws for any
+   * other name, naming the configured.
    */
   checkRuntime(name: string): OciBinaryRuntime {
-    if (!isAbsolute(name) && !this.opts.runtimes?.[name]) {
+    const binary = isAbsolute(name) ? name : this.opts.runtimes?.[name];
+    if (!binary) {
       const known = Object.keys(this.opts.runtimes ?? {});
       throw new SkiffError(`runtime "${name}" is not configured (${known.length ? `configured: ${known.join(', ')}` : 'none is'}): name another runtime's binary by its absolute path`, 'EINVAL');
     }
+    if (!isExecutableFile(binary)) throw new SkiffError(`${binary} is not an executable file`, 'EINVAL');
     return this.handler(name);
   }
 
