@@ -156,6 +156,29 @@ static int runtime_failure(const char *exe, int status)
     return -EIO;
 }
 
+/*
+ * What both steps do with the runtime's command: listen on `console` first (if not ""), run argv to its end, and
+ * read the pid it wrote to pid_file. On success *listen_fd (-1 without a console) is still open for the terminal
+ * the runtime sent; on failure it is closed.
+ */
+static int run_for_pid(char **argv, char **env, const sigset_t *mask, const char *pid_file, const char *console,
+                       pid_t *pid, int *listen_fd)
+{
+    *listen_fd = -1;
+    if (console[0] && (*listen_fd = listen_unix(console, "console socket")) < 0)
+        return *listen_fd;
+    int r = run_runtime(argv, env, mask);
+    if (*listen_fd >= 0)
+        (void)!unlink(console);
+    if (r >= 0 && (r = runtime_failure(argv[0], r)) == 0)
+        r = read_pid_file(pid_file, pid);
+    if (r < 0 && *listen_fd >= 0) {
+        close(*listen_fd);
+        *listen_fd = -1;
+    }
+    return r;
+}
+
 /* oci-create pidfile consolesocket argc argv... envc env...: argv is the runtime's whole `create` command. */
 int op_oci_create(const struct step *s)
 {
@@ -174,17 +197,9 @@ int op_oci_create(const struct step *s)
     }
     char **argv = NULL, **env = NULL;
     int listen_fd = -1, r = runtime_command(s, 2, &argv, &env);
-    if (r == 0 && console[0] && (listen_fd = listen_unix(console, "console socket")) < 0)
-        r = listen_fd;
-    int status = r < 0 ? r : run_runtime(argv, env, NULL);
-    if (console[0] && listen_fd >= 0)
-        (void)!unlink(console);
     pid_t pid = 0;
-    if (status < 0) {
-        r = status;
-    } else if ((r = runtime_failure(argv[0], status)) == 0 && (r = read_pid_file(pid_file, &pid)) == 0 && listen_fd >= 0) {
+    if (r == 0 && (r = run_for_pid(argv, env, NULL, pid_file, console, &pid, &listen_fd)) == 0 && listen_fd >= 0)
         r = pass_terminal(listen_fd);
-    }
     if (listen_fd >= 0)
         close(listen_fd);
     free(argv);
@@ -223,15 +238,8 @@ int op_oci_exec(const struct step *s)
     if (sfd < 0)
         return sfd;
     int listen_fd = -1, master = -1;
-    if (console[0] && (listen_fd = listen_unix(console, "console socket")) < 0)
-        return listen_fd;
-    int status = run_runtime(argv, env, &saved);
-    if (listen_fd >= 0)
-        (void)!unlink(console);
     pid_t pid = 0;
-    if (status < 0)
-        r = status;
-    else if ((r = runtime_failure(argv[0], status)) == 0 && (r = read_pid_file(pid_file, &pid)) == 0 && listen_fd >= 0)
+    if ((r = run_for_pid(argv, env, &saved, pid_file, console, &pid, &listen_fd)) == 0 && listen_fd >= 0)
         r = master = take_terminal(listen_fd);
     if (listen_fd >= 0)
         close(listen_fd);
