@@ -37,3 +37,12 @@ export function criClient(socket: string): CriClient {
   const image = new cri.ImageService(target, credentials.createInsecure());
   return { runtime: promised(runtime), image: promised(image), rawRuntime: runtime, close: () => { runtime.close(); image.close(); } };
 }
+
+/** Stops and removes every pod the server lists, then closes the client: a test's cleanup, so errors are ignored. */
+export async function removePodsAndClose(cri: CriClient | undefined): Promise<void> {
+  for (const pod of (await cri?.runtime.ListPodSandbox({}).catch(() => ({ items: [] })))?.items ?? []) {
+    await cri!.runtime.StopPodSandbox({ pod_sandbox_id: pod.id! }).catch(() => {});
+    await cri!.runtime.RemovePodSandbox({ pod_sandbox_id: pod.id! }).catch(() => {});
+  }
+  cri?.close();
+}

@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import type { PodSandboxConfig } from '../../src/cri/proto/generated/runtime/v1/PodSandboxConfig.js';
 import type { ContainerConfig } from '../../src/cri/proto/generated/runtime/v1/ContainerConfig.js';
 import { buildDefaultImage, DEFAULT_IMAGE } from '../../src/image/default-image.js';
-import { criClient, type CriClient } from '../helpers/cri-client.js';
+import { criClient, removePodsAndClose, type CriClient } from '../helpers/cri-client.js';
 import { crictl, crictlAsync } from '../helpers/crictl.js';
 import { freePort } from '../helpers/registry.js';
 import { startSkiffd, stopAndClean, type TestSkiffd } from '../helpers/skiffd.js';
@@ -84,11 +84,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const pod of (await cri?.runtime.ListPodSandbox({}).catch(() => ({ items: [] })))?.items ?? []) {
-    await cri.runtime.StopPodSandbox({ pod_sandbox_id: pod.id! }).catch(() => {});
-    await cri.runtime.RemovePodSandbox({ pod_sandbox_id: pod.id! }).catch(() => {});
-  }
-  cri?.close();
+  await removePodsAndClose(cri);
   if (skiffd) await stopAndClean(skiffd);
   // The bridge plugin made this bridge for the test's network; nothing else uses it.
   execFileSync('sh', ['-c', `ip link del ${BRIDGE} 2>/dev/null || true`]);

@@ -13,7 +13,7 @@ import type { ContainerConfig } from '../../src/cri/proto/generated/runtime/v1/C
 import type { PodSandboxConfig } from '../../src/cri/proto/generated/runtime/v1/PodSandboxConfig.js';
 import { buildDefaultImage, DEFAULT_IMAGE } from '../../src/image/default-image.js';
 import { containerCli } from '../helpers/container-cli.js';
-import { criClient, type CriClient } from '../helpers/cri-client.js';
+import { criClient, removePodsAndClose, type CriClient } from '../helpers/cri-client.js';
 import { startSkiffd, stopAndClean, type TestSkiffd } from '../helpers/skiffd.js';
 
 const RUNC = '/usr/sbin/runc';
@@ -144,11 +144,7 @@ describe('skiffd runtimeHandlers and the CRI runtime_handler', () => {
   });
 
   after(async () => {
-    for (const pod of (await cri?.runtime.ListPodSandbox({}).catch(() => ({ items: [] })))?.items ?? []) {
-      await cri.runtime.StopPodSandbox({ pod_sandbox_id: pod.id! }).catch(() => {});
-      await cri.runtime.RemovePodSandbox({ pod_sandbox_id: pod.id! }).catch(() => {});
-    }
-    cri?.close();
+    await removePodsAndClose(cri);
     if (skiffd) await stopAndClean(skiffd);
     execFileSync('sh', ['-c', `ip link del ${BRIDGE} 2>/dev/null || true`]);
   });
