@@ -432,7 +432,7 @@ static int plan_uses_proxy(const struct plan_step *steps, int n)
     return 0;
 }
 
-static int init_main(const char *chan_arg)
+int init_main(const char *chan_arg)
 {
     char *end;
     long chan = strtol(chan_arg, &end, 10);
@@ -492,6 +492,8 @@ int main(int argc, char **argv, char **envp)
         return init_main(argv[2]);
     if (argc == 2 && !strcmp(argv[1], "pause"))
         return pause_main();
-    fprintf(stderr, "usage: skiff-init init CHANNEL_FD | skiff-init pause\n");
+    if (argc == 3 && !strcmp(argv[1], "zygote"))
+        return zygote_main(argv[2]);
+    fprintf(stderr, "usage: skiff-init init CHANNEL_FD | skiff-init pause | skiff-init zygote SOCKET\n");
     return 2;
 }

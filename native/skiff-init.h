@@ -132,6 +132,12 @@ int op_oci_exec(const struct step *s);
 /* pause.c */
 int pause_main(void);
 
+/* skiff-init.c: runs the plan read from the channel fd (the `init` mode). */
+int init_main(const char *chan_arg);
+
+/* zygote.c: forks helpers for a long-lived caller. */
+int zygote_main(const char *socket_path);
+
 /* seccomp.c */
 int op_seccomp_init(const struct step *s);
 int op_seccomp_arch(const struct step *s);

@@ -88,6 +88,7 @@ export async function startSkiffd({ config, log, streamingBackend, sandboxes }: 
     warn: (m) => log.warn(m),
     runtimes: Object.fromEntries(Object.entries(config.runtimeHandlers).map(([name, h]) => [name, h.binary])),
   });
+  const stopZygote = await engine.useHelperZygote();
   const ctx: CriContext = { config, log, podCidrs: new PodCidrs(config.state), engine, sandboxes: sandboxes ? sandboxes(engine) : new Pods(engine), events: new ContainerEvents() };
   const streaming = await StreamingServer.start(host, port, streamingBackend ?? new EngineStreaming(ctx), log);
   ctx.streaming = streaming;
@@ -102,6 +103,7 @@ export async function startSkiffd({ config, log, streamingBackend, sandboxes }: 
   } catch (err) {
     await streaming?.close();
     ctx.events.stop();
+    await stopZygote();
     throw new SkiffError(`socket ${config.socket}: ${(err as Error).message}`, 'EADDRINUSE');
   }
   // The CRI has no authentication: whoever can open the socket runs containers as root (containerd: 0660 too).
@@ -127,6 +129,7 @@ export async function startSkiffd({ config, log, streamingBackend, sandboxes }: 
     await unlistened;
     await streaming?.close();
     ctx.events.stop();
+    await stopZygote();
     // Only our own socket: a new skiffd may already have replaced it.
     if (lstatSync(config.socket, { throwIfNoEntry: false })?.ino === socketIno) await rm(config.socket, { force: true });
     log.info('skiffd stopped');

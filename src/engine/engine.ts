@@ -29,6 +29,7 @@ import { checkName } from './names.js';
 import { logPathOf } from './monitor.js';
 import { reconcileAll, reconcileLocked } from './reconcile.js';
 import { directorySize } from './volumes.js';
+import { HelperZygote, useZygote } from '../native/zygote.js';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -252,5 +253,19 @@ export class Engine {
     // Loaded when it runs: it reads snapshots through the unpacker (zlib, a worker thread), as ps does not (issue 15).
     const { diskUsageOf } = await import('./system-df.js');
     return diskUsageOf(this.ctx);
+  }
+
+  /**
+   * For a long-lived caller (skiffd): from now on the native helpers and CNI plugins are forked by a zygote
+   * (src/native/zygote.ts says why), which listens beside the state. Returns what stops it. A state path too long
+   * for a unix socket: no zygote, and they are spawned as before.
+   */
+  async useHelperZygote(): Promise<() => Promise<void>> {
+    const zygote = await HelperZygote.start(this.ctx.paths.helperZygoteSocket);
+    useZygote(zygote);
+    return async () => {
+      useZygote(undefined);
+      await zygote?.close();
+    };
   }
 }

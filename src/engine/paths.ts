@@ -85,6 +85,11 @@ export class EnginePaths {
     return path;
   }
 
+  /** Where a long-lived caller's helper zygote connects its helpers back (src/native/zygote.ts). */
+  get helperZygoteSocket(): string {
+    return join(this.state, 'helpers.sock');
+  }
+
   /** Network namespaces pinned for containers (and pods). */
   get netns(): string {
     return join(this.state, 'netns');

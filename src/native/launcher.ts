@@ -1,7 +1,7 @@
 // Starts the native helper on a plan and speaks its protocol (docs/launch-plan.md "Protocol"): answers `pid` with
 // the state for hooks once the caller has set up id maps and cgroups, answers `sync` after the caller's hooks, and
 // resolves on `ready`. A failing step comes back as {step, errno}, turned into an error naming the config field.
-import { spawn, type StdioOptions } from 'node:child_process';
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { constants } from 'node:os';
@@ -10,6 +10,7 @@ import { SkiffError } from '../common/errors.js';
 import type { Step } from './step.js';
 import { nativeHelperPath } from './binary-path.js';
 import { encodePlan, netstring } from './plan-encoding.js';
+import { activeZygote, type ZygoteRequest } from './zygote.js';
 
 /** 'pipe': a pipe to us, its end in Launched.pipes. */
 export type StdioTarget = 'inherit' | 'ignore' | 'pipe' | number;
@@ -105,7 +106,33 @@ function decodeStatus(status: number): ExitInfo {
   return sig === 0 ? { status, exitCode: (status >> 8) & 0xff } : { status, exitCode: 128 + sig, signal: sig };
 }
 
-export function launch(opts: LaunchOptions): Promise<Launched> {
+/** The helper process of one launch and our end of its channel. */
+interface Helper {
+  pid: number;
+  chan: Socket;
+  pipes: Launched['pipes'];
+  /** Spawned by us (not by the zygote): a ChildProcess to forget once the container runs on. */
+  child?: ChildProcess;
+}
+
+/** What the zygote needs to start this launch's helper; undefined when it cannot (a pipe to us, fds passed on). */
+function zygoteRequest(opts: LaunchOptions): ZygoteRequest | undefined {
+  const stdio = opts.stdio ?? ['inherit', 'inherit', 'inherit'];
+  if (opts.preserveFds || !stdio.every((s) => s === 'ignore' || s === 'inherit')) return undefined;
+  return { stdio: stdio as ZygoteRequest['stdio'], cwd: opts.cwd ?? '/', detached: Boolean(opts.detached) };
+}
+
+async function startHelper(opts: LaunchOptions): Promise<Helper> {
+  const zygote = activeZygote();
+  const req = zygote && zygoteRequest(opts);
+  if (req) {
+    try {
+      return { ...(await zygote.spawn(req)), pipes: { stdin: null, stdout: null, stderr: null } };
+    } catch (err) {
+      // The zygote ended under us: spawn this one ourselves. Any other failure is the helper's own.
+      if ((err as SkiffError).code !== 'ESRCH') throw err;
+    }
+  }
   const preserve = opts.preserveFds ?? 0;
   const chanFd = 3 + preserve;
   const stdio: StdioOptions = [...(opts.stdio ?? ['inherit', 'inherit', 'inherit'])];
@@ -114,7 +141,12 @@ export function launch(opts: LaunchOptions): Promise<Launched> {
   const child = spawn(nativeHelperPath(), ['init', String(chanFd)], {
     stdio, cwd: opts.cwd ?? '/', detached: Boolean(opts.detached), env: {},
   });
-  const chan = child.stdio[chanFd] as Socket;
+  return { pid: child.pid ?? 0, chan: child.stdio[chanFd] as Socket, pipes: { stdin: child.stdin, stdout: child.stdout, stderr: child.stderr }, child };
+}
+
+export async function launch(opts: LaunchOptions): Promise<Launched> {
+  const helper = await startHelper(opts);
+  const { chan, child } = helper;
   const warnings: string[] = [];
   let containerPid = 0;
   let exitResolve: (e: ExitInfo) => void = () => {};
@@ -133,7 +165,7 @@ export function launch(opts: LaunchOptions): Promise<Launched> {
       failed = true;
       if (err instanceof LaunchError) opts.explain?.(err);
       // The helper first: a monitor that saw its container die would write an exit file and run the exit command.
-      killQuietly(child.pid);
+      killQuietly(helper.pid);
       if (containerPid) killQuietly(containerPid);
       chan.destroy();
       if (ready) exitReject(err);
@@ -146,7 +178,7 @@ export function launch(opts: LaunchOptions): Promise<Launched> {
       switch (kind) {
         case 'pid': {
           containerPid = Number(rest[0]);
-          const docs = opts.onPid ? await opts.onPid(containerPid, child.pid!) : { state: '' };
+          const docs = opts.onPid ? await opts.onPid(containerPid, helper.pid) : { state: '' };
           chan.write(netstring(docs.state) + netstring(docs.processState ?? ''));
           break;
         }
@@ -157,8 +189,7 @@ export function launch(opts: LaunchOptions): Promise<Launched> {
         case 'ready':
           ready = true;
           resolve({
-            pid: containerPid, helperPid: child.pid!, warnings, exit: parentWaits ? exit : undefined,
-            pipes: { stdin: child.stdin, stdout: child.stdout, stderr: child.stderr },
+            pid: containerPid, helperPid: helper.pid, warnings, exit: parentWaits ? exit : undefined, pipes: helper.pipes,
             resize: (rows, cols) => {
               if (parentWaits && !chan.destroyed) chan.write(`resize ${Math.trunc(rows)} ${Math.trunc(cols)}\n`);
             },
@@ -197,7 +228,8 @@ export function launch(opts: LaunchOptions): Promise<Launched> {
         else exitReject(new SkiffError('the native helper went away before reporting the container\'s exit'));
       });
     });
-    child.on('error', (err) => fail(new SkiffError(`cannot start the native helper: ${err.message}`)));
+    child?.on('error', (err) => fail(new SkiffError(`cannot start the native helper: ${err.message}`)));
+    chan.resume();
     chan.write(encodePlan(opts.plan));
   }).then((launched) => {
     if (!parentWaits) {
@@ -206,9 +238,9 @@ export function launch(opts: LaunchOptions): Promise<Launched> {
       // holds this launch's plan and closures (about 20 KB a container in skiffd).
       chan.destroy();
       chan.removeAllListeners();
-      child.removeAllListeners();
-      child.on('error', ignore);
-      child.unref();
+      child?.removeAllListeners();
+      child?.on('error', ignore);
+      child?.unref();
       // A closure made in here would hold this call's whole scope (V8 gives a function's closures one context).
       return { ...launched, resize: ignore };
     }

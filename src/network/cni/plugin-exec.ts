@@ -1,9 +1,9 @@
 // Runs one CNI plugin as the spec says (SPEC.md "Section 2: Execution Protocol"): parameters in CNI_* environment
 // variables, the network configuration on stdin, the result or an error {code, msg, details} on stdout.
-import { spawn } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SkiffError } from '../../common/errors.js';
+import { runProgram } from '../../native/program.js';
 
 export const DEFAULT_PLUGIN_DIRS = ['/usr/lib/cni', '/opt/cni/bin'];
 export const PLUGIN_TIMEOUT_MS = 60_000;
@@ -71,18 +71,7 @@ export async function execPlugin(path: string, call: PluginCall, dirs: string[],
   if (call.netns !== undefined) env.CNI_NETNS = call.netns;
   if (call.ifName !== undefined) env.CNI_IFNAME = call.ifName;
   if (call.args?.length) env.CNI_ARGS = call.args.map(([k, v]) => `${k}=${v}`).join(';');
-  const child = spawn(path, [], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '', err = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
-  child.stderr.setEncoding('utf8').on('data', (d: string) => { if (err.length < 4096) err += d; });
-  child.stdin.on('error', () => {});
-  child.stdin.end(JSON.stringify(call.config));
-  let timedOut = false;
-  const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, timeoutMs);
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', resolve);
-  }).finally(() => clearTimeout(timer));
+  const { code, stdout: out, stderr: err, timedOut } = await runProgram({ path, args: [], env, input: JSON.stringify(call.config), timeoutMs, stderrLimit: 4096 });
   if (timedOut) throw new CniPluginError(`no answer after ${timeoutMs / 1000}s (killed)`, undefined);
   let parsed: Record<string, unknown> | null = null;
   if (out.trim()) {
