@@ -56,14 +56,22 @@ export async function publishedPorts(cfg: ContainerConfig, exposed: ExposedPort[
   return out;
 }
 
+export interface ConnectOptions {
+  /** CNI_ARGS (a pod's K8S_POD_NAMESPACE, K8S_POD_NAME, K8S_POD_INFRA_CONTAINER_ID, K8S_POD_UID). */
+  args?: Record<string, string>;
+  /**
+   * Work that needs only the pinned namespace, run while the plugins attach it (a pod's pause). Both end before
+   * this returns, so a failure of either leaves every undo of both registered.
+   */
+  alongside?: (netns: string) => Promise<void>;
+}
+
 /**
  * Pins the namespace and attaches it; every step registers its undo. undefined for --network host (the host's) and
  * none (the container's own namespace, made with it and gone with it: nothing to attach or take down).
  */
 export async function connectContainer(
-  svc: NetworkServices, id: string, cfg: ContainerConfig, exposed: ExposedPort[], undo: UndoStack,
-  /** CNI_ARGS (a pod's K8S_POD_NAMESPACE, K8S_POD_NAME, K8S_POD_INFRA_CONTAINER_ID, K8S_POD_UID). */
-  args?: Record<string, string>,
+  svc: NetworkServices, id: string, cfg: ContainerConfig, exposed: ExposedPort[], undo: UndoStack, opts: ConnectOptions = {},
 ): Promise<RunNetwork | undefined> {
   if (cfg.networkMode === 'host' || cfg.networkMode === 'none') return undefined;
   // A pin left by a run that was killed before its teardown: DEL first, then start afresh.
@@ -73,13 +81,18 @@ export async function connectContainer(
   const network = networkName(cfg.networkMode);
   const ports = await publishedPorts(cfg, exposed);
   const portMappings = ports.map((p) => ({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol, ...(p.hostIP !== '0.0.0.0' ? { hostIP: p.hostIP } : {}) }));
-  let result;
-  try {
-    result = await svc.networks.attach(network, { containerId: id, netns, ifName: 'eth0', ...(args && Object.keys(args).length ? { args } : {}), runtimeConfig: portMappings.length ? { portMappings } : undefined });
-  } catch (err) {
-    throw new SkiffError(`--network ${cfg.networkMode}: ${(err as Error).message}`, (err as SkiffError).code);
+  const args = opts.args;
+  const [attached, beside] = await Promise.allSettled([
+    svc.networks.attach(network, { containerId: id, netns, ifName: 'eth0', ...(args && Object.keys(args).length ? { args } : {}), runtimeConfig: portMappings.length ? { portMappings } : undefined }),
+    opts.alongside?.(netns),
+  ]);
+  if (attached.status === 'rejected') {
+    const err = attached.reason as SkiffError;
+    throw new SkiffError(`--network ${cfg.networkMode}: ${err.message}`, err.code);
   }
   undo.push(`network ${network}`, () => svc.networks.detach(network, { containerId: id, netns, ifName: 'eth0' }));
+  if (beside.status === 'rejected') throw beside.reason;
+  const result = attached.value;
   const iface = result.interfaces?.find((i) => i.sandbox);
   const attachment: NetworkAttachment = {
     network, ifName: 'eth0', ips: (result.ips ?? []).map((ip) => ip.address),

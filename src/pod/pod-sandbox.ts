@@ -12,7 +12,7 @@ import { isSameProcessAlive, waitProcessGone, processStartTime } from '../runtim
 import { defaultContainerConfig } from '../engine/container-config.js';
 import { connectContainer, disconnectContainer, networkName, publishedPorts } from '../engine/container-network.js';
 import type { Attachment } from '../network/cni/client.js';
-import { signalOnly, startPause, stopPause } from './pause.js';
+import { signalOnly, startPause, stopPause, type PauseProcess } from './pause.js';
 import type { PodContext } from './pod-context.js';
 import { podHostname, writePodFiles } from './pod-files.js';
 import { mountShm, unmountShm } from './pod-shm.js';
@@ -65,38 +65,50 @@ export async function startSandbox(pc: PodContext, rec: PodRecord): Promise<Sand
     await cg.pause.create();
     undo.push(`cgroup ${cg.pause.path}`, () => cg.pause.destroy());
     const joinsNetwork = cfg.share.net && cfg.network !== 'host' && cfg.network !== 'none';
+    // The pause, its namespaces pinned, and /dev/shm: what needs at most the network namespace, not its address.
+    const held: { pause?: PauseProcess; netnsPath?: string } = {};
+    const holdNamespaces = async (netns: string | undefined) => {
+      await mountShm(pc.paths.shm(rec.id), cfg.shmSize);
+      undo.push('/dev/shm', () => unmountShm(pc.paths.shm(rec.id)));
+      const p = await startPause({
+        share: cfg.share, netns,
+        // network none, or containers that keep their own networks: the pause still gets a namespace of its own.
+        newNetwork: cfg.network !== 'host' && !joinsNetwork,
+        hostname: podHostname(rec), sysctls: cfg.sysctls,
+        onPid: (pid) => cg.pause.addProcess(pid),
+      });
+      held.pause = p;
+      undo.push(`pause process ${p.pid}`, () => stopPause(p, 0));
+      for (const t of PINNED_TYPES.filter((x) => cfg.share[x])) {
+        const name = nsPinName(rec.id, t);
+        await pc.nsPins.pin(name, `/proc/${p.pid}/ns/${t}`);
+        undo.push(`${t} namespace pin`, () => pc.nsPins.remove(name));
+      }
+      held.netnsPath = netns;
+      if (cfg.network === 'none' && cfg.share.net) {
+        held.netnsPath = await pc.network().netns.pin(rec.id, `/proc/${p.pid}/ns/net`);
+        undo.push('network namespace pin', () => pc.network().netns.remove(rec.id));
+      }
+    };
     let network;
     if (joinsNetwork) {
       const netCfg = { ...defaultContainerConfig(), networkMode: cfg.network, publish: cfg.publish };
       const ports = await publishedPorts(netCfg, []);
       rec.attaching = { network: networkName(cfg.network), netns: pc.network().netns.path(rec.id), ports };
       await pc.records.write(rec);
-      network = await connectContainer(pc.network(), rec.id, { ...netCfg, publish: ports }, [], undo, cfg.cniArgs);
+      // The pause starts in the pinned namespace while the plugins attach it; after them when it sets net.*
+      // sysctls, which may name the interface they make (net.ipv4.conf.eth0.*), as containerd orders it.
+      const afterAttach = Object.keys(cfg.sysctls).some((k) => k.startsWith('net.'));
+      network = await connectContainer(pc.network(), rec.id, { ...netCfg, publish: ports }, [], undo, { args: cfg.cniArgs, ...(afterAttach ? {} : { alongside: holdNamespaces }) });
+      if (afterAttach) await holdNamespaces(network!.netns);
+    } else {
+      await holdNamespaces(undefined);
     }
-    await mountShm(pc.paths.shm(rec.id), cfg.shmSize);
-    undo.push('/dev/shm', () => unmountShm(pc.paths.shm(rec.id)));
     const ips = network?.attachments.flatMap((a) => a.ips) ?? [];
     await writePodFiles(pc, rec, ips[0]);
-    const pause = await startPause({
-      share: cfg.share, netns: network?.netns,
-      // network none, or containers that keep their own networks: the pause still gets a namespace of its own.
-      newNetwork: cfg.network !== 'host' && !joinsNetwork,
-      hostname: podHostname(rec), sysctls: cfg.sysctls,
-      onPid: (pid) => cg.pause.addProcess(pid),
-    });
-    undo.push(`pause process ${pause.pid}`, () => stopPause(pause, 0));
-    for (const t of PINNED_TYPES.filter((x) => cfg.share[x])) {
-      const name = nsPinName(rec.id, t);
-      await pc.nsPins.pin(name, `/proc/${pause.pid}/ns/${t}`);
-      undo.push(`${t} namespace pin`, () => pc.nsPins.remove(name));
-    }
-    let netnsPath = network?.netns;
-    if (cfg.network === 'none' && cfg.share.net) {
-      netnsPath = await pc.network().netns.pin(rec.id, `/proc/${pause.pid}/ns/net`);
-      undo.push('network namespace pin', () => pc.network().netns.remove(rec.id));
-    }
+    const { pause, netnsPath } = held;
     // The pins hold the namespaces; the pause must still be the process they came from.
-    if ((await processStartTime(pause.pid)) !== pause.startTime) throw new SkiffError('pause: the process ended while its namespaces were pinned', 'ESRCH');
+    if (!pause || (await processStartTime(pause.pid)) !== pause.startTime) throw new SkiffError('pause: the process ended while its namespaces were pinned', 'ESRCH');
     undo.commit();
     return { pause, ...(netnsPath ? { netnsPath } : {}), ips, ports: network?.ports ?? [] };
   } catch (err) {
@@ -107,9 +119,9 @@ export async function startSandbox(pc: PodContext, rec: PodRecord): Promise<Sand
 }
 
 /**
- * Takes down whatever of the sandbox is there, in order: CNI DEL (from the result cache) and the network pin, the
+ * Takes down whatever of the sandbox is there: CNI DEL (from the result cache) and the network pin; beside them the
  * pause (the recorded one, and any process left in the pause's cgroup: a start killed before it wrote the record),
- * the other pins, /dev/shm, the cgroups. Idempotent; every step is tried, the failures reported together.
+ * the other pins and /dev/shm; then the cgroups. Idempotent; every step is tried, the failures reported together.
  */
 export async function teardownSandbox(pc: PodContext, rec: PodRecord): Promise<void> {
   const errors: string[] = [];
@@ -120,30 +132,35 @@ export async function teardownSandbox(pc: PodContext, rec: PodRecord): Promise<v
       errors.push(`${what}: ${(err as Error).message}`);
     }
   };
-  await attempt('network', async () => {
-    const a = rec.attaching;
-    if (a && !(await pc.network().networks.client.cache.list({ containerId: rec.id })).some((c) => c.networkName === a.network)) {
-      // ADD was under way when its caller was killed: no cached result, so DEL with what was being attached.
-      const portMappings = a.ports.map((p) => ({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol, ...(p.hostIP !== '0.0.0.0' ? { hostIP: p.hostIP } : {}) }));
-      const del: Attachment = { containerId: rec.id, netns: a.netns, ifName: 'eth0', ...(portMappings.length ? { runtimeConfig: { portMappings } } : {}) };
-      await pc.network().networks.detach(a.network, del);
-    }
-    await disconnectContainer(pc.network(), rec.id, undefined);
-  });
-  if (rec.sandbox) await attempt('pause', () => stopPause(rec.sandbox!.pause));
   const cg = await cgroups(pc, rec);
-  await attempt('pause cgroup', async () => {
-    for (const pid of await cg.pause.pids()) {
-      const start = await processStartTime(pid);
-      signalOnly(pid, 'SIGKILL');
-      if (start && !(await waitProcessGone(pid, start, 5000))) throw new SkiffError(`process ${pid} did not end after SIGKILL`, 'EBUSY');
-    }
-  });
-  for (const t of PINNED_TYPES) {
-    const name = nsPinName(rec.id, t);
-    if (existsSync(pc.nsPins.path(name))) await attempt(`${t} namespace pin`, () => pc.nsPins.remove(name));
-  }
-  await attempt('/dev/shm', () => unmountShm(pc.paths.shm(rec.id)));
+  // The network goes from its pin and the CNI cache alone, so the pause and the rest go meanwhile.
+  await Promise.all([
+    attempt('network', async () => {
+      const a = rec.attaching;
+      if (a && !(await pc.network().networks.client.cache.list({ containerId: rec.id })).some((c) => c.networkName === a.network)) {
+        // ADD was under way when its caller was killed: no cached result, so DEL with what was being attached.
+        const portMappings = a.ports.map((p) => ({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol, ...(p.hostIP !== '0.0.0.0' ? { hostIP: p.hostIP } : {}) }));
+        const del: Attachment = { containerId: rec.id, netns: a.netns, ifName: 'eth0', ...(portMappings.length ? { runtimeConfig: { portMappings } } : {}) };
+        await pc.network().networks.detach(a.network, del);
+      }
+      await disconnectContainer(pc.network(), rec.id, undefined);
+    }),
+    (async () => {
+      if (rec.sandbox) await attempt('pause', () => stopPause(rec.sandbox!.pause));
+      await attempt('pause cgroup', async () => {
+        for (const pid of await cg.pause.pids()) {
+          const start = await processStartTime(pid);
+          signalOnly(pid, 'SIGKILL');
+          if (start && !(await waitProcessGone(pid, start, 5000))) throw new SkiffError(`process ${pid} did not end after SIGKILL`, 'EBUSY');
+        }
+      });
+      for (const t of PINNED_TYPES) {
+        const name = nsPinName(rec.id, t);
+        if (existsSync(pc.nsPins.path(name))) await attempt(`${t} namespace pin`, () => pc.nsPins.remove(name));
+      }
+      await attempt('/dev/shm', () => unmountShm(pc.paths.shm(rec.id)));
+    })(),
+  ]);
   await attempt('cgroup', () => cg.pause.destroy());
   await attempt('cgroup', () => cg.pod.destroy().catch((err: NodeJS.ErrnoException) => {
     // A cgroup parent shared with other pods (given as cgroupParent) still holds theirs.
