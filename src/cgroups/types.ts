@@ -54,6 +54,13 @@ export interface CgroupManager {
   create(resources?: LinuxResources): Promise<void>;
   /** Moves `pid` into the cgroup (in every hierarchy on v1). */
   addProcess(pid: number): Promise<void>;
+  /**
+   * The files a single-threaded process writes "0" to, to move itself into the cgroup, each the `tasks` file of a
+   * v1 hierarchy; undefined where there is no such way (cgroup v2, and the cgroup2 part of a hybrid host). The
+   * kernel moves a thread that writes 0 to `tasks` without the global cgroup_threadgroup_rwsem, whose writers
+   * (every cgroup.procs write, addProcess) first wait for an RCU grace period: 5-20 ms on this host.
+   */
+  selfJoinFiles(): string[] | undefined;
   /** Changes the limits of a live cgroup, as `runc update`: only the fields given are written. */
   update(resources: LinuxResources): Promise<void>;
   freeze(): Promise<void>;

@@ -107,6 +107,11 @@ export class CgroupV1 implements CgroupManager {
     if (this.unifiedDir && existsSync(this.unifiedDir)) await writeValue(join(this.unifiedDir, 'cgroup.procs'), String(pid), 'cgroup.procs');
   }
 
+  selfJoinFiles(): string[] | undefined {
+    if (this.unifiedDir && existsSync(this.unifiedDir)) return undefined;
+    return this.mounts().map((mnt) => join(mnt, this.path, 'tasks'));
+  }
+
   async update(resources: LinuxResources): Promise<void> {
     this.check(resources);
     await this.apply(resources, false);

@@ -73,6 +73,10 @@ export class CgroupV2 implements CgroupManager {
     await writeValue(join(this.dir, 'cgroup.procs'), String(pid), 'cgroup.procs');
   }
 
+  selfJoinFiles(): undefined {
+    return undefined;
+  }
+
   async update(resources: LinuxResources): Promise<void> {
     this.check(resources);
     await this.apply(resources);

@@ -7,6 +7,8 @@ import { SkiffError } from '../common/errors.js';
 import { nativeHelperPath } from '../native/binary-path.js';
 import { launch } from '../native/launcher.js';
 import { step, type Step } from '../native/step.js';
+import type { CgroupManager } from '../cgroups/index.js';
+import { cgroupSelfJoinSteps } from '../runtime/plan/create-plan.js';
 import { isSameProcessAlive, processStartTime, waitProcessGone } from '../runtime/proc.js';
 import type { PodShare } from './pod-types.js';
 
@@ -18,8 +20,8 @@ export interface PauseOptions {
   newNetwork: boolean;
   hostname?: string;
   sysctls: Record<string, string>;
-  /** Called with the pause's host pid before it runs: join the pod's cgroup here. */
-  onPid: (pid: number) => Promise<void>;
+  /** Its cgroup, which it joins before it runs. */
+  cgroup: CgroupManager;
 }
 
 export interface PauseProcess {
@@ -27,7 +29,8 @@ export interface PauseProcess {
   startTime: string;
 }
 
-export function pausePlan(o: Omit<PauseOptions, 'onPid'>, helper: string): Step[] {
+/** `cgroupSelfJoin`: the pause moves itself into its cgroup (CgroupManager.selfJoinFiles). */
+export function pausePlan(o: Omit<PauseOptions, 'cgroup'>, helper: string, cgroupSelfJoin?: string[]): Step[] {
   let flags = 0;
   if (o.share.ipc) flags |= CLONE.NEWIPC;
   if (o.share.uts) flags |= CLONE.NEWUTS;
@@ -36,6 +39,7 @@ export function pausePlan(o: Omit<PauseOptions, 'onPid'>, helper: string): Step[
   const plan: Step[] = [];
   if (o.netns) plan.push(step('setns', [o.netns, CLONE.NEWNET], 'network', `join the network namespace ${o.netns}`));
   plan.push(step('clone', [flags, 'exit'], 'share', 'create the pause process'));
+  plan.push(...cgroupSelfJoinSteps(cgroupSelfJoin));
   plan.push(step('setsid', [], undefined, 'start a session'));
   if (o.newNetwork) plan.push(step('loopback-up', [], 'network', 'bring lo up'));
   if (o.share.uts && o.hostname) plan.push(step('hostname', [o.hostname], 'hostname', `set hostname ${o.hostname}`));
@@ -54,15 +58,16 @@ export function pausePlan(o: Omit<PauseOptions, 'onPid'>, helper: string): Step[
 
 export async function startPause(o: PauseOptions): Promise<PauseProcess> {
   const helper = nativeHelperPath();
+  const selfJoin = o.cgroup.selfJoinFiles();
   let pid = 0;
   try {
     const launched = await launch({
-      plan: pausePlan(o, helper),
+      plan: pausePlan(o, helper, selfJoin),
       // Nothing of ours: a pause holding our stdout would keep a caller reading it waiting for ever.
       stdio: ['ignore', 'ignore', 'ignore'],
       onPid: async (p) => {
         pid = p;
-        await o.onPid(p);
+        if (!selfJoin) await o.cgroup.addProcess(p);
         return { state: '' };
       },
     });

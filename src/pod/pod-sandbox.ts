@@ -75,7 +75,7 @@ export async function startSandbox(pc: PodContext, rec: PodRecord): Promise<Sand
         // network none, or containers that keep their own networks: the pause still gets a namespace of its own.
         newNetwork: cfg.network !== 'host' && !joinsNetwork,
         hostname: podHostname(rec), sysctls: cfg.sysctls,
-        onPid: (pid) => cg.pause.addProcess(pid),
+        cgroup: cg.pause,
       });
       held.pause = p;
       undo.push(`pause process ${p.pid}`, () => stopPause(p, 0));

@@ -107,9 +107,13 @@ export async function createContainer(
     await store.write(record);
 
     const monitor = mode.kind === 'monitor' ? await prepareMonitor(mode.monitor, cgroup, undo) : undefined;
+    // A child in a user namespace cannot write the host's cgroup files, and one that joins a cgroup namespace
+    // should not resolve them from there: the runtime moves those.
+    const joinsCgroupNs = spec.linux?.namespaces?.some((n) => n.type === 'cgroup' && n.path) ?? false;
+    const cgroupSelfJoin = userns || joinsCgroupNs ? undefined : cgroup.selfJoinFiles();
 
     const plan = buildCreatePlan(spec, host, {
-      containerId: id, bundle, rootfs, bindSourceKinds, bindSourceFlags: flags, cgroupsPath,
+      containerId: id, bundle, rootfs, bindSourceKinds, bindSourceFlags: flags, cgroupsPath, cgroupSelfJoin,
       parentMode: mode.kind === 'create' ? 'exit' : mode.kind === 'run' ? 'wait' : 'monitor',
       monitor,
       execFifo,
@@ -149,7 +153,7 @@ export async function createContainer(
         // The process opens the fifo read-write as root of its user namespace: a host uid that mode 0622 would
         // let write but not read, so the fifo becomes that uid's (user_namespaces(7): ids map through uid_map).
         if (execFifo && userNamespaceOf(spec)) chownToNamespaceRoot(execFifo, pid);
-        await cgroup.addProcess(pid);
+        if (!cgroupSelfJoin) await cgroup.addProcess(pid);
         // Recorded before the process is let go (run releases it as soon as it is created): `state` must name its pid.
         await store.write(record);
         // startContainer hooks run in the container's namespaces, where runtime.md wants the pid as seen there.

@@ -100,6 +100,28 @@ test('limits are written to every hierarchy and read back', { skip }, async () =
   assert.equal(read('pids', m, 'pids.max'), 'max');
 });
 
+test('a process moves itself in by writing 0 to each tasks file (selfJoinFiles); not once the cgroup2 part exists', { skip }, async () => {
+  const m = manager();
+  await m.create({ pids: { limit: 10 } });
+  const files = m.selfJoinFiles()!;
+  assert.deepEqual(files, mounts.map((mnt) => join(mnt, m.path, 'tasks')));
+  // The shell writes 0 itself (the thread that writes), then its script runs in a child that inherits the cgroups.
+  const r = spawn('/bin/busybox', ['sh', '-c', 'for f in "$@"; do echo 0 > "$f" || exit 1; done; cat /proc/self/cgroup', 'sh', ...files], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(r);
+  let out = '';
+  r.stdout!.on('data', (d) => (out += d));
+  const code = await new Promise((res) => r.on('close', res));
+  assert.equal(code, 0);
+  // Every controller's hierarchy (not the named name=systemd one, nor cgroup2's 0::, which the manager leaves).
+  const lines = out.trim().split('\n').filter((l) => !/^\d+:(name=[^:]*)?:/.test(l));
+  assert.ok(lines.length === mounts.length && lines.every((l) => l.endsWith(`:${m.path}`)), out);
+  if (mode === 'hybrid') {
+    const h = manager();
+    await h.create({ hugepageLimits: [{ pageSize: '2MB', limit: 2 * MB }] });
+    assert.equal(h.selfJoinFiles(), undefined, 'the cgroup2 directory takes cgroup.procs only');
+  }
+});
+
 test('huge page limits on a hybrid host go to the cgroup2 mount', { skip: skip ?? (mode !== 'hybrid' && 'not a hybrid host') }, async () => {
   const m = manager();
   await m.create({ hugepageLimits: [{ pageSize: '2MB', limit: 4 * 2 * MB }] });

@@ -71,6 +71,15 @@ describe('create plan: order and namespaces', () => {
     assert.deepEqual(steps[timeUnshare + 1].args, ['/proc/self/timens_offsets', 'monotonic 10 0\n']);
   });
 
+  test('a child that joins its cgroup itself writes 0 to each tasks file first, before the cgroup namespace', () => {
+    const tasks = ['/sys/fs/cgroup/pids/skiff/c1/tasks', '/sys/fs/cgroup/memory/skiff/c1/tasks'];
+    const steps = buildCreatePlan(spec((s) => { s.linux!.namespaces!.push({ type: 'cgroup' }); }), fakeHost(), { ...opts, cgroupSelfJoin: tasks });
+    const clone = steps.findIndex((s) => s.op === 'clone');
+    assert.deepEqual(steps.slice(clone + 1, clone + 3).map((s) => [s.op, ...s.args, s.field]), tasks.map((t) => ['write', t, '0', 'linux.cgroupsPath']));
+    assert.equal(steps[clone + 3].args[0], CLONE.NEWCGROUP);
+    assert.ok(!buildCreatePlan(spec(), fakeHost(), opts).some((s) => s.op === 'write' && String(s.args[0]).endsWith('/tasks')));
+  });
+
   test('joined namespaces: setns before clone, the user namespace first, each with its CLONE_NEW* type and field', () => {
     const steps = buildCreatePlan(spec((s) => {
       s.linux!.namespaces = [{ type: 'mount' }, { type: 'ipc', path: '/proc/7/ns/ipc' }, { type: 'network', path: '/run/netns/n' },

@@ -22,6 +22,11 @@ export interface CreatePlanOptions {
   rootfs: string;
   /** Resolved cgroups path (/skiff/ID by default). */
   cgroupsPath: string;
+  /**
+   * The child moves itself into its cgroup by writing 0 to each of these (CgroupManager.selfJoinFiles), right after
+   * the clone and before anything else; absent: the runtime moves it when the helper reports its pid.
+   */
+  cgroupSelfJoin?: string[];
   parentMode: 'exit' | 'wait' | 'monitor';
   /** With parent mode `monitor`: what the monitor holds and writes. */
   monitor?: MonitorPlan;
@@ -136,6 +141,11 @@ function parentSteps(spec: Spec, host: HostFacts, opts: CreatePlanOptions): Step
   return steps;
 }
 
+/** The steps of a child that moves itself into its cgroup (CgroupManager.selfJoinFiles); none without files. */
+export function cgroupSelfJoinSteps(files: string[] | undefined): Step[] {
+  return (files ?? []).map((f) => step('write', [f, '0'], 'linux.cgroupsPath', `join the cgroup: write 0 to ${f}`));
+}
+
 export function buildCreatePlan(spec: Spec, host: HostFacts, opts: CreatePlanOptions): Step[] {
   const proc = spec.process!;
   // New or joined: either way mknod(2) is not allowed and copied mounts keep locked flags (mount_namespaces(7)).
@@ -149,7 +159,8 @@ export function buildCreatePlan(spec: Spec, host: HostFacts, opts: CreatePlanOpt
   }
   const steps = parentSteps(spec, host, opts);
 
-  // ---- in the child: the runtime has written our id maps and moved us into our cgroup ----
+  // ---- in the child: the runtime has written our id maps and moved us into our cgroup, or we move ourselves ----
+  steps.push(...cgroupSelfJoinSteps(opts.cgroupSelfJoin));
   if (hasNew(spec, 'cgroup')) steps.push(step('unshare', [CLONE.NEWCGROUP], namespaceField(spec, 'cgroup'), 'create the cgroup namespace'));
   // Our uid (the host's root) need not be mapped in a joined user namespace: become its root, as runc's nsexec does.
   if (userns) {
