@@ -1,5 +1,5 @@
-// StopPodSandbox: every container of the pod stopped, then its pause process and network; stopping a stopped or
-// missing sandbox succeeds (the kubelet retries stops, and calls it after a removal too).
+// StopPodSandbox: every container of the pod killed while its network is taken down, then its pause process and the
+// rest; stopping a stopped or missing sandbox succeeds (the kubelet retries stops, and calls it after a removal too).
 import { status } from '@grpc/grpc-js';
 import type { CriContext } from './context.js';
 import { CriError } from './grpc-error.js';
@@ -14,13 +14,13 @@ export async function sandboxStop(ctx: CriContext, req: StopPodSandboxRequest__O
     throw err;
   });
   if (!pod) return {};
+  const running: string[] = [];
   for (const id of pod.containers) {
     const v = await ctx.engine.inspect(id).catch(() => undefined);
-    if (v && (v.status === 'running' || v.status === 'paused')) {
-      await ctx.engine.stop(id, 0);
-      ctx.events.publish(id, 'CONTAINER_STOPPED_EVENT');
-    }
+    if (v && (v.status === 'running' || v.status === 'paused')) running.push(id);
   }
+  // Killed by the pod's stop, beside its network's teardown.
   await pods.stop(pod.id, 0);
+  for (const id of running) ctx.events.publish(id, 'CONTAINER_STOPPED_EVENT');
   return {};
 }

@@ -118,6 +118,18 @@ export async function startSandbox(pc: PodContext, rec: PodRecord): Promise<Sand
   }
 }
 
+/** CNI DEL (from the result cache, or with what a killed start was attaching) and the network pin. Idempotent. */
+export async function detachSandboxNetwork(pc: PodContext, rec: PodRecord): Promise<void> {
+  const a = rec.attaching;
+  if (a && !(await pc.network().networks.client.cache.list({ containerId: rec.id })).some((c) => c.networkName === a.network)) {
+    // ADD was under way when its caller was killed: no cached result, so DEL with what was being attached.
+    const portMappings = a.ports.map((p) => ({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol, ...(p.hostIP !== '0.0.0.0' ? { hostIP: p.hostIP } : {}) }));
+    const del: Attachment = { containerId: rec.id, netns: a.netns, ifName: 'eth0', ...(portMappings.length ? { runtimeConfig: { portMappings } } : {}) };
+    await pc.network().networks.detach(a.network, del);
+  }
+  await disconnectContainer(pc.network(), rec.id, undefined);
+}
+
 /**
  * Takes down whatever of the sandbox is there: CNI DEL (from the result cache) and the network pin; beside them the
  * pause (the recorded one, and any process left in the pause's cgroup: a start killed before it wrote the record),
@@ -135,16 +147,7 @@ export async function teardownSandbox(pc: PodContext, rec: PodRecord): Promise<v
   const cg = await cgroups(pc, rec);
   // The network goes from its pin and the CNI cache alone, so the pause and the rest go meanwhile.
   await Promise.all([
-    attempt('network', async () => {
-      const a = rec.attaching;
-      if (a && !(await pc.network().networks.client.cache.list({ containerId: rec.id })).some((c) => c.networkName === a.network)) {
-        // ADD was under way when its caller was killed: no cached result, so DEL with what was being attached.
-        const portMappings = a.ports.map((p) => ({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol, ...(p.hostIP !== '0.0.0.0' ? { hostIP: p.hostIP } : {}) }));
-        const del: Attachment = { containerId: rec.id, netns: a.netns, ifName: 'eth0', ...(portMappings.length ? { runtimeConfig: { portMappings } } : {}) };
-        await pc.network().networks.detach(a.network, del);
-      }
-      await disconnectContainer(pc.network(), rec.id, undefined);
-    }),
+    attempt('network', () => detachSandboxNetwork(pc, rec)),
     (async () => {
       if (rec.sandbox) await attempt('pause', () => stopPause(rec.sandbox!.pause));
       await attempt('pause cgroup', async () => {

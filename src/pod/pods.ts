@@ -15,7 +15,7 @@ import { PodContext } from './pod-context.js';
 import { podConfig } from './pod-config.js';
 import { INIT_CONTAINER_LABEL, podContainerConfig } from './pod-container.js';
 import { writePodFiles } from './pod-files.js';
-import { pauseAlive, sandboxLeftovers, startSandbox, teardownSandbox } from './pod-sandbox.js';
+import { detachSandboxNetwork, pauseAlive, sandboxLeftovers, startSandbox, teardownSandbox } from './pod-sandbox.js';
 import type { PodCreateRequest, PodRecord, PodView } from './pod-types.js';
 import { podView } from './pod-view.js';
 
@@ -136,11 +136,20 @@ export class Pods {
     return this.inspect(view.id);
   }
 
-  /** Containers in reverse order, then the sandbox: CNI DEL, the pause ends, pins, /dev/shm, cgroups. */
+  /**
+   * Containers in reverse order, then the sandbox: CNI DEL, the pause ends, pins, /dev/shm, cgroups. With no grace
+   * time (a kill) CNI DEL runs beside the containers' stop.
+   */
   async stop(ref: string, timeoutSec?: number): Promise<void> {
     const id = await this.resolve(ref);
     await this.pc.records.locked(id, async (r) => {
-      await this.stopContainers(r, timeoutSec);
+      if (timeoutSec === 0 && r.status === 'running') {
+        // A kill ends the containers at once: their network goes meanwhile rather than after them.
+        const [stopped] = await Promise.allSettled([this.stopContainers(r, 0), detachSandboxNetwork(this.pc, r)]);
+        if (stopped.status === 'rejected') throw stopped.reason;
+      } else {
+        await this.stopContainers(r, timeoutSec);
+      }
       await this.stopSandboxLocked(r);
     });
   }
