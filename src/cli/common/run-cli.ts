@@ -1,5 +1,6 @@
 // Shared by the three front doors: print an error as one line, exit non-zero.
 import { CommanderError, type Command } from 'commander';
+import { printErr, printOut } from './print.js';
 
 export function errorLine(prog: string, err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
@@ -20,6 +21,8 @@ function commandPath(cmd: Command): string {
 function oneLineUsageErrors(cmd: Command, prog: string, onError?: (message: string) => void): void {
   cmd.showHelpAfterError(false);
   cmd.configureOutput({
+    writeOut: printOut,
+    writeErr: printErr,
     outputError: (str, write) => {
       const message = str.replace(/^error: /, '').trim();
       write(`${prog}: ${message} (see '${commandPath(cmd)} --help')\n`);
@@ -46,13 +49,13 @@ export async function runCli(program: Command, argv = process.argv, onError?: (m
       return;
     }
     const line = errorLine(program.name(), err);
-    process.stderr.write(line + '\n');
+    printErr(line + '\n');
     try {
       onError?.(line.slice(program.name().length + 2));
     } catch {
       // The log file is best effort; the error is already on stderr.
     }
-    if (process.env.SKIFF_DEBUG && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
+    if (process.env.SKIFF_DEBUG && err instanceof Error && err.stack) printErr(err.stack + '\n');
     process.exitCode = process.exitCode || 1;
   }
 }

@@ -3,12 +3,13 @@
 import type { Command } from 'commander';
 import { featuresDocument } from '../../runtime/features.js';
 import { runtimeFor } from './context.js';
+import { printOut } from '../common/print.js';
 
 export function register(program: Command): void {
   program.command('features')
     .description('show the enabled features')
     .action(async (_o: unknown, cmd: Command) => {
       const host = await runtimeFor(cmd).host();
-      process.stdout.write(JSON.stringify(featuresDocument(host), null, '    ') + '\n');
+      printOut(JSON.stringify(featuresDocument(host), null, '    ') + '\n');
     });
 }

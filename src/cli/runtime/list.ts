@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { SkiffError } from '../../common/errors.js';
 import { runtimeFor } from './context.js';
+import { printOut } from '../common/print.js';
 
 export function register(program: Command): void {
   program.command('list')
@@ -15,9 +16,9 @@ export function register(program: Command): void {
       }
       const states = await runtimeFor(cmd).list();
       if (o.quiet) {
-        process.stdout.write(states.map((s) => s.id + '\n').join(''));
+        printOut(states.map((s) => s.id + '\n').join(''));
       } else if (o.format === 'json') {
-        process.stdout.write(JSON.stringify(states) + '\n');
+        printOut(JSON.stringify(states) + '\n');
       } else {
         const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER']];
         for (const s of states) {
@@ -25,7 +26,7 @@ export function register(program: Command): void {
           rows.push([s.id, String(s.pid ?? 0), s.status, s.bundle, x.created ?? '', x.owner || 'root']);
         }
         const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-        process.stdout.write(rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('   ').trimEnd() + '\n').join(''));
+        printOut(rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('   ').trimEnd() + '\n').join(''));
       }
     });
 }

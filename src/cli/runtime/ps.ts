@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import type { Command } from 'commander';
 import { SkiffError } from '../../common/errors.js';
 import { runtimeFor } from './context.js';
+import { printOut } from '../common/print.js';
 
 export function register(program: Command): void {
   program.command('ps')
@@ -18,7 +19,7 @@ export function register(program: Command): void {
       }
       const pids = await runtimeFor(cmd).pids(id);
       if (o.format === 'json') {
-        process.stdout.write(JSON.stringify(pids) + '\n');
+        printOut(JSON.stringify(pids) + '\n');
         return;
       }
       const { stdout } = await promisify(execFile)('ps', psArgs.length ? psArgs : ['-ef']);
@@ -27,6 +28,6 @@ export function register(program: Command): void {
       if (pidColumn < 0) throw new SkiffError(`ps ${psArgs.join(' ')}: its output has no PID column`, 'EINVAL');
       const wanted = new Set(pids);
       const rows = lines.filter((l) => wanted.has(Number(l.trim().split(/\s+/)[pidColumn])));
-      process.stdout.write([header, ...rows].join('\n') + '\n');
+      printOut([header, ...rows].join('\n') + '\n');
     });
 }

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { humanSize } from './docker-units.js';
 import { engineOf } from './engine-of.js';
 import { inspectContainer, printInspected } from './inspect.js';
+import { printOut } from '../common/print.js';
 
 export function register(program: Command): void {
   const group = program.command('container').description('manage containers');
@@ -19,8 +20,8 @@ export function register(program: Command): void {
     .option('-f, --force', 'do not prompt for confirmation')
     .action(async (_o: unknown, cmd: Command) => {
       const { removed, reclaimed } = await engineOf(cmd).prune();
-      process.stdout.write(removed.length ? `Deleted Containers:\n${removed.map((id) => `${id}\n`).join('')}\n` : '');
-      process.stdout.write(`Total reclaimed space: ${humanSize(reclaimed)}\n`);
+      printOut(removed.length ? `Deleted Containers:\n${removed.map((id) => `${id}\n`).join('')}\n` : '');
+      printOut(`Total reclaimed space: ${humanSize(reclaimed)}\n`);
     });
 
   group.command('cleanup', { hidden: true }).description("take down an exited container's run (the monitor's exit command)").argument('<id>')

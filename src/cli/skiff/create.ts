@@ -6,6 +6,7 @@ import { contextOf } from './context.js';
 import { engineOf } from './engine-of.js';
 import { createInPod } from './pod-member.js';
 import { pullMissing } from './pull-missing.js';
+import { printOut } from '../common/print.js';
 
 export function register(program: Command): void {
   containerOptions(program.command('create')
@@ -17,6 +18,6 @@ export function register(program: Command): void {
       const engine = engineOf(cmd);
       const req = { image, name: f.name, config: containerConfig(f, command), pullMissing: pullMissing(contextOf(cmd).root, image, Boolean(f.quiet)) };
       const rec = f.pod !== undefined ? (await createInPod(engine, f.pod, req)).rec : await engine.create(req);
-      process.stdout.write(`${rec.id}\n`);
+      printOut(`${rec.id}\n`);
     });
 }

@@ -6,6 +6,7 @@ import { resolveImage } from '../../image/image-summary.js';
 import { errorLine } from '../common/run-cli.js';
 import { contextOf } from './context.js';
 import { imageCommand } from './image-command.js';
+import { printErr, printOut } from '../common/print.js';
 
 export function register(program: Command): void {
   imageCommand(program).command('inspect').argument('<image...>')
@@ -25,8 +26,8 @@ export function register(program: Command): void {
           errors.push(errorLine('skiff', err));
         }
       }
-      process.stdout.write(JSON.stringify(found, null, 4) + '\n');
-      process.stderr.write([...warnings, ...errors].map((l) => `${l}\n`).join(''));
+      printOut(JSON.stringify(found, null, 4) + '\n');
+      printErr([...warnings, ...errors].map((l) => `${l}\n`).join(''));
       if (errors.length) process.exitCode = 1;
     });
 }

@@ -4,12 +4,13 @@ import type { Command } from 'commander';
 import { mountImage } from '../../image/image-mount.js';
 import { contextOf } from './context.js';
 import { imageCommand } from './image-command.js';
+import { printOut } from '../common/print.js';
 
 export function register(program: Command): void {
   imageCommand(program).command('mount')
     .argument('<image>', 'image name or ID')
     .option('--writable', 'give the mount its own upper directory (changes are dropped at unmount, and when the mount goes: a reboot)')
     .action(async (image: string, o: { writable?: boolean }, cmd: Command) => {
-      process.stdout.write(`${await mountImage(contextOf(cmd).root, image, { writable: o.writable })}\n`);
+      printOut(`${await mountImage(contextOf(cmd).root, image, { writable: o.writable })}\n`);
     });
 }

@@ -5,6 +5,7 @@ import { gc } from '../../image/gc.js';
 import { contextOf } from './context.js';
 import { imageCommand } from './image-command.js';
 import { formatBytes } from './transfer-progress.js';
+import { printOut } from '../common/print.js';
 
 export function register(program: Command): void {
   imageCommand(program).command('prune')
@@ -17,6 +18,6 @@ export function register(program: Command): void {
           `${r.partials} interrupted downloads (${formatBytes(r.partialBytes)}), ${r.leftovers.length} leftovers of killed processes (${formatBytes(left)})`,
         `Total reclaimed space: ${formatBytes(r.bytes + r.snapshotBytes + r.partialBytes + left)}`,
       ];
-      process.stdout.write(lines.map((l) => `${l}\n`).join(''));
+      printOut(lines.map((l) => `${l}\n`).join(''));
     });
 }

@@ -7,6 +7,7 @@ import { parseReference, repositoryOf } from '../../image/reference.js';
 import { contextOf } from './context.js';
 import { goTimeString, humanDuration, humanSize } from './docker-units.js';
 import { parseTemplate, renderRows } from './format-template.js';
+import { printErr, printOut } from '../common/print.js';
 
 const FIELDS = ['Repository', 'Tag', 'Digest', 'ID', 'CreatedSince', 'CreatedAt', 'Size'] as const;
 type Field = (typeof FIELDS)[number];
@@ -57,13 +58,13 @@ export function register(program: Command): void {
       const template = format === 'json' ? undefined : parseTemplate(format, FIELDS);
       const images = (await summarizeAll(contextOf(cmd).root)).sort((a, b) =>
         (createdOf(b)?.getTime() ?? -Infinity) - (createdOf(a)?.getTime() ?? -Infinity) || a.record.name.localeCompare(b.record.name));
-      for (const s of images) if (s.problem) process.stderr.write(`skiff: warning: image "${s.record.name}": ${s.problem}\n`);
+      for (const s of images) if (s.problem) printErr(`skiff: warning: image "${s.record.name}": ${s.problem}\n`);
       if (o.quiet) {
         const ids = new Set(images.flatMap((s) => (s.id ? [shortId(s.id)] : [])));
-        return void process.stdout.write([...ids].map((id) => `${id}\n`).join(''));
+        return void printOut([...ids].map((id) => `${id}\n`).join(''));
       }
       const now = Date.now();
       const rows = images.map((s) => fieldsOf(s, now));
-      process.stdout.write(template ? renderRows(template, rows, HEADERS) : rows.map(jsonLine).join(''));
+      printOut(template ? renderRows(template, rows, HEADERS) : rows.map(jsonLine).join(''));
     });
 }

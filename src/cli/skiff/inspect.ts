@@ -10,6 +10,7 @@ import { errorLine } from '../common/run-cli.js';
 import { dockerContainerInspect } from './container-inspect-format.js';
 import { contextOf } from './context.js';
 import { engineOf } from './engine-of.js';
+import { printErr, printOut } from '../common/print.js';
 
 export async function inspectContainer(engine: Engine, ref: string): Promise<Record<string, unknown>> {
   const view = await engine.inspect(ref);
@@ -29,8 +30,8 @@ export async function printInspected(refs: string[], find: (ref: string) => Prom
       errors.push(errorLine('skiff', err));
     }
   }
-  process.stdout.write(JSON.stringify(found, null, 4) + '\n');
-  process.stderr.write(errors.map((l) => `${l}\n`).join(''));
+  printOut(JSON.stringify(found, null, 4) + '\n');
+  printErr(errors.map((l) => `${l}\n`).join(''));
   if (errors.length) process.exitCode = 1;
 }
 

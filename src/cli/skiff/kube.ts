@@ -10,6 +10,7 @@ import { parseKubeFile } from '../../pod/kube-spec.js';
 import { contextOf } from './context.js';
 import { podsOf } from './pod.js';
 import { pullMissing } from './pull-missing.js';
+import { printOut } from '../common/print.js';
 
 function readPods(file: string, what: string) {
   let text: string;
@@ -34,7 +35,7 @@ export function register(program: Command): void {
       const root = contextOf(cmd).root;
       for (const k of kubePods) {
         const view = await playKube(pods, k, { pullMissing: (image) => pullMissing(root, image, Boolean(o.quiet))(image), noStart: o.start === 'false' });
-        process.stdout.write(`Pod:\n${view.id}\nContainers:\n${view.containers.join('\n')}\n`);
+        printOut(`Pod:\n${view.id}\nContainers:\n${view.containers.join('\n')}\n`);
       }
     });
 
@@ -43,7 +44,7 @@ export function register(program: Command): void {
       const pods = podsOf(cmd);
       for (const k of readPods(file, 'down')) {
         const id = await downKube(pods, k);
-        process.stdout.write(id ? `Pods stopped:\n${id}\nPods removed:\n${id}\n` : `no pod ${k.name}\n`);
+        printOut(id ? `Pods stopped:\n${id}\nPods removed:\n${id}\n` : `no pod ${k.name}\n`);
       }
     });
 }

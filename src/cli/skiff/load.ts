@@ -5,6 +5,7 @@ import { loadArchive } from '../../image/archive/load.js';
 import { parsePlatform } from '../../image/platform.js';
 import { contextOf } from './context.js';
 import { interruptible } from './interruptible.js';
+import { printOut } from '../common/print.js';
 
 export function register(program: Command): void {
   program.command('load')
@@ -15,6 +16,6 @@ export function register(program: Command): void {
       const platform = o.platform ? parsePlatform(o.platform) : undefined;
       const root = contextOf(cmd).root;
       const names = await interruptible((signal) => loadArchive(root, o.input, { name: o.name, platform, signal }));
-      for (const n of names) process.stdout.write(`Loaded image: ${n}\n`);
+      for (const n of names) printOut(`Loaded image: ${n}\n`);
     });
 }

@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { NetnsStore } from '../../network/netns.js';
 import { Networks } from '../../network/networks.js';
 import { contextOf } from './context.js';
+import { printOut } from '../common/print.js';
 
 export function networkServices(cmd: Command): { networks: Networks; netns: NetnsStore } {
   const ctx = contextOf(cmd);
   return { networks: new Networks({ root: ctx.root, state: ctx.state }), netns: new NetnsStore(join(ctx.state, 'netns')) };
 }
 
-export const printJson = (v: unknown) => process.stdout.write(JSON.stringify(v, null, 2) + '\n');
+export const printJson = (v: unknown) => printOut(JSON.stringify(v, null, 2) + '\n');

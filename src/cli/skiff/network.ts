@@ -4,6 +4,7 @@ import { SkiffError } from '../../common/errors.js';
 import * as attach from './network-attach.js';
 import * as netnsCommands from './network-netns.js';
 import { networkServices, printJson } from './network-services.js';
+import { printErr, printOut } from '../common/print.js';
 
 export function register(program: Command): void {
   const net = program.command('network');
@@ -12,10 +13,10 @@ export function register(program: Command): void {
     const { networks } = networkServices(cmd);
     await networks.ensureDefault();
     const { networks: all, broken } = await networks.list();
-    for (const b of broken) process.stderr.write(`skiff: warning: ${b.message}\n`);
+    for (const b of broken) printErr(`skiff: warning: ${b.message}\n`);
     const rows = [['NAME', 'VERSION', 'PLUGINS', 'FILE'], ...all.map((n) => [n.name, n.cniVersion, n.plugins.map((p) => p.type).join(','), n.file])];
     const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-    process.stdout.write(rows.map((r) => r.map((c, i) => c.padEnd(w[i])).join('  ').trimEnd() + '\n').join(''));
+    printOut(rows.map((r) => r.map((c, i) => c.padEnd(w[i])).join('  ').trimEnd() + '\n').join(''));
   });
 
   net.command('create').description('create a network (a conflist under skiff\'s root)').argument('<name>')
@@ -31,7 +32,7 @@ export function register(program: Command): void {
       const created = await networkServices(cmd).networks.create({
         name, driver: o.driver, subnet: o.subnet, gateway: o.gateway, device: o.driver === 'bridge' ? o.bridge : o.parent,
       });
-      process.stdout.write(created.name + '\n');
+      printOut(created.name + '\n');
     });
 
   net.command('inspect').description('print networks: configuration and attachments').argument('<name...>')

@@ -9,6 +9,7 @@ import { engineOf } from './engine-of.js';
 import { alignTabs } from './format-template.js';
 import { podOptions, podRequest, type PodFlags } from './pod-flags.js';
 import { parseTimeout } from './stop.js';
+import { printOut } from '../common/print.js';
 
 export function podsOf(cmd: Command): Pods {
   return new Pods(engineOf(cmd));
@@ -25,7 +26,7 @@ export function register(program: Command): void {
 
   podOptions(pod.command('create').description('create a pod (started by pod start, or by run --pod)'))
     .action(async (f: PodFlags, cmd: Command) => {
-      process.stdout.write(`${(await podsOf(cmd).create(podRequest(f))).id}\n`);
+      printOut(`${(await podsOf(cmd).create(podRequest(f))).id}\n`);
     });
 
   pod.command('start').description('start pods: the sandbox, then their containers').argument('<pod...>')
@@ -82,13 +83,13 @@ export function register(program: Command): void {
       const views = await podsOf(cmd).list();
       const id = (v: PodView) => (o.trunc ? v.id.slice(0, 12) : v.id);
       if (o.quiet) {
-        process.stdout.write(views.map((v) => `${id(v)}\n`).join(''));
+        printOut(views.map((v) => `${id(v)}\n`).join(''));
         return;
       }
       const now = Date.now();
       const rows = ['POD ID\tNAME\tSTATUS\tCREATED\tIP\t# OF CONTAINERS',
         ...views.map((v) => [id(v), v.name, statusText(v, now), `${humanDuration(now - Date.parse(v.created))} ago`, v.ip ?? '', String(v.containers.length)].join('\t'))];
-      process.stdout.write(alignTabs(rows, 3));
+      printOut(alignTabs(rows, 3));
     });
 
   pod.command('inspect').description('show pods as JSON').argument('<pod...>')
@@ -96,7 +97,7 @@ export function register(program: Command): void {
       const pods = podsOf(cmd);
       const out: PodView[] = [];
       for (const ref of refs) out.push(await pods.inspect(ref));
-      process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+      printOut(`${JSON.stringify(out, null, 2)}\n`);
     });
 
   pod.command('top').description('the processes of a pod\'s running containers').argument('<pod>')
@@ -114,7 +115,7 @@ export function register(program: Command): void {
         for (const p of processes) rows.push([c.record.name, ...p].join('\t'));
       }
       if (!rows.length) throw new SkiffError(`pod ${view.name} has no running container`, 'EINVAL');
-      process.stdout.write(alignTabs(rows, 3));
+      printOut(alignTabs(rows, 3));
     });
 
   pod.command('logs').description('the logs of a pod\'s containers, each line after its container\'s name').argument('<pod>')

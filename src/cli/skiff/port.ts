@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { SkiffError } from '../../common/errors.js';
 import { engineOf } from './engine-of.js';
+import { printOut } from '../common/print.js';
 
 const PROTOCOLS = ['tcp', 'udp', 'sctp'];
 
@@ -46,6 +47,6 @@ export function register(program: Command): void {
       } else {
         lines = ports.map((p) => `${p.containerPort}/${p.protocol} -> ${joinHostPort(p.hostIP, p.hostPort)}`);
       }
-      process.stdout.write(lines.sort(naturalCompare).map((l) => `${l}\n`).join(''));
+      printOut(lines.sort(naturalCompare).map((l) => `${l}\n`).join(''));
     });
 }

@@ -11,6 +11,7 @@ import { goTimeString, humanDuration, humanSize } from './docker-units.js';
 import { engineOf } from './engine-of.js';
 import { parseTemplate, renderRows } from './format-template.js';
 import { join } from 'node:path';
+import { printOut } from '../common/print.js';
 
 const FIELDS = ['ID', 'Image', 'Command', 'CreatedAt', 'RunningFor', 'Ports', 'State', 'Status', 'Size', 'Names', 'Labels', 'Mounts', 'Networks'] as const;
 type Field = (typeof FIELDS)[number];
@@ -136,10 +137,10 @@ export function register(program: Command): void {
       shown = shown.filter((v) => filters.every((f) => f(v, all)));
       if (o.latest) shown = shown.slice(0, 1);
       if (o.last !== undefined) shown = shown.slice(0, Number(o.last));
-      if (o.quiet) return void process.stdout.write(shown.map((v) => `${o.trunc === false ? v.record.id : shortId(v.record.id)}\n`).join(''));
+      if (o.quiet) return void printOut(shown.map((v) => `${o.trunc === false ? v.record.id : shortId(v.record.id)}\n`).join(''));
       const now = Date.now();
       const root = contextOf(cmd).root;
       const rows = shown.map((v) => fieldsOf(v, now, { noTrunc: o.trunc === false, size: o.size || format.includes('{{.Size}}') }, root));
-      process.stdout.write(template ? renderRows(template, rows, HEADERS) : rows.map(jsonLine).join(''));
+      printOut(template ? renderRows(template, rows, HEADERS) : rows.map(jsonLine).join(''));
     });
 }

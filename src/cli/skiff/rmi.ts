@@ -6,6 +6,7 @@ import { gc } from '../../image/gc.js';
 import { removeImage } from '../../image/image-remove.js';
 import { errorLine } from '../common/run-cli.js';
 import { contextOf } from './context.js';
+import { printErr, printOut } from '../common/print.js';
 
 export function register(program: Command): void {
   program.command('rmi').argument('<image...>', 'image names or IDs')
@@ -16,10 +17,10 @@ export function register(program: Command): void {
       for (const input of inputs) {
         try {
           const r = await removeImage(root, input, { force: o.force });
-          process.stdout.write(r.untagged.map((n) => `Untagged: ${n}\n`).join('') + (r.deleted ? `Deleted: ${r.deleted}\n` : ''));
+          printOut(r.untagged.map((n) => `Untagged: ${n}\n`).join('') + (r.deleted ? `Deleted: ${r.deleted}\n` : ''));
           removed = true;
         } catch (err) {
-          process.stderr.write(`${errorLine('skiff', err)}\n`);
+          printErr(`${errorLine('skiff', err)}\n`);
           process.exitCode = 1;
         }
       }

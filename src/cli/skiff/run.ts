@@ -17,6 +17,7 @@ import { engineOf } from './engine-of.js';
 import { createInPod } from './pod-member.js';
 import { pullMissing } from './pull-missing.js';
 import { Interrupted, SignalRelay } from './signal-relay.js';
+import { printOut } from '../common/print.js';
 
 /** docker run's status when the run itself fails (the daemon's error, not the container's). */
 const RUN_FAILED = 125;
@@ -73,7 +74,7 @@ async function run(engine: Engine, root: string, image: string, command: string[
     } catch (err) {
       throw commandFailure(err, argv0) ?? err;
     }
-    process.stdout.write(`${rec.id}\n`);
+    printOut(`${rec.id}\n`);
     return 0;
   }
   try {

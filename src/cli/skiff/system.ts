@@ -10,6 +10,7 @@ import { humanDuration, humanSizeWithPrecision } from './docker-units.js';
 import { engineOf } from './engine-of.js';
 import { alignTabs, parseTemplate, renderRows } from './format-template.js';
 import { commandOf, statusText } from './ps.js';
+import { printOut } from '../common/print.js';
 
 const FIELDS = ['Type', 'TotalCount', 'Active', 'Size', 'Reclaimable'] as const;
 type Field = (typeof FIELDS)[number];
@@ -78,8 +79,8 @@ export function register(program: Command): void {
       const format = o.format === undefined || o.format === 'table' ? TABLE : o.format;
       const template = format === 'json' ? undefined : parseTemplate(format, FIELDS);
       const du = await engineOf(cmd).diskUsage();
-      if (o.verbose) return void process.stdout.write(verbose(du));
+      if (o.verbose) return void printOut(verbose(du));
       const rows = summaryRows(du);
-      process.stdout.write(template ? renderRows(template, rows, HEADERS) : rows.map(jsonLine).join(''));
+      printOut(template ? renderRows(template, rows, HEADERS) : rows.map(jsonLine).join(''));
     });
 }

@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { engineOf } from './engine-of.js';
 import { alignTabs } from './format-template.js';
+import { printOut } from '../common/print.js';
 
 const TOP_MIN_WIDTH = 20;
 
@@ -14,6 +15,6 @@ export function register(program: Command): void {
     .allowUnknownOption()
     .action(async (ref: string, psArgs: string[], _o: unknown, cmd: Command) => {
       const { titles, processes } = await engineOf(cmd).top(ref, psArgs);
-      process.stdout.write(alignTabs([titles, ...processes].map((row) => row.join('\t')), TOP_MIN_WIDTH));
+      printOut(alignTabs([titles, ...processes].map((row) => row.join('\t')), TOP_MIN_WIDTH));
     });
 }

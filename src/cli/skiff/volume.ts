@@ -10,6 +10,7 @@ import { eachContainer } from './each-container.js';
 import { engineOf } from './engine-of.js';
 import { parseTemplate, renderRows } from './format-template.js';
 import { printInspected } from './inspect.js';
+import { printOut } from '../common/print.js';
 
 const FIELDS = ['Name', 'Driver', 'Scope', 'Mountpoint', 'Labels', 'Links', 'Size', 'CreatedAt'] as const;
 type Field = (typeof FIELDS)[number];
@@ -119,7 +120,7 @@ export function register(program: Command): void {
     .action(async (name: string | undefined, o: { driver: string; label: string[] }, cmd: Command) => {
       if (o.driver !== 'local') throw new SkiffError(`--driver ${o.driver}: skiff has the local driver only`, 'EINVAL');
       const v = await engineOf(cmd).volumeCreate(name, labelsOf(o.label));
-      process.stdout.write(`${v.name}\n`);
+      printOut(`${v.name}\n`);
     });
 
   volume.command('ls').alias('list').description('list volumes')
@@ -132,10 +133,10 @@ export function register(program: Command): void {
       const filters = lsFilters(o.filter);
       const engine = engineOf(cmd);
       const shown = (await engine.volumes()).filter((v) => filters.every((f) => f(v)));
-      if (o.quiet) return void process.stdout.write(shown.map((v) => `${v.name}\n`).join(''));
+      if (o.quiet) return void printOut(shown.map((v) => `${v.name}\n`).join(''));
       const wantSize = !template || format.includes('{{.Size}}');
       const rows = shown.map((v) => fieldsOf(v, (n) => engine.ctx.volumes.size(n), wantSize));
-      process.stdout.write(template ? renderRows(template, rows, HEADERS) : rows.map(jsonLine).join(''));
+      printOut(template ? renderRows(template, rows, HEADERS) : rows.map(jsonLine).join(''));
     });
 
   volume.command('inspect').description('display detailed information on one or more volumes (JSON)').argument('<volume...>')
@@ -165,7 +166,7 @@ export function register(program: Command): void {
       const warning = `WARNING! This will remove ${all ? 'all' : 'anonymous'} local volumes not used by at least one container.\nAre you sure you want to continue?`;
       if (!o.force && !(await confirm(warning))) throw new SkiffError('volume prune has been cancelled', 'ECANCELED');
       const { removed, reclaimed } = await engineOf(cmd).volumePrune({ all, matches: filters.matches });
-      process.stdout.write(removed.length ? `Deleted Volumes:\n${removed.map((n) => `${n}\n`).join('')}\n` : '');
-      process.stdout.write(`Total reclaimed space: ${humanSizeWithPrecision(reclaimed, 4)}\n`);
+      printOut(removed.length ? `Deleted Volumes:\n${removed.map((n) => `${n}\n`).join('')}\n` : '');
+      printOut(`Total reclaimed space: ${humanSizeWithPrecision(reclaimed, 4)}\n`);
     });
 }
