@@ -78,7 +78,13 @@ describe('skiff-runtime CLI', () => {
     assert.equal(readFileSync('/sys/fs/cgroup/memory/skiff/c2/memory.limit_in_bytes', 'utf8').trim(), String(64 * 1024 * 1024));
     assert.equal(readFileSync('/sys/fs/cgroup/pids/skiff/c2/pids.max', 'utf8').trim(), '30');
     assert.match(rt('update', '--memory', 'lots', 'c2').err, /--memory: "lots" is not a size/);
-    const ev = JSON.parse(rt('events', '--stats', 'c2').out);
+    // The exec's process is reaped, but a kernel may uncharge pids.current only once the task has fully gone
+    // (6.18 unlinks a dead task from its cgroups after its last switch out): give it a moment.
+    let ev = JSON.parse(rt('events', '--stats', 'c2').out);
+    for (let i = 0; i < 50 && ev.data.pids.current !== 1; i++) {
+      spawnSync('sleep', ['0.02']);
+      ev = JSON.parse(rt('events', '--stats', 'c2').out);
+    }
     assert.equal(ev.type, 'stats');
     assert.equal(ev.data.pids.current, 1);
     assert.equal(ev.data.memory.usage.limit, 64 * 1024 * 1024);
