@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "skiff-init.h"
 
@@ -86,4 +87,44 @@ long long arg_i64(const struct step *s, int i, int *err)
         *err = -EINVAL;
     }
     return v;
+}
+
+/* ---- reading the channel ---- */
+
+int read_full(int fd, void *buf, size_t len)
+{
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = read(fd, (char *)buf + got, len - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        got += n;
+    }
+    return 0;
+}
+
+/* A netstring `<len>:<bytes>,` from the channel, NUL-terminated; NULL on EOF or a malformed one. */
+char *read_netstring(int fd, size_t *out_len)
+{
+    size_t len = 0;
+    char c;
+    for (int digits = 0;; digits++) {
+        if (read_full(fd, &c, 1) < 0)
+            return NULL;
+        if (c == ':' && digits > 0)
+            break;
+        if (c < '0' || c > '9' || digits > 12)
+            return NULL;
+        len = len * 10 + (c - '0');
+    }
+    char *buf = malloc(len + 1);
+    if (!buf || read_full(fd, buf, len) < 0 || read_full(fd, &c, 1) < 0 || c != ',') {
+        free(buf);
+        return NULL;
+    }
+    buf[len] = 0;
+    *out_len = len;
+    return buf;
 }

@@ -414,6 +414,41 @@ int op_write(const struct step *s)
     return (size_t)n == s->lens[1] ? 0 : -EIO;
 }
 
+int op_cgroup_open(const struct step *s)
+{
+    if (g.cgroup_nfds == (int)(sizeof g.cgroup_fds / sizeof g.cgroup_fds[0])) {
+        set_detail("more than %d cgroup files", g.cgroup_nfds);
+        return -E2BIG;
+    }
+    int fd = open(s->argv[0], O_WRONLY | O_CLOEXEC);
+    if (fd < 0) {
+        set_detail("open %s", s->argv[0]);
+        return -errno;
+    }
+    g.cgroup_paths[g.cgroup_nfds] = s->argv[0];
+    g.cgroup_fds[g.cgroup_nfds++] = fd;
+    return 0;
+}
+
+/*
+ * cgroups(7): a thread that writes 0 to a v1 `tasks` file moves itself, and the kernel does that without the global
+ * rwsem a cgroup.procs write takes (whose writer first waits for an RCU grace period). The files were opened before
+ * a mount namespace join could hide them; the kernel checks the opener's credentials and cgroup namespace.
+ */
+int op_cgroup_join(const struct step *s)
+{
+    (void)s;
+    for (int i = 0; i < g.cgroup_nfds; i++) {
+        if (write(g.cgroup_fds[i], "0", 1) != 1) {
+            set_detail("write 0 to %s", g.cgroup_paths[i]);
+            return -errno;
+        }
+        close(g.cgroup_fds[i]);
+    }
+    g.cgroup_nfds = 0;
+    return 0;
+}
+
 int op_mkfifo(const struct step *s)
 {
     int err = 0;

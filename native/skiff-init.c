@@ -42,44 +42,6 @@ static void __attribute__((noreturn)) fail(int index, int err, const char *text)
 
 /* ---- reading the channel ---- */
 
-static int read_full(int fd, void *buf, size_t len)
-{
-    size_t got = 0;
-    while (got < len) {
-        ssize_t n = read(fd, (char *)buf + got, len - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        got += n;
-    }
-    return 0;
-}
-
-/* A netstring `<len>:<bytes>,` from the channel, NUL-terminated; NULL on EOF or a malformed one. */
-char *read_netstring(int fd, size_t *out_len)
-{
-    size_t len = 0;
-    char c;
-    for (int digits = 0;; digits++) {
-        if (read_full(fd, &c, 1) < 0)
-            return NULL;
-        if (c == ':' && digits > 0)
-            break;
-        if (c < '0' || c > '9' || digits > 12)
-            return NULL;
-        len = len * 10 + (c - '0');
-    }
-    char *buf = malloc(len + 1);
-    if (!buf || read_full(fd, buf, len) < 0 || read_full(fd, &c, 1) < 0 || c != ',') {
-        free(buf);
-        return NULL;
-    }
-    buf[len] = 0;
-    *out_len = len;
-    return buf;
-}
-
 /* Waits for the runtime's `go` line. */
 static int read_go(void)
 {
@@ -260,6 +222,7 @@ struct op_def {
 static const struct op_def ops[] = {
     { "setns", 2, op_setns },           { "unshare", 1, op_unshare },
     { "write", 2, op_write },           { "monitor", -1, op_monitor },
+    { "cgroup-open", 1, op_cgroup_open }, { "cgroup-join", 0, op_cgroup_join },
     { "mkfifo", 2, op_mkfifo },         { "sync", 1, op_sync },
     { "bpf-devices", 2, op_bpf_devices }, { "umount", 2, op_umount },
     { "setsid", 0, op_setsid },         { "hostname", 1, op_hostname },
@@ -493,7 +456,7 @@ int main(int argc, char **argv, char **envp)
     if (argc == 2 && !strcmp(argv[1], "pause"))
         return pause_main();
     if (argc == 3 && !strcmp(argv[1], "zygote"))
-        return zygote_main(argv[2]);
+        return zygote_main(argv[2], init_main);
     fprintf(stderr, "usage: skiff-init init CHANNEL_FD | skiff-init pause | skiff-init zygote SOCKET\n");
     return 2;
 }

@@ -26,9 +26,15 @@ struct ctx {
     char *process_state;    /* ContainerProcessState JSON for the seccomp listener (`@process-state`) */
     size_t process_state_len;
     int monitor_sync;       /* the `monitor` step's socket to the monitor: clone sends it the container's pid */
+    int cgroup_fds[16];     /* cgroup `tasks` files cgroup-open opened, for cgroup-join */
+    const char *cgroup_paths[16];
+    int cgroup_nfds;
 };
 
 extern struct ctx g;
+
+/* context.c: len bytes from fd (retrying EINTR); -1 on EOF or error. */
+int read_full(int fd, void *buf, size_t len);
 
 /* The channel's netstring (docs/launch-plan.md "Encoding"), malloc'd; NULL when the channel closed or is malformed. */
 char *read_netstring(int fd, size_t *out_len);
@@ -68,6 +74,8 @@ int op_symlink(const struct step *s);
 int op_mask(const struct step *s);
 int op_readonly(const struct step *s);
 int op_write(const struct step *s);
+int op_cgroup_open(const struct step *s);
+int op_cgroup_join(const struct step *s);
 int op_mkfifo(const struct step *s);
 int op_bpf_devices(const struct step *s);
 
@@ -135,8 +143,8 @@ int pause_main(void);
 /* skiff-init.c: runs the plan read from the channel fd (the `init` mode). */
 int init_main(const char *chan_arg);
 
-/* zygote.c: forks helpers for a long-lived caller. */
-int zygote_main(const char *socket_path);
+/* zygote.c: forks helpers for a long-lived caller; a helper child runs `init` (init_main) on its channel fd. */
+int zygote_main(const char *socket_path, int (*init)(const char *chan_arg));
 
 /* seccomp.c */
 int op_seccomp_init(const struct step *s);

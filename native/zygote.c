@@ -87,7 +87,7 @@ struct request {
 };
 
 /* In the forked child: a helper with stdio as asked and the channel on fd 3, as if `init 3` had been executed. */
-static void become_helper(const char *socket_path, const struct request *r)
+static void become_helper(const char *socket_path, const struct request *r, int (*init)(const char *))
 {
     int null = open("/dev/null", O_RDWR | O_CLOEXEC);
     if (null < 0)
@@ -99,7 +99,7 @@ static void become_helper(const char *socket_path, const struct request *r)
     /* dup2 clears close-on-exec on the copy; init closes every fd above it. */
     if (dup2(chan, CHANNEL) < 0)
         child_fail("channel", errno);
-    _exit(init_main("3"));
+    _exit(init("3"));
 }
 
 /* In the forked child: the program, its stdin and stdout on one connection to the caller, its stderr on another. */
@@ -115,7 +115,7 @@ static void become_program(const char *socket_path, const struct request *r)
     child_fail(r->args[0], errno);
 }
 
-static void run_child(const char *socket_path, const struct request *r, const sigset_t *mask)
+static void run_child(const char *socket_path, const struct request *r, const sigset_t *mask, int (*init)(const char *))
 {
     sigprocmask(SIG_SETMASK, mask, NULL);
     if (r->detached && setsid() < 0)
@@ -124,7 +124,7 @@ static void run_child(const char *socket_path, const struct request *r, const si
         child_fail(r->cwd, errno);
     if (r->args)
         become_program(socket_path, r);
-    become_helper(socket_path, r);
+    become_helper(socket_path, r, init);
 }
 
 /* A counted list of netstrings (argc then the args), NULL-terminated; *ok = 0 when the caller is gone. */
@@ -192,7 +192,7 @@ static void reap(void)
         reply("exit %d %d\n", (int)pid, status);
 }
 
-int zygote_main(const char *socket_path)
+int zygote_main(const char *socket_path, int (*init)(const char *chan_arg))
 {
     sigset_t chld, old;
     sigemptyset(&chld);
@@ -224,7 +224,7 @@ int zygote_main(const char *socket_path)
             return 0;
         pid_t pid = fork();
         if (pid == 0)
-            run_child(socket_path, &r, &old);
+            run_child(socket_path, &r, &old, init);
         if (pid < 0)
             reply("failed %s %d\n", r.token, errno);
         else

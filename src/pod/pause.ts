@@ -8,7 +8,7 @@ import { nativeHelperPath } from '../native/binary-path.js';
 import { launch } from '../native/launcher.js';
 import { step, type Step } from '../native/step.js';
 import type { CgroupManager } from '../cgroups/index.js';
-import { cgroupSelfJoinSteps } from '../runtime/plan/create-plan.js';
+import { cgroupJoinSteps, cgroupOpenSteps } from '../runtime/plan/create-plan.js';
 import { isSameProcessAlive, processStartTime, waitProcessGone } from '../runtime/proc.js';
 import type { PodShare } from './pod-types.js';
 
@@ -36,10 +36,10 @@ export function pausePlan(o: Omit<PauseOptions, 'cgroup'>, helper: string, cgrou
   if (o.share.uts) flags |= CLONE.NEWUTS;
   if (o.share.pid) flags |= CLONE.NEWPID;
   if (o.newNetwork) flags |= CLONE.NEWNET;
-  const plan: Step[] = [];
+  const plan: Step[] = [...cgroupOpenSteps(cgroupSelfJoin)];
   if (o.netns) plan.push(step('setns', [o.netns, CLONE.NEWNET], 'network', `join the network namespace ${o.netns}`));
   plan.push(step('clone', [flags, 'exit'], 'share', 'create the pause process'));
-  plan.push(...cgroupSelfJoinSteps(cgroupSelfJoin));
+  plan.push(...cgroupJoinSteps(cgroupSelfJoin));
   plan.push(step('setsid', [], undefined, 'start a session'));
   if (o.newNetwork) plan.push(step('loopback-up', [], 'network', 'bring lo up'));
   if (o.share.uts && o.hostname) plan.push(step('hostname', [o.hostname], 'hostname', `set hostname ${o.hostname}`));

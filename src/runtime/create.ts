@@ -107,10 +107,8 @@ export async function createContainer(
     await store.write(record);
 
     const monitor = mode.kind === 'monitor' ? await prepareMonitor(mode.monitor, cgroup, undo) : undefined;
-    // A child in a user namespace cannot write the host's cgroup files, and one that joins a cgroup namespace
-    // should not resolve them from there: the runtime moves those.
-    const joinsCgroupNs = spec.linux?.namespaces?.some((n) => n.type === 'cgroup' && n.path) ?? false;
-    const cgroupSelfJoin = userns || joinsCgroupNs ? undefined : cgroup.selfJoinFiles();
+    // A child in a user namespace cannot write the host's cgroup files: the runtime moves it.
+    const cgroupSelfJoin = userns ? undefined : cgroup.selfJoinFiles();
 
     const plan = buildCreatePlan(spec, host, {
       containerId: id, bundle, rootfs, bindSourceKinds, bindSourceFlags: flags, cgroupsPath, cgroupSelfJoin,

@@ -33,6 +33,8 @@ export interface ExecResult {
 export async function execProcess(
   host: HostFacts, rec: ContainerRecord, cgroup: CgroupManager, proc: Process, opts: ExecOptions,
 ): Promise<ExecResult> {
+  // As at create (create.ts): a process that joins a user namespace cannot write the host's cgroup files.
+  const cgroupSelfJoin = rec.spec.linux?.namespaces?.some((n) => n.type === 'user') ? undefined : cgroup.selfJoinFiles();
   const plan = buildExecPlan(host, {
     initPid: rec.pid,
     containerId: rec.id,
@@ -42,6 +44,7 @@ export async function execProcess(
     consoleSocket: opts.consoleSocket,
     parentMode: opts.detach ? 'exit' : 'wait',
     preserveFds: opts.preserveFds,
+    cgroupSelfJoin,
   });
   const launched = await launch({
     plan,
@@ -50,7 +53,7 @@ export async function execProcess(
     cwd: rec.bundle,
     explain: (err) => explainSeccompRefusal(err, plan, rec.spec.linux?.seccomp),
     onPid: async (pid) => {
-      await cgroup.addProcess(pid);
+      if (!cgroupSelfJoin) await cgroup.addProcess(pid);
       return processDocuments(rec.spec, stateDocument(rec, 'running'));
     },
   });

@@ -71,13 +71,27 @@ describe('create plan: order and namespaces', () => {
     assert.deepEqual(steps[timeUnshare + 1].args, ['/proc/self/timens_offsets', 'monotonic 10 0\n']);
   });
 
-  test('a child that joins its cgroup itself writes 0 to each tasks file first, before the cgroup namespace', () => {
+  test('a child that joins its cgroup itself: the parent opens the tasks files first, the child joins first', () => {
     const tasks = ['/sys/fs/cgroup/pids/skiff/c1/tasks', '/sys/fs/cgroup/memory/skiff/c1/tasks'];
-    const steps = buildCreatePlan(spec((s) => { s.linux!.namespaces!.push({ type: 'cgroup' }); }), fakeHost(), { ...opts, cgroupSelfJoin: tasks });
-    const clone = steps.findIndex((s) => s.op === 'clone');
-    assert.deepEqual(steps.slice(clone + 1, clone + 3).map((s) => [s.op, ...s.args, s.field]), tasks.map((t) => ['write', t, '0', 'linux.cgroupsPath']));
-    assert.equal(steps[clone + 3].args[0], CLONE.NEWCGROUP);
-    assert.ok(!buildCreatePlan(spec(), fakeHost(), opts).some((s) => s.op === 'write' && String(s.args[0]).endsWith('/tasks')));
+    const steps = buildCreatePlan(spec((s) => {
+      s.linux!.namespaces!.push({ type: 'cgroup' }, { type: 'ipc', path: '/proc/1/ns/ipc' } as never);
+    }), fakeHost(), { ...opts, cgroupSelfJoin: tasks });
+    const o = ops(steps);
+    assert.deepEqual(steps.filter((s) => s.op === 'cgroup-open').map((s) => [s.args[0], s.field]), tasks.map((t) => [t, 'linux.cgroupsPath']));
+    assert.ok(o.lastIndexOf('cgroup-open') < o.indexOf('setns'), 'opened before any namespace is joined');
+    const clone = o.indexOf('clone');
+    assert.equal(o[clone + 1], 'cgroup-join');
+    assert.equal(steps[clone + 2].args[0], CLONE.NEWCGROUP);
+    assert.ok(!ops(buildCreatePlan(spec(), fakeHost(), opts)).some((op) => op.startsWith('cgroup-')));
+  });
+
+  test('exec: the tasks files opened before the container\'s namespaces are joined, the join right after clone', () => {
+    const tasks = ['/sys/fs/cgroup/pids/skiff/c1/tasks'];
+    const steps = buildExecPlan(fakeHost(), { initPid: 42, process: spec().process!, spec: spec(), parentMode: 'wait', cgroupSelfJoin: tasks });
+    const o = ops(steps);
+    assert.equal(o[0], 'cgroup-open');
+    assert.ok(o.indexOf('cgroup-open') < o.indexOf('setns'));
+    assert.equal(o[o.indexOf('clone') + 1], 'cgroup-join');
   });
 
   test('joined namespaces: setns before clone, the user namespace first, each with its CLONE_NEW* type and field', () => {

@@ -23,8 +23,8 @@ export interface CreatePlanOptions {
   /** Resolved cgroups path (/skiff/ID by default). */
   cgroupsPath: string;
   /**
-   * The child moves itself into its cgroup by writing 0 to each of these (CgroupManager.selfJoinFiles), right after
-   * the clone and before anything else; absent: the runtime moves it when the helper reports its pid.
+   * The child moves itself into its cgroup through these files (CgroupManager.selfJoinFiles), right after the clone
+   * and before anything else; absent: the runtime moves it when the helper reports its pid.
    */
   cgroupSelfJoin?: string[];
   parentMode: 'exit' | 'wait' | 'monitor';
@@ -122,6 +122,7 @@ function parentSteps(spec: Spec, host: HostFacts, opts: CreatePlanOptions): Step
     if (!opts.monitor) throw new Error('parent mode "monitor" needs the monitor\'s options');
     steps.push(monitorStep(opts.monitor, Boolean(spec.process?.terminal)));
   }
+  steps.push(...cgroupOpenSteps(opts.cgroupSelfJoin));
   // Node has no mkfifo(3); the helper makes the exec fifo (fifo(7)), which `start` opens to release the process.
   if (opts.execFifo) steps.push(step('mkfifo', [opts.execFifo, 0o622], undefined, 'create the exec fifo'));
   const deviceRules = containerDeviceRules(spec.linux?.resources?.devices, spec.linux?.devices);
@@ -141,9 +142,17 @@ function parentSteps(spec: Spec, host: HostFacts, opts: CreatePlanOptions): Step
   return steps;
 }
 
-/** The steps of a child that moves itself into its cgroup (CgroupManager.selfJoinFiles); none without files. */
-export function cgroupSelfJoinSteps(files: string[] | undefined): Step[] {
-  return (files ?? []).map((f) => step('write', [f, '0'], 'linux.cgroupsPath', `join the cgroup: write 0 to ${f}`));
+/**
+ * A child that moves itself into its cgroup (CgroupManager.selfJoinFiles): the parent opens the files first, before
+ * any namespace join could hide them (exec joins the container's mount namespace before its clone), and the child's
+ * first step writes 0 to each. None without files.
+ */
+export function cgroupOpenSteps(files: string[] | undefined): Step[] {
+  return (files ?? []).map((f) => step('cgroup-open', [f], 'linux.cgroupsPath', `open ${f}`));
+}
+
+export function cgroupJoinSteps(files: string[] | undefined): Step[] {
+  return files?.length ? [step('cgroup-join', [], 'linux.cgroupsPath', 'join the cgroup')] : [];
 }
 
 export function buildCreatePlan(spec: Spec, host: HostFacts, opts: CreatePlanOptions): Step[] {
@@ -160,7 +169,7 @@ export function buildCreatePlan(spec: Spec, host: HostFacts, opts: CreatePlanOpt
   const steps = parentSteps(spec, host, opts);
 
   // ---- in the child: the runtime has written our id maps and moved us into our cgroup, or we move ourselves ----
-  steps.push(...cgroupSelfJoinSteps(opts.cgroupSelfJoin));
+  steps.push(...cgroupJoinSteps(opts.cgroupSelfJoin));
   if (hasNew(spec, 'cgroup')) steps.push(step('unshare', [CLONE.NEWCGROUP], namespaceField(spec, 'cgroup'), 'create the cgroup namespace'));
   // Our uid (the host's root) need not be mapped in a joined user namespace: become its root, as runc's nsexec does.
   if (userns) {

@@ -1,9 +1,10 @@
 // exec: a new process in a running container's namespaces (runc exec, libcontainer/setns_init_linux.go). Pure: no
-// I/O. The caller moves the new process into the container's cgroup when the helper reports its pid.
+// I/O. The process moves itself into the container's cgroup (cgroupSelfJoin), or the caller moves it when the helper
+// reports its pid.
 import type { Process, Spec } from '../../oci/runtime-spec.js';
 import type { HostFacts } from '../host-facts.js';
 import { NAMESPACE } from './constants.js';
-import { listenerConnectSteps } from './create-plan.js';
+import { cgroupJoinSteps, cgroupOpenSteps, listenerConnectSteps } from './create-plan.js';
 import { finalProcessSteps, processSetupSteps } from './process-steps.js';
 import { step, type Step } from '../../native/step.js';
 
@@ -19,11 +20,13 @@ export interface ExecPlanOptions {
   /** With it (and without noNewKeyring) the process joins the session keyring `_ses.<containerId>`, as runc exec does. */
   containerId?: string;
   noNewKeyring?: boolean;
+  /** As CreatePlanOptions.cgroupSelfJoin. */
+  cgroupSelfJoin?: string[];
 }
 
 export function buildExecPlan(_host: HostFacts, opts: ExecPlanOptions): Step[] {
   const { process: proc, spec } = opts;
-  const steps: Step[] = [];
+  const steps: Step[] = [...cgroupOpenSteps(opts.cgroupSelfJoin)];
   const terminal = Boolean(proc.terminal);
   if (terminal && !opts.consoleSocket && opts.parentMode !== 'wait') {
     throw new Error('process.terminal without a console socket needs a parent that waits and proxies the terminal');
@@ -44,6 +47,7 @@ export function buildExecPlan(_host: HostFacts, opts: ExecPlanOptions): Step[] {
       `join the container's ${t} namespace`));
   }
   steps.push(step('clone', [0, opts.parentMode], undefined, 'create the process'));
+  steps.push(...cgroupJoinSteps(opts.cgroupSelfJoin));
   if (terminal && !opts.consoleSocket) steps.push(step('console-connect', [''], 'process.terminal', 'use the caller\'s terminal'));
   if (terminal) {
     const size = proc.consoleSize;
