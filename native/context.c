@@ -128,3 +128,11 @@ char *read_netstring(int fd, size_t *out_len)
     *out_len = len;
     return buf;
 }
+
+int read_pid_answer(void)
+{
+    g.state = read_netstring(g.chan, &g.state_len);
+    if (g.state)
+        g.process_state = read_netstring(g.chan, &g.process_state_len);
+    return g.state && g.process_state ? 0 : -1;
+}

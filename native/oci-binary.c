@@ -136,10 +136,7 @@ static int runtime_command(const struct step *s, int first, char ***argv, char *
 static int report_pid(pid_t pid)
 {
     chan_send("pid %d\n", pid);
-    g.state = read_netstring(g.chan, &g.state_len);
-    if (g.state)
-        g.process_state = read_netstring(g.chan, &g.process_state_len);
-    if (!g.state || !g.process_state) {
+    if (read_pid_answer() < 0) {
         set_detail("the runtime went away before the process ran");
         return -EPIPE;
     }

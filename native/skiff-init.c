@@ -327,10 +327,7 @@ static void run_clone(const struct plan_step *ps, int uses_proxy)
         if (g.proxy_fd[0] >= 0)
             close(g.proxy_fd[0]);
         /* The runtime answers `pid` with the state JSON once it wrote the id maps and the cgroup. */
-        g.state = read_netstring(g.chan, &g.state_len);
-        if (g.state)
-            g.process_state = read_netstring(g.chan, &g.process_state_len);
-        if (!g.state || !g.process_state)
+        if (read_pid_answer() < 0)
             fail(s->index, EPIPE, "the runtime went away before the container started");
         return;
     }

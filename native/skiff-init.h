@@ -39,6 +39,10 @@ int read_full(int fd, void *buf, size_t len);
 /* The channel's netstring (docs/launch-plan.md "Encoding"), malloc'd; NULL when the channel closed or is malformed. */
 char *read_netstring(int fd, size_t *out_len);
 
+/* After `pid`, the runtime's two netstrings (docs/launch-plan.md "Protocol") into g.state and g.process_state;
+ * -1 when the channel closed first. */
+int read_pid_answer(void);
+
 /* Report to the runtime (docs/launch-plan.md "Protocol"). */
 void chan_send(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void report_warn(const struct step *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

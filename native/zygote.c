@@ -22,8 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -43,23 +41,6 @@ static void reply(const char *fmt, ...)
         _exit(1);
 }
 
-static int connect_channel(const char *path)
-{
-    struct sockaddr_un addr = { .sun_family = AF_UNIX };
-    if (strlen(path) >= sizeof addr.sun_path)
-        return -ENAMETOOLONG;
-    strcpy(addr.sun_path, path);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -errno;
-    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
-        int e = errno;
-        close(fd);
-        return -e;
-    }
-    return fd;
-}
-
 static void child_fail(const char *what, int err)
 {
     fprintf(stderr, "skiff-init zygote: %s: %s\n", what, strerror(err));
@@ -69,7 +50,7 @@ static void child_fail(const char *what, int err)
 /* A connection to the caller that it knows as ours: `TOKEN PID ROLE`. */
 static int connect_as(const char *socket_path, const char *token, const char *role)
 {
-    int fd = connect_channel(socket_path);
+    int fd = connect_unix(socket_path);
     if (fd < 0)
         child_fail(socket_path, -fd);
     char hello[160];
