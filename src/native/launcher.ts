@@ -100,7 +100,7 @@ export function stepFailure(plan: Step[], index: number, errno: number, text: st
   return describeFailure(plan, index, errno, text, syscall);
 }
 
-function decodeStatus(status: number): ExitInfo {
+export function decodeStatus(status: number): ExitInfo {
   // waitpid(2) status: low 7 bits = terminating signal, else the exit code in bits 8-15.
   const sig = status & 0x7f;
   return sig === 0 ? { status, exitCode: (status >> 8) & 0xff } : { status, exitCode: 128 + sig, signal: sig };

@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { SkiffError } from '../common/errors.js';
+import { decodeStatus } from './launcher.js';
 import { activeZygote, type HelperZygote } from './zygote.js';
 
 export interface ProgramRun {
@@ -55,7 +56,10 @@ async function throughZygote(zygote: HelperZygote, run: ProgramRun): Promise<Pro
   r.io.end(run.input);
   // finished() also settles for a stream that has already ended (a program that exits at once).
   const ended = (s: Readable) => finished(s).catch(() => {});
-  const code = Promise.all([r.exit, ended(r.io), ended(r.stderr)]).then(([status]) => ((status & 0x7f) === 0 ? (status >> 8) & 0xff : null));
+  const code = Promise.all([r.exit, ended(r.io), ended(r.stderr)]).then(([status]) => {
+    const e = decodeStatus(status);
+    return e.signal ? null : e.exitCode;
+  });
   return finish(run, () => process.kill(r.pid, 'SIGKILL'), code, out, err);
 }
 
