@@ -1,7 +1,7 @@
 // Output of the short commands, written straight to fds 1 and 2. The first use of process.stdout or process.stderr
 // loads Node's stream machinery: 6-7 ms of a `skiff-runtime state` that otherwise costs about 15 ms above Node's own
 // start (issue 15). Commands that stream (logs -f, cp to stdout, attach) keep using the streams.
-import { writeSync } from 'node:fs';
+import { fstatSync, writeSync } from 'node:fs';
 
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
@@ -27,4 +27,20 @@ export function printOut(text: string): void {
 
 export function printErr(text: string): void {
   writeAll(2, text);
+}
+
+/**
+ * Whether `fd` may be a terminal, decided without process.stdout or process.stderr: a pipe, a file or one of the
+ * memory devices (major 1: /dev/null, /dev/zero; the kernel's Documentation/admin-guide/devices.txt) is not, and
+ * those are what scripts and engines give a command. Any other character device is asked through Node's own check.
+ */
+export function isTerminal(fd: 1 | 2): boolean {
+  let st;
+  try {
+    st = fstatSync(fd);
+  } catch {
+    return false;
+  }
+  if (!st.isCharacterDevice() || ((st.rdev >> 8) & 0xfff) === 1) return false;
+  return (fd === 1 ? process.stdout : process.stderr).isTTY === true;
 }

@@ -1,6 +1,6 @@
 // Shared by the three front doors: print an error as one line, exit non-zero.
 import { CommanderError, type Command } from 'commander';
-import { printErr, printOut } from './print.js';
+import { isTerminal, printErr, printOut } from './print.js';
 
 export function errorLine(prog: string, err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
@@ -23,6 +23,14 @@ function oneLineUsageErrors(cmd: Command, prog: string, onError?: (message: stri
   cmd.configureOutput({
     writeOut: printOut,
     writeErr: printErr,
+    // Commander's defaults read process.stdout's width and colours for every help, which loads Node's streams
+    // (4 of the 36 ms `skiff --help` spends above Node's start). Off a terminal: 80 columns (commander's own
+    // default) and no colour; skiff's help has no colours of its own, so this only decides whether commander
+    // strips escape codes.
+    getOutHelpWidth: () => (isTerminal(1) ? process.stdout.columns : 80),
+    getErrHelpWidth: () => (isTerminal(2) ? process.stderr.columns : 80),
+    getOutHasColors: () => isTerminal(1) && process.stdout.hasColors(),
+    getErrHasColors: () => isTerminal(2) && process.stderr.hasColors(),
     outputError: (str, write) => {
       const message = str.replace(/^error: /, '').trim();
       write(`${prog}: ${message} (see '${commandPath(cmd)} --help')\n`);
