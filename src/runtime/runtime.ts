@@ -143,18 +143,13 @@ export class Runtime implements ContainerRuntime {
         // As runc 1.1: --all signals whatever the cgroup still holds, also once init has exited (processes of a
         // shared pid namespace outlive it), and with nothing left there is nothing to do. containerd kills every
         // task with --all before deleting it, so this must succeed on a stopped container.
+        if (sig === 9 && initKillEndsAll(rec, status)) return signalInit(rec, sig);
         const cgroup = this.cgroup(rec);
         if (status !== 'stopped' || (await cgroup.pids()).length > 0) await cgroup.killAll(sig);
         return;
       }
       if (status === 'stopped') throw notRunning(status);
-      try {
-        process.kill(rec.pid, sig);
-      } catch (err) {
-        // Init exited since its status was read.
-        if ((err as NodeJS.ErrnoException).code === 'ESRCH') throw notRunning('stopped');
-        throw err;
-      }
+      signalInit(rec, sig);
     });
   }
 
@@ -178,7 +173,7 @@ export class Runtime implements ContainerRuntime {
       throw new SkiffError(`cannot delete a ${status} container without --force`, 'EBUSY');
     }
     if (status !== 'stopped') {
-      await cgroup.killAll(9);
+      if (!initKillEndsAll(rec, status)) await cgroup.killAll(9);
       await killAndWait(rec.pid, rec.pidStartTime);
     }
     if (!(await waitProcessGone(rec.pid, rec.pidStartTime, 10_000))) {
@@ -278,6 +273,27 @@ export class Runtime implements ContainerRuntime {
   private locked<T>(id: string, fn: (rec: ContainerRecord) => Promise<T>): Promise<T> {
     return withLock(this.store.lockPath(id), `container "${id}"`, async () => fn(await this.store.read(id)));
   }
+}
+
+function signalInit(rec: ContainerRecord, sig: number): void {
+  try {
+    process.kill(rec.pid, sig);
+  } catch (err) {
+    // Init exited since its status was read.
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') throw notRunning('stopped');
+    throw err;
+  }
+}
+
+/**
+ * Whether a SIGKILL of init alone ends every process of the container: when the init of a pid namespace dies, the
+ * kernel SIGKILLs every other process in it (pid_namespaces(7)), so a container with a pid namespace of its own
+ * needs no freeze of its cgroup around a signal to each process. A paused container's processes would not act on
+ * the signal until thawed (cgroup v1's freezer), and a shared namespace outlives the container's init.
+ */
+function initKillEndsAll(rec: ContainerRecord, status: ContainerStatus): boolean {
+  if (status !== 'running' && status !== 'created') return false;
+  return rec.spec.linux?.namespaces?.some((n) => n.type === 'pid' && !n.path) ?? false;
 }
 
 function mergeResources(old: LinuxResources, add: LinuxResources): LinuxResources {

@@ -68,6 +68,35 @@ describe('skiff-runtime CLI', () => {
     assert.ok(!existsSync(join(root, 'c1')));
   });
 
+  test('kill --all KILL and delete -f end every process of the container, running or paused', () => {
+    const b = makeBundle(dir, ['sh', '-c', 'sleep 1000 & sleep 1000 & wait']);
+    const pidsOf = (id: string): number[] => {
+      for (let i = 0; i < 100; i++) {
+        const pids = JSON.parse(rt('ps', '--format', 'json', id).out) as number[];
+        if (pids.length === 3) return pids;
+        spawnSync('sleep', ['0.02']);
+      }
+      assert.fail(`${id}: its three processes did not all start`);
+    };
+    const allGone = (pids: number[]) => {
+      for (let i = 0; i < 100 && pids.some((p) => existsSync(`/proc/${p}`)); i++) spawnSync('sleep', ['0.02']);
+      assert.deepEqual(pids.filter((p) => existsSync(`/proc/${p}`)), []);
+    };
+    for (const [id, paused] of [['kill-running', false], ['kill-paused', true]] as const) {
+      assert.equal(rt('run', '--detach', '--bundle', b.dir, id).code, 0);
+      const pids = pidsOf(id);
+      if (paused) assert.equal(rt('pause', id).code, 0);
+      assert.equal(rt('kill', '--all', id, 'KILL').code, 0);
+      // A frozen cgroup's processes act on the signal once thawed, which kill --all does after signalling.
+      allGone(pids);
+      assert.equal(rt('delete', id).code, 0);
+    }
+    assert.equal(rt('run', '--detach', '--bundle', b.dir, 'delete-running').code, 0);
+    const pids = pidsOf('delete-running');
+    assert.equal(rt('delete', '-f', 'delete-running').code, 0);
+    allGone(pids);
+  });
+
   test('exec, update, events --stats, ps, pause and resume through the command line', () => {
     const b = makeBundle(dir, ['sleep', '1000']);
     assert.equal(rt('run', '--detach', '--bundle', b.dir, 'c2').code, 0);
