@@ -1,6 +1,6 @@
 // A container's network for one run: a network namespace pinned under the state directory (so teardown finds it
-// after the container's processes are gone), attached with CNI (loopback only for --network none; the default
-// bridge skiff0 or a named network otherwise, ports through portmap), detached and unpinned at stop. Idempotent
+// after the container's processes are gone, made with lo up), attached with CNI (the default bridge skiff0 or a
+// named network, ports through portmap; --network none has only lo), detached and unpinned at stop. Idempotent
 // both ways, and working from the CNI result cache alone after a crash or a reboot.
 import { createSocket } from 'node:dgram';
 import { existsSync } from 'node:fs';
@@ -112,6 +112,7 @@ export async function disconnectContainer(svc: NetworkServices, id: string, run:
   for (const c of cached.filter((a) => a.ifName !== 'lo')) {
     await svc.networks.detach(c.networkName, { containerId: id, netns, ifName: c.ifName }).catch((err: Error) => errors.push(err.message));
   }
+  // A loopback attachment of an earlier version whose network's DEL did not take it along (Networks.detachLoopback).
   const left = await svc.networks.client.cache.list({ containerId: id });
   if (left.some((a) => a.ifName === 'lo')) await svc.networks.detachLoopback(id, netns).catch((err: Error) => errors.push(err.message));
   if (existsSync(svc.netns.path(id))) await svc.netns.remove(id).catch((err: Error) => errors.push(err.message));

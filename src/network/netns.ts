@@ -42,7 +42,7 @@ export class NetnsStore {
     ];
   }
 
-  /** Creates the namespace NAME and returns the path of its pin. */
+  /** Creates the namespace NAME, with lo up, and returns the path of its pin. */
   async create(name: string): Promise<string> {
     const path = this.path(name);
     await mkdir(this.dir, { recursive: true, mode: 0o755 });
@@ -56,6 +56,9 @@ export class NetnsStore {
       await run([
         ...this.sharedDirSteps(),
         step('unshare', [CLONE.NEWNET], undefined, 'create a network namespace'),
+        // lo comes up with the namespace, as every runtime's container network has it; the CNI loopback plugin
+        // would cost a process at every ADD and DEL.
+        step('loopback-up', [], undefined, 'bring lo up'),
         step('mount', ['/proc/self/ns/net', path, '', MS.BIND, ''], undefined, `pin the network namespace on ${path}`),
       ]);
     } catch (err) {

@@ -235,8 +235,8 @@ export class Networks {
   }
 
   /**
-   * Attaches a network namespace: loopback up (once per container, however many networks it joins), then the
-   * network's plugins (ADD), cached for the DEL.
+   * Attaches a network namespace: the network's plugins (ADD), cached for the DEL. lo is not theirs: a namespace
+   * skiff makes has it up already (NetnsStore.create), and one made elsewhere keeps it as it is, as with cnitool.
    */
   async attach(name: string, a: Attachment): Promise<CniResult> {
     const net = await this.get(name);
@@ -247,15 +247,7 @@ export class Networks {
     if (await this.client.cache.get(net.name, a.containerId, a.ifName)) {
       throw new SkiffError(`network ${net.name}: ${a.containerId} is already attached as ${a.ifName} (detach it first)`, 'EEXIST');
     }
-    const lo = { containerId: a.containerId, netns: a.netns, ifName: 'lo' };
-    const addedLoopback = !(await this.client.cache.get(LOOPBACK.name, a.containerId, 'lo'));
-    if (addedLoopback) await this.client.add(LOOPBACK, lo);
-    try {
-      return await this.client.add(net, a);
-    } catch (err) {
-      if (addedLoopback) await this.client.del(LOOPBACK, lo).catch(() => {});
-      throw err;
-    }
+    return this.client.add(net, a);
   }
 
   /** DEL, idempotent; when the network's file is gone, with the configuration cached at attach. */
@@ -269,11 +261,14 @@ export class Networks {
       net = cached;
     }
     await this.client.del(net, a);
-    const others = (await this.client.cache.list({ containerId: a.containerId })).filter((c) => c.networkName !== LOOPBACK.name);
-    if (!others.length) await this.client.del(LOOPBACK, { containerId: a.containerId, netns: a.netns, ifName: 'lo' });
+    const left = await this.client.cache.list({ containerId: a.containerId });
+    if (left.length === 1 && left[0].networkName === LOOPBACK.name) await this.detachLoopback(a.containerId, a.netns);
   }
 
-  /** Takes down a loopback attachment left without a network (an attach killed between the two); idempotent. */
+  /**
+   * DEL of the loopback attachment that skiff made with the CNI loopback plugin beside every network before
+   * namespaces came with lo up: a container attached then still has it in the cache. Idempotent.
+   */
   async detachLoopback(containerId: string, netns: string): Promise<void> {
     await this.client.del(LOOPBACK, { containerId, netns, ifName: 'lo' });
   }
@@ -289,5 +284,5 @@ export class Networks {
   }
 }
 
-/** Brings lo up in the namespace; cached like any network so its DEL runs with the same arguments. */
+/** The loopback attachment of earlier versions (detachLoopback), as it was cached. */
 const LOOPBACK: NetworkConfigList = { cniVersion: '1.0.0', name: 'skiff-loopback', plugins: [{ type: 'loopback' }], file: '(built in)' };
