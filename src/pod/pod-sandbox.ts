@@ -134,8 +134,10 @@ export async function detachSandboxNetwork(pc: PodContext, rec: PodRecord): Prom
  * Takes down whatever of the sandbox is there: CNI DEL (from the result cache) and the network pin; beside them the
  * pause (the recorded one, and any process left in the pause's cgroup: a start killed before it wrote the record),
  * the other pins and /dev/shm; then the cgroups. Idempotent; every step is tried, the failures reported together.
+ * `networkDown` is a detachSandboxNetwork the caller started already (true once it succeeded): awaited in place of
+ * a new one, which runs only if that one failed.
  */
-export async function teardownSandbox(pc: PodContext, rec: PodRecord): Promise<void> {
+export async function teardownSandbox(pc: PodContext, rec: PodRecord, networkDown?: Promise<boolean>): Promise<void> {
   const errors: string[] = [];
   const attempt = async (what: string, fn: () => Promise<void>) => {
     try {
@@ -147,7 +149,9 @@ export async function teardownSandbox(pc: PodContext, rec: PodRecord): Promise<v
   const cg = await cgroups(pc, rec);
   // The network goes from its pin and the CNI cache alone, so the pause and the rest go meanwhile.
   await Promise.all([
-    attempt('network', () => detachSandboxNetwork(pc, rec)),
+    attempt('network', async () => {
+      if (!(await networkDown)) await detachSandboxNetwork(pc, rec);
+    }),
     (async () => {
       if (rec.sandbox) await attempt('pause', () => stopPause(rec.sandbox!.pause));
       await attempt('pause cgroup', async () => {

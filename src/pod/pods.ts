@@ -144,13 +144,21 @@ export class Pods {
     const id = await this.resolve(ref);
     await this.pc.records.locked(id, async (r) => {
       if (timeoutSec === 0 && r.status === 'running') {
-        // A kill ends the containers at once: their network goes meanwhile rather than after them.
-        const [stopped] = await Promise.allSettled([this.stopContainers(r, 0), detachSandboxNetwork(this.pc, r)]);
-        if (stopped.status === 'rejected') throw stopped.reason;
+        // A kill ends the containers at once: their network goes meanwhile rather than after them, and the rest
+        // of the sandbox as soon as they are gone, while CNI DEL may still run. networkDown is false when that
+        // DEL failed: the teardown then tries it once more.
+        const networkDown = detachSandboxNetwork(this.pc, r).then(() => true, () => false);
+        try {
+          await this.stopContainers(r, 0);
+        } catch (err) {
+          await networkDown;
+          throw err;
+        }
+        await this.stopSandboxLocked(r, networkDown);
       } else {
         await this.stopContainers(r, timeoutSec);
+        await this.stopSandboxLocked(r);
       }
-      await this.stopSandboxLocked(r);
     });
   }
 
@@ -162,10 +170,11 @@ export class Pods {
     }
   }
 
-  private async stopSandboxLocked(r: PodRecord): Promise<void> {
+  /** `networkDown`: the CNI DEL already under way (Pods.stop without grace time), as teardownSandbox takes it. */
+  private async stopSandboxLocked(r: PodRecord, networkDown?: Promise<boolean>): Promise<void> {
     if (r.status !== 'running' && !(await sandboxLeftovers(this.pc, r))) return;
     try {
-      await teardownSandbox(this.pc, r);
+      await teardownSandbox(this.pc, r, networkDown);
     } finally {
       if (r.status === 'running') {
         r.status = 'exited';
