@@ -60,14 +60,15 @@ export async function startSandbox(pc: PodContext, rec: PodRecord): Promise<Sand
   const undo = new UndoStack();
   try {
     const cg = await cgroups(pc, rec);
-    await cg.pod.create(podResources(rec));
-    undo.push(`cgroup ${cfg.cgroupParent}`, () => cg.pod.destroy());
-    await cg.pause.create();
-    undo.push(`cgroup ${cg.pause.path}`, () => cg.pause.destroy());
     const joinsNetwork = cfg.share.net && cfg.network !== 'host' && cfg.network !== 'none';
-    // The pause, its namespaces pinned, and /dev/shm: what needs at most the network namespace, not its address.
+    // The cgroups, the pause, its namespaces pinned, and /dev/shm: what needs at most the network namespace, not
+    // its address.
     const held: { pause?: PauseProcess; netnsPath?: string } = {};
     const holdNamespaces = async (netns: string | undefined) => {
+      await cg.pod.create(podResources(rec));
+      undo.push(`cgroup ${cfg.cgroupParent}`, () => cg.pod.destroy());
+      await cg.pause.create();
+      undo.push(`cgroup ${cg.pause.path}`, () => cg.pause.destroy());
       await mountShm(pc.paths.shm(rec.id), cfg.shmSize);
       undo.push('/dev/shm', () => unmountShm(pc.paths.shm(rec.id)));
       const p = await startPause({
