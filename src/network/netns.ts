@@ -33,7 +33,7 @@ export class NetnsStore {
    * unmounted there too when we unmount it here (mount_namespaces(7), shared subtrees); otherwise the copy would
    * keep the namespace alive.
    */
-  private sharedDirSteps(): Step[] {
+  sharedDirSteps(): Step[] {
     const top = mountsAt(this.dir).at(-1);
     if (top && isShared(top)) return [];
     return [
@@ -70,10 +70,10 @@ export class NetnsStore {
   }
 
   /**
-   * Pins a namespace that a process already has (`source` is its /proc/PID/ns/TYPE file) as NAME: a pod's ipc, uts
-   * and pid namespaces, made by its pause process. Same shared directory rules as create.
+   * Makes the empty file NAME's pin is mounted on, for a launch of the caller's own that runs sharedDirSteps() and
+   * then pinStep() (a pod's pause pins its own namespaces); a launch that fails is undone with remove(NAME).
    */
-  async pin(name: string, source: string): Promise<string> {
+  async reserve(name: string): Promise<string> {
     const path = this.path(name);
     await mkdir(this.dir, { recursive: true, mode: 0o755 });
     try {
@@ -82,8 +82,22 @@ export class NetnsStore {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new SkiffError(`namespace pin "${name}" already exists (${path})`, 'EEXIST');
       throw err;
     }
+    return path;
+  }
+
+  /** The bind mount of `source` (a /proc/.../ns/TYPE file as the launched process sees it) onto a reserved pin. */
+  pinStep(source: string, path: string, field?: string): Step {
+    return step('mount', [source, path, '', MS.BIND, ''], field, `pin ${source} on ${path}`);
+  }
+
+  /**
+   * Pins a namespace that a process already has (`source` is its /proc/PID/ns/TYPE file) as NAME: a pod's network
+   * namespace, made by its pause process. Same shared directory rules as create.
+   */
+  async pin(name: string, source: string): Promise<string> {
+    const path = await this.reserve(name);
     try {
-      await run([...this.sharedDirSteps(), step('mount', [source, path, '', MS.BIND, ''], undefined, `pin ${source} on ${path}`)]);
+      await run([...this.sharedDirSteps(), this.pinStep(source, path)]);
     } catch (err) {
       await rm(path, { force: true });
       await this.dropDirMountIfEmpty();

@@ -1,7 +1,8 @@
 // A pod's pause process: the native helper's `pause` mode (PID 1 of the pod when the PID namespace is shared, reaps
 // zombies, ends on SIGTERM), started in the pod's new ipc, uts (and pid) namespaces and in its pinned network
 // namespace. The helper's child sets what those namespaces scope (hostname, sysctls: /proc/sys shows the
-// namespaces of the process that opens it) before it executes the pause, and is moved into the pod's cgroup first.
+// namespaces of the process that opens it) and pins them before it executes the pause, and is moved into the pod's
+// cgroup first.
 import { CLONE } from '../common/linux-flags.js';
 import { SkiffError } from '../common/errors.js';
 import { nativeHelperPath } from '../native/binary-path.js';
@@ -22,6 +23,12 @@ export interface PauseOptions {
   sysctls: Record<string, string>;
   /** Its cgroup, which it joins before it runs. */
   cgroup: CgroupManager;
+  /**
+   * The pins of the pause's own namespaces, made before it runs: `pinDirSteps` in the helper's first phase
+   * (NetnsStore.sharedDirSteps), `pinSteps` in the pause (NetnsStore.pinStep of its /proc/self/ns/TYPE files).
+   */
+  pinDirSteps?: Step[];
+  pinSteps?: Step[];
 }
 
 export interface PauseProcess {
@@ -36,12 +43,14 @@ export function pausePlan(o: Omit<PauseOptions, 'cgroup'>, helper: string, cgrou
   if (o.share.uts) flags |= CLONE.NEWUTS;
   if (o.share.pid) flags |= CLONE.NEWPID;
   if (o.newNetwork) flags |= CLONE.NEWNET;
-  const plan: Step[] = [...cgroupOpenSteps(cgroupSelfJoin)];
+  const plan: Step[] = [...cgroupOpenSteps(cgroupSelfJoin), ...(o.pinDirSteps ?? [])];
   if (o.netns) plan.push(step('setns', [o.netns, CLONE.NEWNET], 'network', `join the network namespace ${o.netns}`));
   plan.push(step('clone', [flags, 'exit'], 'share', 'create the pause process'));
   plan.push(...cgroupJoinSteps(cgroupSelfJoin));
   plan.push(step('setsid', [], undefined, 'start a session'));
   if (o.newNetwork) plan.push(step('loopback-up', [], 'network', 'bring lo up'));
+  // The pause's mount namespace is the host's, and /proc/self is the pause as the host's procfs sees it.
+  plan.push(...(o.pinSteps ?? []));
   if (o.share.uts && o.hostname) plan.push(step('hostname', [o.hostname], 'hostname', `set hostname ${o.hostname}`));
   for (const [key, value] of Object.entries(o.sysctls)) {
     plan.push(step('write', [`/proc/sys/${key.replace(/\./g, '/')}`, value], `sysctls.${key}`, `set sysctl ${key}=${value}`));

@@ -12,6 +12,7 @@ import { isSameProcessAlive, waitProcessGone, processStartTime } from '../runtim
 import { defaultContainerConfig } from '../engine/container-config.js';
 import { connectContainer, disconnectContainer, networkName, publishedPorts } from '../engine/container-network.js';
 import type { Attachment } from '../network/cni/client.js';
+import type { Step } from '../native/step.js';
 import { signalOnly, startPause, stopPause, type PauseProcess } from './pause.js';
 import type { PodContext } from './pod-context.js';
 import { podHostname, writePodFiles } from './pod-files.js';
@@ -71,20 +72,24 @@ export async function startSandbox(pc: PodContext, rec: PodRecord): Promise<Sand
       undo.push(`cgroup ${cg.pause.path}`, () => cg.pause.destroy());
       await mountShm(pc.paths.shm(rec.id), cfg.shmSize);
       undo.push('/dev/shm', () => unmountShm(pc.paths.shm(rec.id)));
+      // The pause pins its namespaces itself, in the launch that makes it.
+      const pinSteps: Step[] = [];
+      for (const t of PINNED_TYPES.filter((x) => cfg.share[x])) {
+        const name = nsPinName(rec.id, t);
+        const path = await pc.nsPins.reserve(name);
+        undo.push(`${t} namespace pin`, () => pc.nsPins.remove(name));
+        pinSteps.push(pc.nsPins.pinStep(`/proc/self/ns/${t}`, path, `share.${t}`));
+      }
       const p = await startPause({
         share: cfg.share, netns,
         // network none, or containers that keep their own networks: the pause still gets a namespace of its own.
         newNetwork: cfg.network !== 'host' && !joinsNetwork,
         hostname: podHostname(rec), sysctls: cfg.sysctls,
         cgroup: cg.pause,
+        pinDirSteps: pinSteps.length ? pc.nsPins.sharedDirSteps() : [], pinSteps,
       });
       held.pause = p;
       undo.push(`pause process ${p.pid}`, () => stopPause(p, 0));
-      for (const t of PINNED_TYPES.filter((x) => cfg.share[x])) {
-        const name = nsPinName(rec.id, t);
-        await pc.nsPins.pin(name, `/proc/${p.pid}/ns/${t}`);
-        undo.push(`${t} namespace pin`, () => pc.nsPins.remove(name));
-      }
       held.netnsPath = netns;
       if (cfg.network === 'none' && cfg.share.net) {
         held.netnsPath = await pc.network().netns.pin(rec.id, `/proc/${p.pid}/ns/net`);
