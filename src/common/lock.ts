@@ -1,8 +1,8 @@
 // A lock file per container so that concurrent commands on one container are serialized, across processes.
 // Node has no flock(2); a file holding the owner's pid, made with link(2) so that only one process gets it, works
-// across processes, and a lock whose owner is gone is taken over.
-import { linkSync, unlinkSync, writeFileSync } from 'node:fs';
-import { readFile, stat, unlink } from 'node:fs/promises';
+// across processes, and a lock whose owner is gone is taken over. Its file operations are synchronous: each is one
+// small system call, and node:fs/promises would cost `skiff-runtime start` and `delete` 3 ms to load (issue 15).
+import { linkSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { SkiffError } from './errors.js';
 
 const STALE_EMPTY_MS = 2000;
@@ -12,7 +12,15 @@ export async function withLock<T>(lockPath: string, what: string, fn: () => Prom
   try {
     return await fn();
   } finally {
-    await unlink(lockPath).catch(() => {});
+    removeLock(lockPath);
+  }
+}
+
+function removeLock(lockPath: string): void {
+  try {
+    unlinkSync(lockPath);
+  } catch {
+    // Taken over as stale by another process meanwhile, or its directory removed with the container.
   }
 }
 
@@ -26,8 +34,8 @@ async function acquire(lockPath: string, what: string, timeoutMs: number): Promi
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new SkiffError(`${what} does not exist`, 'ENOENT');
       throw err;
     }
-    if (await isStale(lockPath)) {
-      await unlink(lockPath).catch(() => {});
+    if (isStale(lockPath)) {
+      removeLock(lockPath);
       continue;
     }
     if (Date.now() > deadline) throw new SkiffError(`${what}: timed out waiting for another command to finish`, 'ETIMEDOUT');
@@ -55,16 +63,16 @@ function takeLock(lockPath: string): boolean {
   }
 }
 
-async function isStale(lockPath: string): Promise<boolean> {
+function isStale(lockPath: string): boolean {
   let owner: string;
   try {
-    owner = (await readFile(lockPath, 'utf8')).trim();
+    owner = readFileSync(lockPath, 'utf8').trim();
   } catch {
     return false;
   }
   if (owner === '') {
     // Created but not yet written by its owner; only stale if it stays empty.
-    const st = await stat(lockPath).catch(() => undefined);
+    const st = statSync(lockPath, { throwIfNoEntry: false });
     return st !== undefined && Date.now() - st.mtimeMs > STALE_EMPTY_MS;
   }
   try {

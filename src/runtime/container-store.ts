@@ -2,8 +2,8 @@
 //   state.json   what create recorded (atomic writes)
 //   exec.fifo    exists from create until start
 //   lock         serializes commands on this container
-import { readdirSync } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { readdirSync, renameSync, rmSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../common/atomic-write.js';
 import { readSmallFile } from '../common/read-small.js';
@@ -126,12 +126,13 @@ export class ContainerStore {
    */
   async remove(id: string): Promise<void> {
     const tombstone = `${this.dir(id)}~deleted-${process.pid}-${Date.now()}`;
+    // Synchronous: a few small files, and `skiff-runtime delete` need not load node:fs/promises for them.
     try {
-      await rename(this.dir(id), tombstone);
+      renameSync(this.dir(id), tombstone);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw err;
     }
-    await rm(tombstone, { recursive: true, force: true, maxRetries: 5 });
+    rmSync(tombstone, { recursive: true, force: true, maxRetries: 5 });
   }
 }
