@@ -2,10 +2,9 @@
 //   state.json   what create recorded (atomic writes)
 //   exec.fifo    exists from create until start
 //   lock         serializes commands on this container
-import { readdirSync, renameSync, rmSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../common/atomic-write.js';
+import { writeFileAtomicSync } from '../common/atomic-write.js';
 import { readSmallFile } from '../common/read-small.js';
 import { SkiffError } from '../common/errors.js';
 import type { Step } from '../native/step.js';
@@ -76,9 +75,9 @@ export class ContainerStore {
   /** Makes the container's directory; fails if the id is taken. */
   async claim(id: string): Promise<void> {
     ContainerStore.checkId(id);
-    await mkdir(this.root, { recursive: true, mode: 0o711 });
+    mkdirSync(this.root, { recursive: true, mode: 0o711 });
     try {
-      await mkdir(this.dir(id), { mode: 0o711 });
+      mkdirSync(this.dir(id), { mode: 0o711 });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
         throw new SkiffError(`container "${id}" already exists`, 'EEXIST');
@@ -87,9 +86,12 @@ export class ContainerStore {
     }
   }
 
-  /** Runtime state is lost on reboot by design (as runc's), so it is written atomically but not fsynced. */
+  /**
+   * Runtime state is lost on reboot by design (as runc's), so it is written atomically but not fsynced; like the
+   * rest of the store, synchronously (a few KiB on tmpfs).
+   */
   async write(rec: ContainerRecord): Promise<void> {
-    await writeFileAtomic(join(this.dir(rec.id), 'state.json'), JSON.stringify(rec), 0o600, false);
+    writeFileAtomicSync(join(this.dir(rec.id), 'state.json'), JSON.stringify(rec), 0o600, false);
   }
 
   /**
@@ -126,7 +128,6 @@ export class ContainerStore {
    */
   async remove(id: string): Promise<void> {
     const tombstone = `${this.dir(id)}~deleted-${process.pid}-${Date.now()}`;
-    // Synchronous: a few small files, and `skiff-runtime delete` need not load node:fs/promises for them.
     try {
       renameSync(this.dir(id), tombstone);
     } catch (err) {

@@ -1,9 +1,8 @@
 // create: everything up to the container process waiting before exec (runtime-spec runtime.md "create").
 // Every step that makes something registers its undo, so a failure anywhere leaves nothing behind.
 import { chownSync, readFileSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
-import { writeFileAtomic } from '../common/atomic-write.js';
+import { writeFileAtomicSync } from '../common/atomic-write.js';
 import { SkiffError } from '../common/errors.js';
 import { UndoStack } from '../common/undo.js';
 import { containerDeviceRules } from '../cgroups/device-rules.js';
@@ -54,7 +53,7 @@ export async function readSpec(bundle: string, host: HostFacts): Promise<Spec> {
   const path = join(bundle, 'config.json');
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = readFileSync(path, 'utf8');
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     throw new SkiffError(e.code === 'ENOENT' ? `${path}: no such file (is --bundle right?)` : `${path}: ${e.message}`, 'EINVAL');
@@ -170,7 +169,7 @@ export async function createContainer(
 
     record.creating = false;
     await store.write(record);
-    if (opts.pidFile) await writeFileAtomic(resolve(opts.pidFile), String(record.pid));
+    if (opts.pidFile) writeFileAtomicSync(resolve(opts.pidFile), String(record.pid));
     undo.commit();
     return { record, cgroup, launched };
   } catch (err) {

@@ -1,6 +1,6 @@
 // exec: a new process inside a running container's namespaces and cgroup (runc exec).
 import { resolve } from 'node:path';
-import { writeFileAtomic } from '../common/atomic-write.js';
+import { writeFileAtomicSync } from '../common/atomic-write.js';
 import type { CgroupManager } from '../cgroups/index.js';
 import type { Process } from '../oci/runtime-spec.js';
 import type { ContainerRecord } from './container-store.js';
@@ -57,7 +57,7 @@ export async function execProcess(
       return processDocuments(rec.spec, stateDocument(rec, 'running'));
     },
   });
-  if (opts.pidFile) await writeFileAtomic(resolve(opts.pidFile), String(launched.pid));
+  if (opts.pidFile) writeFileAtomicSync(resolve(opts.pidFile), String(launched.pid));
   return {
     pid: launched.pid,
     exit: launched.exit?.then((e) => ({ exitCode: e.exitCode, signal: e.signal })),

@@ -1,5 +1,5 @@
 // Whether each bind mount source is a file or a directory, so the plan creates the right kind of mount point.
-import { stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import { ValidationError, type Problem } from '../../common/errors.js';
 import type { Spec } from '../../oci/runtime-spec.js';
 import { bindSourcePath, isBindMount, type BindSourceKinds } from './mount-steps.js';
@@ -20,7 +20,7 @@ export async function statBindSources(spec: Spec, bundle?: string): Promise<Bind
     }
     const path = bindSourcePath(m.source, bundle ?? '/');
     try {
-      kinds[m.source] = (await stat(path)).isDirectory() ? 'dir' : 'file';
+      kinds[m.source] = statSync(path).isDirectory() ? 'dir' : 'file';
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       problems.push({ path: field, message: `${path}: ${e.code === 'ENOENT' ? 'no such file or directory' : e.message}` });
