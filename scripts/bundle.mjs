@@ -9,12 +9,10 @@
 // - Last, a few harmless commands run once to write the caches, and every chunk they did not load gets one from
 //   its compiled top level.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Script } from 'node:vm';
 import { build, transform } from 'esbuild';
-import { writeCodeCache } from '../dist/src/cli/common/chunk-loader.js';
 
 const common = { platform: 'node', target: 'node20', logLevel: 'warning', minifyWhitespace: true, minifySyntax: true };
 // What the bundled code sees as import.meta.url: the launcher's URL in dist/bin (see chunk-loader.ts).
@@ -85,7 +83,10 @@ await build({
 });
 
 // Code caches: the commands below write the caches of the chunks they load, with the functions they ran compiled
-// in; they only print help or read an empty private store.
+// in; they only print help or read an empty private store. Both these and the caches of the chunks they did not
+// load are made under the node flags of each CLI's #! line: V8 rejects a code cache made under other heap flags
+// (skiffd's --max-semi-space-size), and skiffd would then compile everything again at its first start.
+const flagsOf = Object.fromEntries(CLIS.map(([cli, , flags]) => [cli, flags ? flags.split(' ') : []]));
 const scratch = mkdtempSync(join(tmpdir(), 'skiff-build-'));
 try {
   const train = [
@@ -95,7 +96,7 @@ try {
   ];
   for (const [cli, ...args] of train) {
     try {
-      execFileSync(process.execPath, [`dist/bin/${cli}.cjs`, ...args], { stdio: 'ignore', env: { ...process.env, SKIFF_CODE_CACHE: '1' } });
+      execFileSync(process.execPath, [...flagsOf[cli], `dist/bin/${cli}.cjs`, ...args], { stdio: 'ignore', env: { ...process.env, SKIFF_CODE_CACHE: '1' } });
     } catch {
       // An error exit (state of no container) still writes its caches.
     }
@@ -104,11 +105,5 @@ try {
   rmSync(scratch, { recursive: true, force: true });
 }
 for (const [cli] of CLIS) {
-  const dir = `dist/bin/lib/${cli}`;
-  for (const name of readdirSync(dir).filter((n) => n.endsWith('.js'))) {
-    const path = join(dir, name);
-    if (existsSync(`${path}.cache`)) continue;
-    const source = readFileSync(path);
-    writeCodeCache(`${path}.cache`, name, source, new Script(source.toString('utf8'), { filename: path }).createCachedData());
-  }
+  execFileSync(process.execPath, [...flagsOf[cli], 'scripts/write-code-caches.mjs', `dist/bin/lib/${cli}`], { stdio: 'inherit' });
 }
