@@ -1,15 +1,29 @@
-// skiff-runtime side by side with runc and crun on one busybox rootfs (hyperfine medians and ratios), peak memory
-// (/usr/bin/time), and the lifecycle driven in-process through the TypeScript API (what skiff run and skiffd use).
+// skiff-runtime side by side with runc and crun on one busybox rootfs, peak memory (/usr/bin/time), and the
+// lifecycle driven in-process through the TypeScript API (what skiff run and skiffd use).
+// The commands are timed interleaved: each round runs every runtime's command and `node -e 0` once, in turn, so a
+// drift of this machine's speed (node -e 0 alone moves by 20-40 ms within minutes) hits all of them alike, and each
+// round gives a paired "above node" figure for skiff-runtime: the issue's measure of a Node CLI.
 // Run as root after scripts/setup.sh:  node dist/bench/runtime.js [RUNS]
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { makeBusyboxRootfs } from '../src/image/busybox-rootfs.js';
 import { defaultSpec } from '../src/oci/default-spec.js';
 import { Runtime } from '../src/runtime/runtime.js';
 import { removeEmptyCgroups } from '../test/helpers/foreign-cgroups.js';
+
+// crun refuses this host's hybrid cgroup layout unless the near-empty cgroup2 at /sys/fs/cgroup/unified is hidden,
+// so the bench runs itself again in a private mount namespace without it: the same conditions for all three.
+const PRIVATE = 'SKIFF_BENCH_PRIVATE_MOUNT_NS';
+if (!process.env[PRIVATE]) {
+  const r = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c',
+    'mountpoint -q /sys/fs/cgroup/unified && umount /sys/fs/cgroup/unified; exec "$0" "$@"',
+    process.execPath, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit', env: { ...process.env, [PRIVATE]: '1' } });
+  process.exit(r.status ?? 1);
+}
 
 const RUNS = Number(process.argv[2] ?? 20);
 const RUNTIMES = ['skiff-runtime', 'runc', 'crun'];
@@ -34,47 +48,78 @@ function writeBundle(runtime: string, key: string, args: string[]): string {
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
   return dir;
 }
-const rt = (name: string) => `${name} --root ${work}/${name}-root`;
+const rt = (name: string) => [name, '--root', `${work}/${name}-root`];
+const sh = (line: string) => spawnSync('sh', ['-c', line], { stdio: 'ignore' });
 
-/**
- * crun refuses this host's hybrid cgroup layout unless the near-empty cgroup2 at /sys/fs/cgroup/unified is hidden,
- * so every command runs in a private mount namespace without it: the same conditions for all three runtimes.
- */
-function inPrivateMountNs(argv: string[]): ReturnType<typeof spawnSync> {
-  return spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c',
-    'mountpoint -q /sys/fs/cgroup/unified && umount /sys/fs/cgroup/unified; exec "$0" "$@"', ...argv],
-  { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+interface Timed {
+  /** argv, run with stdin, stdout and stderr on /dev/null (runc create must not hold a pipe of ours). */
+  cmd: string[];
+  /** A shell line run before each timed run, not timed. */
+  prepare?: string;
 }
 
-function hyperfine(name: string, commands: Record<string, string>, runs = RUNS, extra: string[] = []): Map<string, number> {
-  const out = join(work, `${name}.json`);
-  const args = ['hyperfine', '--style', 'none', '--warmup', '3', '--runs', String(runs), '--export-json', out, ...extra];
-  for (const [label, cmd] of Object.entries(commands)) args.push('-n', label, cmd);
-  const r = inPrivateMountNs(args);
-  if (r.status !== 0) throw new Error(`hyperfine ${name} failed`);
-  const results = (JSON.parse(readFileSync(out, 'utf8')) as { results: { command: string; median: number }[] }).results;
-  return new Map(results.map((x) => [x.command, x.median * 1000]));
+interface Row {
+  /** Median wall ms of each command ("node" is `node -e 0`). */
+  median: Map<string, number>;
+  /** Median over the rounds of skiff-runtime's time minus node's in the same round. */
+  aboveNode: number;
 }
 
-const each = (f: (name: string) => string) => Object.fromEntries(RUNTIMES.map((n) => [n, f(n)]));
-/** One container of each runtime at a time: run, create+start+state+delete, the runs in a row, the memory. */
-const bundle = each((n) => writeBundle(n, 'run', ['/bin/true']));
-const rows: [string, Map<string, number>][] = [];
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function interleaved(commands: Record<string, Timed>, runs = RUNS, warmup = 3): Row {
+  const all: Record<string, Timed> = { node: { cmd: ['node', '-e', '0'] }, ...commands };
+  const times = new Map<string, number[]>(Object.keys(all).map((k) => [k, []]));
+  const above: number[] = [];
+  for (let round = 0; round < warmup + runs; round++) {
+    const t: Record<string, number> = {};
+    for (const [name, c] of Object.entries(all)) {
+      if (c.prepare) sh(c.prepare);
+      const t0 = performance.now();
+      const r = spawnSync(c.cmd[0], c.cmd.slice(1), { stdio: 'ignore' });
+      t[name] = performance.now() - t0;
+      if (r.status !== 0) throw new Error(`${c.cmd.join(' ')}: exit ${r.status}`);
+    }
+    if (round < warmup) continue;
+    for (const [name, ms] of Object.entries(t)) times.get(name)!.push(ms);
+    above.push(t['skiff-runtime'] - t.node);
+  }
+  return { median: new Map([...times].map(([k, v]) => [k, median(v)])), aboveNode: median(above) };
+}
+
+const each = (f: (name: string) => Timed) => Object.fromEntries(RUNTIMES.map((n) => [n, f(n)]));
+/** One container of each runtime at a time: run, each command alone, the runs in a row, state and list, memory. */
+const bundle = Object.fromEntries(RUNTIMES.map((n) => [n, writeBundle(n, 'run', ['/bin/true'])]));
+const rows: [string, Row][] = [];
 try {
-  const floor = hyperfine('floor', { node: 'node -e 0' }).get('node')!;
-  rows.push(['run /bin/true (warm)', hyperfine('run', each((n) => `${rt(n)} run --bundle ${bundle[n]} bench`))]);
-  rows.push(['run after 100 ms idle', hyperfine('idle', each((n) => `${rt(n)} run --bundle ${bundle[n]} bench`), RUNS, ['--prepare', 'sleep 0.1'])]);
-  rows.push(['create+start+state+delete', hyperfine('lifecycle', each((n) =>
-    `${rt(n)} create --bundle ${bundle[n]} lc >/dev/null && ${rt(n)} start lc && ${rt(n)} state lc >/dev/null && ${rt(n)} delete -f lc`))]);
-  rows.push(['50 runs in a row', hyperfine('fifty', each((n) => `for i in $(seq 50); do ${rt(n)} run --bundle ${bundle[n]} b$i; done`), 3)]);
+  rows.push(['run /bin/true (warm)', interleaved(each((n) => ({ cmd: [...rt(n), 'run', '--bundle', bundle[n], 'bench'] })))]);
+  rows.push(['run after 100 ms idle', interleaved(each((n) => ({ cmd: [...rt(n), 'run', '--bundle', bundle[n], 'bench'], prepare: 'sleep 0.1' })))]);
+
+  // Each command alone, as a shim or conmon calls it, the container brought to the state it needs by a prepare of
+  // the same runtime that is not timed.
+  const sleeper = Object.fromEntries(RUNTIMES.map((n) => [n, writeBundle(n, 'one', ['sleep', '1000'])]));
+  const line = (n: string, ...args: string[]) => [...rt(n), ...args].join(' ');
+  const fresh = (n: string) => `${line(n, 'delete', '-f', 'one')} >/dev/null 2>&1; ${line(n, 'create', '--bundle', sleeper[n], 'one')} </dev/null >/dev/null 2>&1`;
+  rows.push(['create', interleaved(each((n) => ({ cmd: [...rt(n), 'create', '--bundle', sleeper[n], 'one'], prepare: `${line(n, 'delete', '-f', 'one')} >/dev/null 2>&1` })))]);
+  rows.push(['start', interleaved(each((n) => ({ cmd: [...rt(n), 'start', 'one'], prepare: fresh(n) })))]);
+  rows.push(['kill KILL', interleaved(each((n) => ({ cmd: [...rt(n), 'kill', 'one', 'KILL'], prepare: `${fresh(n)} && ${line(n, 'start', 'one')}` })))]);
+  rows.push(['delete (stopped)', interleaved(each((n) => ({
+    cmd: [...rt(n), 'delete', 'one'], prepare: `${fresh(n)} && ${line(n, 'start', 'one')} && ${line(n, 'kill', 'one', 'KILL')} && sleep 0.1`,
+  })))]);
+  for (const n of RUNTIMES) sh(`${line(n, 'delete', '-f', 'one')} >/dev/null 2>&1`);
+
+  const fifty = (cmd: string) => ({ cmd: ['sh', '-c', `for i in $(seq 50); do ${cmd}; done`] });
+  rows.push(['50 runs in a row (vs 50 node -e 0)', interleaved({
+    ...each((n) => fifty(`${line(n, 'run', '--bundle', bundle[n])} b$i`)), node: fifty('node -e 0'),
+  }, 3, 1)]);
 
   for (const n of RUNTIMES) {
     for (let i = 1; i <= 50; i++) writeBundle(n, `s${i}`, ['sleep', '1000']);
-    inPrivateMountNs(['sh', '-c', `for i in $(seq 50); do ${rt(n)} create --bundle ${work}/bundles/${n}/s$i s$i </dev/null >/dev/null 2>&1; done`]);
+    sh(`for i in $(seq 50); do ${line(n, 'create', '--bundle', `${work}/bundles/${n}/s$i`, 's$i')} </dev/null >/dev/null 2>&1; done`);
   }
-  rows.push(['state (50 containers)', hyperfine('state', each((n) => `${rt(n)} state s25`))]);
-  rows.push(['list (50 containers)', hyperfine('list', each((n) => `${rt(n)} list`))]);
-  for (const n of RUNTIMES) inPrivateMountNs(['sh', '-c', `for i in $(seq 50); do ${rt(n)} delete -f s$i 2>/dev/null; done`]);
+  rows.push(['state (50 containers)', interleaved(each((n) => ({ cmd: [...rt(n), 'state', 's25'] })))]);
+  rows.push(['list (50 containers)', interleaved(each((n) => ({ cmd: [...rt(n), 'list'] })))]);
+  for (const n of RUNTIMES) sh(`for i in $(seq 50); do ${line(n, 'delete', '-f', 's$i')} 2>/dev/null; done`);
 
   const peak = new Map<string, number>();
   for (const n of RUNTIMES) {
@@ -82,7 +127,7 @@ try {
     const out = join(work, `rss-${n}.txt`);
     for (let i = 0; i < 5; i++) {
       // GNU time's %M is the largest resident set of the command and its children, in KiB.
-      inPrivateMountNs(['/usr/bin/time', '-o', out, '-f', '%M', ...rt(n).split(' '), 'run', '--bundle', bundle[n], 'mem']);
+      spawnSync('/usr/bin/time', ['-o', out, '-f', '%M', ...rt(n), 'run', '--bundle', bundle[n], 'mem'], { stdio: 'ignore' });
       kib.push(Number(readFileSync(out, 'utf8').trim()));
     }
     peak.set(n, kib.sort((a, b) => a - b)[2]);
@@ -91,29 +136,29 @@ try {
   const api = new Runtime({ root: join(work, 'api-root') });
   const apiBundle = writeBundle('api', 'run', ['/bin/true']);
   const stdio: ['ignore', 'ignore', 'ignore'] = ['ignore', 'ignore', 'ignore'];
-  const median = async (fn: () => Promise<void>) => {
+  const timedApi = async (fn: () => Promise<void>) => {
     for (let i = 0; i < 3; i++) await fn();
     const t: number[] = [];
     for (let i = 0; i < RUNS; i++) { const t0 = performance.now(); await fn(); t.push(performance.now() - t0); }
-    return t.sort((a, b) => a - b)[Math.floor(t.length / 2)];
+    return median(t);
   };
-  const apiRun = await median(async () => { await api.run('api-run', { bundle: apiBundle, stdio }); });
-  const apiLifecycle = await median(async () => {
+  const apiRun = await timedApi(async () => { await api.run('api-run', { bundle: apiBundle, stdio }); });
+  const apiLifecycle = await timedApi(async () => {
     await api.create('api-lc', { bundle: apiBundle, stdio });
     await api.start('api-lc');
     await api.delete('api-lc', { force: true });
   });
 
   const f = (x: number) => x.toFixed(1).padStart(9);
-  console.log(`node -e 0 (the floor of any Node CLI): ${floor.toFixed(1)} ms; ${RUNS} runs each, medians in ms\n`);
-  console.log(`${'operation'.padEnd(28)}${'skiff'.padStart(9)}${'runc'.padStart(9)}${'crun'.padStart(9)}  skiff/runc  skiff/crun  (skiff-floor)/runc`);
-  for (const [label, m] of rows) {
-    const s = m.get('skiff-runtime')!, r = m.get('runc')!, c = m.get('crun')!;
-    const floors = label.startsWith('50') ? 50 : label.startsWith('create') ? 4 : 1;
-    console.log(`${label.padEnd(28)}${f(s)}${f(r)}${f(c)}${(s / r).toFixed(2).padStart(12)}${(s / c).toFixed(2).padStart(12)}${((s - floors * floor) / r).toFixed(2).padStart(20)}`);
+  console.log(`${RUNS} rounds each (the 50-run row 3), medians in ms; node is \`node -e 0\` in the same rounds; ` +
+    '"above node" is the median of skiff-runtime minus node, round by round\n');
+  console.log(`${'operation'.padEnd(36)}${'skiff'.padStart(9)}${'runc'.padStart(9)}${'crun'.padStart(9)}${'node'.padStart(9)}${'above node'.padStart(12)}  (skiff-node)/runc`);
+  for (const [label, row] of rows) {
+    const m = row.median;
+    console.log(`${label.padEnd(36)}${f(m.get('skiff-runtime')!)}${f(m.get('runc')!)}${f(m.get('crun')!)}${f(m.get('node')!)}${f(row.aboveNode).padStart(12)}${(row.aboveNode / m.get('runc')!).toFixed(2).padStart(19)}`);
   }
   console.log(`\npeak RSS of \`run\`, KiB (median of 5): ${RUNTIMES.map((n) => `${n} ${peak.get(n)}`).join(', ')}`);
-  const crunRun = rows[0][1].get('crun')!;
+  const crunRun = rows[0][1].median.get('crun')!;
   console.log(`in-process API: run ${apiRun.toFixed(1)} ms, create+start+delete ${apiLifecycle.toFixed(1)} ms; ` +
     `crun run ${crunRun.toFixed(1)} ms (ratio ${(apiLifecycle / crunRun).toFixed(2)})`);
 } finally {
