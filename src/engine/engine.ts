@@ -33,6 +33,7 @@ import { HelperZygote, useZygote } from '../native/zygote.js';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
+import { byCodeUnits } from '../common/compare.js';
 
 export class Engine {
   readonly ctx: EngineContext;
@@ -111,7 +112,7 @@ export class Engine {
 
   async list(): Promise<ContainerView[]> {
     const recs = await reconcileAll(this.ctx);
-    recs.sort((a, b) => b.created.localeCompare(a.created));
+    recs.sort((a, b) => byCodeUnits(b.created, a.created));
     return Promise.all(recs.map((r) => viewOf(this.ctx, r)));
   }
 

@@ -9,6 +9,7 @@ import { SkiffError, ValidationError, type Problem } from '../common/errors.js';
 import { defaultSpec } from '../oci/default-spec.js';
 import type { Spec } from '../oci/runtime-spec.js';
 import { resolvePathInRoot } from './unpack/in-root.js';
+import { byCodeUnits } from '../common/compare.js';
 
 export interface ImageConfig {
   config?: {
@@ -77,7 +78,7 @@ export function imageDefaults(image: ImageConfig): ImageDefaults {
   }
   for (const [i, e] of (c.Env ?? []).entries()) if (!e.includes('=') || e.startsWith('=')) problems.push({ path: `config.Env[${i}]`, message: `"${e}" is not KEY=VALUE` });
   if (problems.length) throw new ValidationError('image config', problems);
-  exposedPorts.sort((a, b) => a.port - b.port || a.protocol.localeCompare(b.protocol));
+  exposedPorts.sort((a, b) => a.port - b.port || byCodeUnits(a.protocol, b.protocol));
   return { exposedPorts, volumes, labels: { ...(c.Labels ?? {}) }, stopSignal };
 }
 

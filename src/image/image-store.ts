@@ -17,6 +17,7 @@ import { withLock } from '../common/lock.js';
 import type { Descriptor } from './content-store.js';
 import { MEDIA_TYPES } from './media-types.js';
 import { parseReference } from './reference.js';
+import { byCodeUnits } from '../common/compare.js';
 
 export interface ImageRecord {
   /** The full, normalised reference: docker.io/library/busybox:latest. */
@@ -97,7 +98,7 @@ export class ImageStore {
       const r = await this.readRecord(join(this.dir, f)).catch(() => undefined);
       if (r) out.push(r);
     }
-    return out.sort((a, b) => a.name.localeCompare(b.name));
+    return out.sort((a, b) => byCodeUnits(a.name, b.name));
   }
 
   async delete(name: string): Promise<boolean> {

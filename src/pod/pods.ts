@@ -18,6 +18,7 @@ import { writePodFiles } from './pod-files.js';
 import { detachSandboxNetwork, pauseAlive, sandboxLeftovers, startSandbox, teardownSandbox } from './pod-sandbox.js';
 import type { PodCreateRequest, PodRecord, PodView } from './pod-types.js';
 import { podView } from './pod-view.js';
+import { byCodeUnits } from '../common/compare.js';
 
 export type { PodCreateRequest, PodView, PodShare, PodDns, PodResources } from './pod-types.js';
 export { INIT_CONTAINER_LABEL } from './pod-container.js';
@@ -252,7 +253,7 @@ export class Pods {
       }
     }
     await this.sweep(withoutRecord);
-    return out.sort((a, b) => b.created.localeCompare(a.created));
+    return out.sort((a, b) => byCodeUnits(b.created, a.created));
   }
 
   /** The record, with the containers that were removed on their own (docker rm of a pod's container) left out. */

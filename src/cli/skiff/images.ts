@@ -8,6 +8,7 @@ import { contextOf } from './context.js';
 import { goTimeString, humanDuration, humanSize } from './docker-units.js';
 import { parseTemplate, renderRows } from './format-template.js';
 import { printErr, printOut } from '../common/print.js';
+import { byCodeUnits } from '../../common/compare.js';
 
 const FIELDS = ['Repository', 'Tag', 'Digest', 'ID', 'CreatedSince', 'CreatedAt', 'Size'] as const;
 type Field = (typeof FIELDS)[number];
@@ -57,7 +58,7 @@ export function register(program: Command): void {
       const format = o.format === undefined || o.format === 'table' ? (o.digests ? TABLE_WITH_DIGESTS : TABLE) : o.format;
       const template = format === 'json' ? undefined : parseTemplate(format, FIELDS);
       const images = (await summarizeAll(contextOf(cmd).root)).sort((a, b) =>
-        (createdOf(b)?.getTime() ?? -Infinity) - (createdOf(a)?.getTime() ?? -Infinity) || a.record.name.localeCompare(b.record.name));
+        (createdOf(b)?.getTime() ?? -Infinity) - (createdOf(a)?.getTime() ?? -Infinity) || byCodeUnits(a.record.name, b.record.name));
       for (const s of images) if (s.problem) printErr(`skiff: warning: image "${s.record.name}": ${s.problem}\n`);
       if (o.quiet) {
         const ids = new Set(images.flatMap((s) => (s.id ? [shortId(s.id)] : [])));
