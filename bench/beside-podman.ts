@@ -37,7 +37,8 @@ export function besidePodman(prefix: string): BesidePodman {
   const cgroupsBefore = new Set(cgroupsBelow('libpod_parent'));
   return {
     work, env,
-    skiff: `node ${skiffBin} --root ${work}/skiff-root --state ${work}/skiff-state`,
+    // As a user runs it: a program, through its #! line.
+    skiff: `${skiffBin} --root ${work}/skiff-root --state ${work}/skiff-state`,
     podman: `podman --root ${work}/podman-root --runroot ${work}/podman-run`,
     sh: (cmd) => execFileSync('sh', ['-c', cmd], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }),
     hyperfine(name, commands, runs, extra = []) {

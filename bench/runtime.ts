@@ -15,6 +15,11 @@ import { defaultSpec } from '../src/oci/default-spec.js';
 import { Runtime } from '../src/runtime/runtime.js';
 import { removeEmptyCgroups } from '../test/helpers/foreign-cgroups.js';
 
+// Node's own start is measured without NODE_EXTRA_CA_CERTS, as the CLIs' #! line starts node (a host that sets it
+// makes node parse that CA file before any script: ~40 ms here, which the floor would otherwise count and the CLIs
+// do not pay; src/cli/common/deferred-ca.ts).
+delete process.env.NODE_EXTRA_CA_CERTS;
+
 // crun refuses this host's hybrid cgroup layout unless the near-empty cgroup2 at /sys/fs/cgroup/unified is hidden,
 // so the bench runs itself again in a private mount namespace without it: the same conditions for all three.
 const PRIVATE = 'SKIFF_BENCH_PRIVATE_MOUNT_NS';

@@ -11,6 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+// Node's own start is measured without NODE_EXTRA_CA_CERTS, as the CLIs' #! line starts node (a host that sets it
+// makes node parse that CA file before any script: ~40 ms here, which the floor would otherwise count and the CLIs
+// do not pay; src/cli/common/deferred-ca.ts).
+delete process.env.NODE_EXTRA_CA_CERTS;
+
 const args = process.argv.slice(2);
 const beforeAt = args.indexOf('--before');
 const before = beforeAt >= 0 ? args.splice(beforeAt, 2)[1] : undefined;

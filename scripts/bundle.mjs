@@ -18,6 +18,9 @@ const common = { platform: 'node', target: 'node20', logLevel: 'warning', minify
 // What the bundled code sees as import.meta.url: the launcher's URL in dist/bin (see chunk-loader.ts).
 const META_URL = '__skiffImportMetaUrl';
 
+// Each launcher's #! line starts node without NODE_EXTRA_CA_CERTS, whose value it passes on to be put back
+// (src/cli/common/deferred-ca.ts says why); env(1) -S expands ${VAR} and takes -u in its one argument.
+//
 // Each CLI with the node flags of its launcher's #! line. skiffd is long-lived: V8 grows the young generation's
 // semi-spaces up to 16 MB each as a daemon allocates, which showed as ~300 KiB of private memory per pod in
 // bench/cri.ts; 1 MB semi-spaces keep the daemon's growth to what it holds. The short-lived CLIs keep V8's default.
@@ -65,7 +68,7 @@ for (const [cli, entry, nodeFlags] of CLIS) {
     bundle: true,
     format: 'cjs',
     outfile: `dist/bin/${cli}.cjs`,
-    banner: { js: nodeFlags ? `#!/usr/bin/env -S node ${nodeFlags}` : '#!/usr/bin/env node' },
+    banner: { js: `#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS SKIFF_DEFERRED_CA_CERTS=\${NODE_EXTRA_CA_CERTS} node${nodeFlags ? ` ${nodeFlags}` : ''}` },
   });
   chmodSync(`dist/bin/${cli}.cjs`, 0o755);
 }

@@ -99,4 +99,27 @@ describe('a registry speaking TLS on loopback', () => {
     assert.equal(r.code, 1);
     assert.match(r.err, new RegExp(`registries\\.json: registries\\["127\\.0\\.0\\.1:\\d+"\\]\\.ca: cannot read ${join(dir, 'none.pem').replace(/\./g, '\\.')}: ENOENT`));
   });
+  // The launcher's #! line starts node without NODE_EXTRA_CA_CERTS (src/cli/common/deferred-ca.ts): run as a
+  // program, the way a user runs it, not as `node skiff.cjs`.
+  const asProgram = (root: string, env: Record<string, string>, ...args: string[]) => {
+    const r = spawnSync(skiffBin, ['--root', join(dir, root), '--state', join(dir, `${root}-state`), ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+    return { code: r.status, out: r.stdout, err: r.stderr };
+  };
+
+  test('NODE_EXTRA_CA_CERTS is trusted when node starts without it, and is put back for what skiff starts', () => {
+    const p = asProgram('extra-ca', { NODE_EXTRA_CA_CERTS: ca }, 'pull', '-q', ref);
+    assert.equal(p.code, 0, p.err);
+    const r = asProgram('extra-ca', { NODE_EXTRA_CA_CERTS: ca }, 'run', '--rm', '-e', 'NODE_EXTRA_CA_CERTS', '-e', 'SKIFF_DEFERRED_CA_CERTS', ref, 'env');
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, new RegExp(`^NODE_EXTRA_CA_CERTS=${ca.replace(/\./g, '\\.')}$`, 'm'));
+    assert.doesNotMatch(r.out, /SKIFF_DEFERRED_CA_CERTS/);
+  });
+
+  test('a NODE_EXTRA_CA_CERTS that cannot be read is named when a pull needs it; nothing stored', () => {
+    const missing = join(dir, 'missing-ca.pem');
+    const r = asProgram('extra-ca-missing', { NODE_EXTRA_CA_CERTS: missing }, 'pull', ref);
+    assert.equal(r.code, 1);
+    assert.equal(r.err, `skiff: NODE_EXTRA_CA_CERTS: cannot read ${missing}: ENOENT\n`);
+    assert.equal(asProgram('extra-ca-missing', { NODE_EXTRA_CA_CERTS: missing }, 'images', '-q').out, '');
+  });
 });

@@ -2,10 +2,14 @@
 // skiff-runtime: an OCI runtime with runc's command line, so podman (conmon), containerd and CRI-O can drive it.
 import { Command } from 'commander';
 import { registerCommandsFor } from '../common/command-table.js';
+import { takeDeferredCaCerts } from '../common/deferred-ca.js';
 import { runCli } from '../common/run-cli.js';
 import { DEFAULT_RUNTIME_ROOT } from '../../runtime/container-store.js';
 import { logLine, type GlobalOptions } from './log.js';
 import { RUNTIME_COMMANDS } from './commands.js';
+
+// The runtime speaks no TLS: the environment is only put back for what it starts.
+takeDeferredCaCerts();
 
 const program = new Command('skiff-runtime')
   .description('run OCI containers (runc-compatible command line)')

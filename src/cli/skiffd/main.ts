@@ -5,6 +5,8 @@ import { Command, Option } from 'commander';
 import { DEFAULT_CONFIG_FILE, loadConfig, LOG_LEVELS, type ConfigOverrides } from '../../cri/config.js';
 import { startSkiffd } from '../../cri/daemon.js';
 import { createLogger } from '../../cri/log.js';
+import { trustExtraCaCerts } from '../../image/registry/tls.js';
+import { takeDeferredCaCerts } from '../common/deferred-ca.js';
 import { runCli } from '../common/run-cli.js';
 
 /** Each configuration key's flag, so an error about a value given on the command line names the flag. */
@@ -28,6 +30,9 @@ interface Flags {
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+const extraCa = takeDeferredCaCerts();
+if (extraCa) trustExtraCaCerts(extraCa);
 
 const program = new Command('skiffd')
   .description('serve the Kubernetes CRI (runtime.v1) for the kubelet and crictl: pods, containers and images on the skiff engine')

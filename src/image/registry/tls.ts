@@ -8,14 +8,39 @@
 // (trust the CA, or call the host insecure), a TLS handshake that fails means the server speaks TLS, so neither may
 // fall back to plain HTTP; only a server that does not speak TLS at all (it answers a ClientHello with HTTP, or
 // drops the connection before a handshake) or cannot be reached lets the next origin be tried.
+//
+// A CLI started by its #! line runs without NODE_EXTRA_CA_CERTS (src/cli/common/deferred-ca.ts says why): its CAs
+// are trusted here instead, for every HTTPS endpoint, as Node would have trusted them.
+import { readFileSync } from 'node:fs';
+import { SkiffError } from '../../common/errors.js';
 import type { EndpointTls } from './hosts.js';
 
 export type FetchFn = (url: string, init: RequestInit) => Promise<Response>;
 
-/** fetch for an endpoint: the global one, or undici's with the endpoint's TLS settings. */
+let deferredCaFile: string | undefined;
+let deferredCa: string | undefined;
+
+/** Trusts the CAs of `file` (PEM, NODE_EXTRA_CA_CERTS's value) beside Node's own roots; read at the first connection. */
+export function trustExtraCaCerts(file: string): void {
+  deferredCaFile = file;
+  deferredCa = undefined;
+}
+
+function extraCa(): string | undefined {
+  if (deferredCaFile === undefined || deferredCa !== undefined) return deferredCa;
+  try {
+    deferredCa = readFileSync(deferredCaFile, 'utf8');
+  } catch (err) {
+    throw new SkiffError(`NODE_EXTRA_CA_CERTS: cannot read ${deferredCaFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'EINVAL');
+  }
+  return deferredCa;
+}
+
+/** fetch for an endpoint: the global one, or undici's with the endpoint's TLS settings and the deferred CAs. */
 export async function fetcherFor(tls: EndpointTls | undefined): Promise<FetchFn> {
-  if (!tls) return fetch;
-  return (await import('./undici-fetch.js')).undiciFetch(tls);
+  const extra = tls?.insecure ? undefined : extraCa();
+  if (!tls && !extra) return fetch;
+  return (await import('./undici-fetch.js')).undiciFetch(tls ?? {}, extra);
 }
 
 export interface TlsFailure {

@@ -5,9 +5,11 @@ import { rootCertificates } from 'node:tls';
 import { Agent, fetch } from 'undici';
 import type { EndpointTls } from './hosts.js';
 
-export function undiciFetch(tls: EndpointTls): (url: string, init: RequestInit) => Promise<Response> {
+/** fetch with `tls` and, unless it is insecure, `extraCa` (PEM) trusted beside Node's roots. */
+export function undiciFetch(tls: EndpointTls, extraCa?: string): (url: string, init: RequestInit) => Promise<Response> {
   // A `ca` replaces the default roots rather than adding to them; the defaults stay, as /etc/docker/certs.d adds to
   // the system pool, so a blob redirect to public storage still verifies.
-  const dispatcher = new Agent({ connect: tls.insecure ? { rejectUnauthorized: false } : { ca: [...rootCertificates, tls.ca!] } });
+  const ca = [...rootCertificates, ...(extraCa ? [extraCa] : []), ...(tls.ca ? [tls.ca] : [])];
+  const dispatcher = new Agent({ connect: tls.insecure ? { rejectUnauthorized: false } : { ca } });
   return (url, init) => fetch(url, { ...(init as object), dispatcher }) as unknown as Promise<Response>;
 }
