@@ -8,14 +8,28 @@ import { step } from './step.js';
 /** More mounts stacked on one of our paths than any retry of ours could have made. */
 const MAX_STACKED = 8;
 
+export interface UnmountTarget {
+  path: string;
+  /** What the unmount is, for an error: "unpin", "unmount". */
+  what: string;
+}
+
 /**
- * Detaches the mounts on `path`, top first, until it shows its parent's filesystem again. For mounts of another
- * filesystem than the parent directory's (a tmpfs, an nsfs pin: foreignMountAt), told by a stat instead of a
- * mountinfo parse. Almost always one pass; a pin mounted twice (a retried pin) takes two. Idempotent.
+ * Detaches the mounts on each path, top first, until it shows its parent's filesystem again: one launch per pass
+ * over the paths still mounted, so almost always one for all of them (a pin mounted twice, a retried pin, takes
+ * two). Only for mounts of another filesystem than the parent directory's (a tmpfs, an nsfs pin: foreignMountAt),
+ * told by a stat instead of a mountinfo parse. Idempotent.
  */
-export async function unmountStacked(path: string, what: string): Promise<void> {
-  for (let i = 0; foreignMountAt(path); i++) {
-    if (i === MAX_STACKED) throw new SkiffError(`${path}: still mounted after ${MAX_STACKED} unmounts`, 'EBUSY');
-    await launch({ plan: [step('umount', [path, MNT_DETACH], undefined, `${what} ${path}`), step('ready')], stdio: ['ignore', 'ignore', 'inherit'] });
+export async function unmountEach(targets: UnmountTarget[]): Promise<void> {
+  for (let i = 0; ; i++) {
+    const mounted = targets.filter((t) => foreignMountAt(t.path));
+    if (!mounted.length) return;
+    if (i === MAX_STACKED) throw new SkiffError(`${mounted[0].path}: still mounted after ${MAX_STACKED} unmounts`, 'EBUSY');
+    const plan = mounted.map((t) => step('umount', [t.path, MNT_DETACH], undefined, `${t.what} ${t.path}`));
+    await launch({ plan: [...plan, step('ready')], stdio: ['ignore', 'ignore', 'inherit'] });
   }
+}
+
+export function unmountStacked(path: string, what: string): Promise<void> {
+  return unmountEach([{ path, what }]);
 }

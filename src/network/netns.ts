@@ -7,7 +7,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { SkiffError } from '../common/errors.js';
 import { launch } from '../native/launcher.js';
 import { step, type Step } from '../native/step.js';
-import { unmountStacked } from '../native/unmount.js';
+import { unmountStacked, type UnmountTarget } from '../native/unmount.js';
 import { CLONE, MS } from '../common/linux-flags.js';
 import { isShared, mountsAt } from '../common/mountinfo.js';
 
@@ -112,7 +112,17 @@ export class NetnsStore {
     if (!existsSync(path)) throw new SkiffError(`network namespace "${name}" does not exist in ${this.dir}`, 'ENOENT');
     // A file without a mount is what a crash between creating the file and pinning leaves: only unlink it.
     await unmountStacked(path, 'unpin');
-    await rm(path, { force: true });
+    await this.forget([name]);
+  }
+
+  /** What unmountEach needs to unpin NAME in one launch with other unmounts; forget(NAME) after it. */
+  unpinTarget(name: string): UnmountTarget {
+    return { path: this.path(name), what: 'unpin' };
+  }
+
+  /** Removes the files of pins already unmounted, and the directory's own mount with the last of them. */
+  async forget(names: string[]): Promise<void> {
+    for (const name of names) await rm(this.path(name), { force: true });
     await this.dropDirMountIfEmpty();
   }
 

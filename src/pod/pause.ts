@@ -24,10 +24,11 @@ export interface PauseOptions {
   /** Its cgroup, which it joins before it runs. */
   cgroup: CgroupManager;
   /**
-   * The pins of the pause's own namespaces, made before it runs: `pinDirSteps` in the helper's first phase
-   * (NetnsStore.sharedDirSteps), `pinSteps` in the pause (NetnsStore.pinStep of its /proc/self/ns/TYPE files).
+   * Steps in the helper's first phase, in the host's mount namespace: the pin directory made shared
+   * (NetnsStore.sharedDirSteps), the pod's /dev/shm mounted (shmMountSteps). One launch instead of one each.
    */
-  pinDirSteps?: Step[];
+  hostSteps?: Step[];
+  /** The pins of the pause's own namespaces, made in the pause before it runs (NetnsStore.pinStep of its /proc/self/ns/TYPE files). */
   pinSteps?: Step[];
 }
 
@@ -43,7 +44,7 @@ export function pausePlan(o: Omit<PauseOptions, 'cgroup'>, helper: string, cgrou
   if (o.share.uts) flags |= CLONE.NEWUTS;
   if (o.share.pid) flags |= CLONE.NEWPID;
   if (o.newNetwork) flags |= CLONE.NEWNET;
-  const plan: Step[] = [...cgroupOpenSteps(cgroupSelfJoin), ...(o.pinDirSteps ?? [])];
+  const plan: Step[] = [...cgroupOpenSteps(cgroupSelfJoin), ...(o.hostSteps ?? [])];
   if (o.netns) plan.push(step('setns', [o.netns, CLONE.NEWNET], 'network', `join the network namespace ${o.netns}`));
   plan.push(step('clone', [flags, 'exit'], 'share', 'create the pause process'));
   plan.push(...cgroupJoinSteps(cgroupSelfJoin));

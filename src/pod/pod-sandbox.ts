@@ -13,10 +13,11 @@ import { defaultContainerConfig } from '../engine/container-config.js';
 import { connectContainer, disconnectContainer, networkName, publishedPorts } from '../engine/container-network.js';
 import type { Attachment } from '../network/cni/client.js';
 import type { Step } from '../native/step.js';
+import { unmountEach } from '../native/unmount.js';
 import { signalOnly, startPause, stopPause, type PauseProcess } from './pause.js';
 import type { PodContext } from './pod-context.js';
 import { podHostname, writePodFiles } from './pod-files.js';
-import { mountShm, unmountShm } from './pod-shm.js';
+import { removeShmDir, shmMountSteps, shmUnmountTarget, unmountShm } from './pod-shm.js';
 import type { PodRecord, SandboxState } from './pod-types.js';
 
 /** The namespaces pinned from the pause, beside the network one. */
@@ -70,7 +71,7 @@ export async function startSandbox(pc: PodContext, rec: PodRecord): Promise<Sand
       undo.push(`cgroup ${cfg.cgroupParent}`, () => cg.pod.destroy());
       await cg.pause.create();
       undo.push(`cgroup ${cg.pause.path}`, () => cg.pause.destroy());
-      await mountShm(pc.paths.shm(rec.id), cfg.shmSize);
+      const shmSteps = await shmMountSteps(pc.paths.shm(rec.id), cfg.shmSize);
       undo.push('/dev/shm', () => unmountShm(pc.paths.shm(rec.id)));
       // The pause pins its namespaces itself, in the launch that makes it.
       const pinSteps: Step[] = [];
@@ -86,7 +87,7 @@ export async function startSandbox(pc: PodContext, rec: PodRecord): Promise<Sand
         newNetwork: cfg.network !== 'host' && !joinsNetwork,
         hostname: podHostname(rec), sysctls: cfg.sysctls,
         cgroup: cg.pause,
-        pinDirSteps: pinSteps.length ? pc.nsPins.sharedDirSteps() : [], pinSteps,
+        hostSteps: [...(pinSteps.length ? pc.nsPins.sharedDirSteps() : []), ...shmSteps], pinSteps,
       });
       held.pause = p;
       undo.push(`pause process ${p.pid}`, () => stopPause(p, 0));
@@ -167,11 +168,14 @@ export async function teardownSandbox(pc: PodContext, rec: PodRecord, networkDow
           if (start && !(await waitProcessGone(pid, start, 5000))) throw new SkiffError(`process ${pid} did not end after SIGKILL`, 'EBUSY');
         }
       });
-      for (const t of PINNED_TYPES) {
-        const name = nsPinName(rec.id, t);
-        if (existsSync(pc.nsPins.path(name))) await attempt(`${t} namespace pin`, () => pc.nsPins.remove(name));
-      }
-      await attempt('/dev/shm', () => unmountShm(pc.paths.shm(rec.id)));
+      // The pins and /dev/shm in one launch.
+      const pins = PINNED_TYPES.map((t) => nsPinName(rec.id, t)).filter((name) => existsSync(pc.nsPins.path(name)));
+      const shm = pc.paths.shm(rec.id);
+      await attempt('namespace pins and /dev/shm', async () => {
+        await unmountEach([...pins.map((name) => pc.nsPins.unpinTarget(name)), shmUnmountTarget(shm)]);
+        await pc.nsPins.forget(pins);
+        await removeShmDir(shm);
+      });
     })(),
   ]);
   await attempt('cgroup', () => cg.pause.destroy());
