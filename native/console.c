@@ -42,6 +42,21 @@ int recv_fd(int sock)
     return fd;
 }
 
+/* `name` is what an error calls it. */
+static int connect_addr(const struct sockaddr_un *addr, socklen_t len, const char *name)
+{
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    if (connect(fd, (const struct sockaddr *)addr, len) < 0) {
+        int e = errno;
+        close(fd);
+        set_detail("connect %s", name);
+        return -e;
+    }
+    return fd;
+}
+
 int connect_unix(const char *path)
 {
     struct sockaddr_un addr = { .sun_family = AF_UNIX };
@@ -50,16 +65,23 @@ int connect_unix(const char *path)
         return -ENAMETOOLONG;
     }
     strcpy(addr.sun_path, path);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -errno;
-    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
-        int e = errno;
-        close(fd);
-        set_detail("connect %s", path);
-        return -e;
+    return connect_addr(&addr, sizeof addr, path);
+}
+
+/*
+ * unix(7): an abstract address is a NUL, then the name, and all of the length passed to bind(2) counts. Node 20's
+ * libuv binds with the whole sun_path, the name padded with NULs, so that is what we connect to.
+ */
+int connect_unix_abstract(const char *name)
+{
+    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    size_t len = strlen(name);
+    if (len + 1 > sizeof addr.sun_path) {
+        set_detail("abstract socket name %s is too long", name);
+        return -ENAMETOOLONG;
     }
-    return fd;
+    memcpy(addr.sun_path + 1, name, len);
+    return connect_addr(&addr, sizeof addr, name);
 }
 
 int op_console_connect(const struct step *s)

@@ -122,6 +122,7 @@ int op_console_connect(const struct step *s);
 int op_console(const struct step *s);
 int send_fd(int sock, int fd, const char *payload, size_t len);
 int connect_unix(const char *path); /* fd, or -errno with a detail */
+int connect_unix_abstract(const char *name); /* the same, for a name in the abstract namespace (unix(7)) */
 int recv_fd(int sock);
 
 /* parent.c: what a `wait` parent does after clone. parent_signals blocks SIGCHLD and the forwarded signals and

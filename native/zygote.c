@@ -1,5 +1,6 @@
 /*
- * `skiff-init zygote SOCKET`: forks helpers, and runs programs, for a long-lived caller (skiffd). A Node process that
+ * `skiff-init zygote SOCKET`: forks helpers, and runs programs, for a caller that starts several (skiffd, and the skiff
+ * CLI from its first). A Node process that
  * spawns pays fork(2) of itself, which copies its page tables, and waits for the child's execve on its event loop:
  * 3-4 ms for skiffd. The zygote is small and single-threaded, so its child may run the helper's code without an exec
  * at all (fork(2) in a multithreaded process may not, but we have one thread). docs/launch-plan.md "Zygote" has the
@@ -47,10 +48,13 @@ static void child_fail(const char *what, int err)
     _exit(127);
 }
 
-/* A connection to the caller that it knows as ours: `TOKEN PID ROLE`. */
+/*
+ * A connection to the caller that it knows as ours: `TOKEN PID ROLE`. SOCKET `@NAME` is NAME in the abstract
+ * namespace, where a short-lived caller (the skiff CLI) listens: no file is left if it is killed.
+ */
 static int connect_as(const char *socket_path, const char *token, const char *role)
 {
-    int fd = connect_unix(socket_path);
+    int fd = socket_path[0] == '@' ? connect_unix_abstract(socket_path + 1) : connect_unix(socket_path);
     if (fd < 0)
         child_fail(socket_path, -fd);
     char hello[160];

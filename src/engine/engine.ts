@@ -29,7 +29,7 @@ import { checkName } from './names.js';
 import { logPathOf } from './monitor.js';
 import { reconcileAll, reconcileLocked } from './reconcile.js';
 import { directorySize } from './volumes.js';
-import { HelperZygote, useZygote } from '../native/zygote.js';
+import { HelperZygote, useZygote, useZygoteWhenNeeded } from '../native/zygote.js';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -268,5 +268,13 @@ export class Engine {
       useZygote(undefined);
       await zygote?.close();
     };
+  }
+
+  /**
+   * For a short-lived caller (the skiff CLI): the same, but the zygote starts with the first process started, and
+   * listens on a name of this process's own in the abstract namespace. It ends with the caller (EOF on its stdin).
+   */
+  useHelperZygoteWhenNeeded(): void {
+    useZygoteWhenNeeded(() => HelperZygote.start(`\0skiff-helpers-${process.pid}-${randomBytes(8).toString('hex')}`));
   }
 }

@@ -123,11 +123,11 @@ function zygoteRequest(opts: LaunchOptions): ZygoteRequest | undefined {
 }
 
 async function startHelper(opts: LaunchOptions): Promise<Helper> {
-  const zygote = activeZygote();
-  const req = zygote && zygoteRequest(opts);
-  if (req) {
+  const req = zygoteRequest(opts);
+  const zygote = req && (await activeZygote());
+  if (zygote) {
     try {
-      return { ...(await zygote.spawn(req)), pipes: { stdin: null, stdout: null, stderr: null } };
+      return { ...(await zygote.spawn(req!)), pipes: { stdin: null, stdout: null, stderr: null } };
     } catch (err) {
       // The zygote ended under us: spawn this one ourselves. Any other failure is the helper's own.
       if ((err as SkiffError).code !== 'ESRCH') throw err;

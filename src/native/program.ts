@@ -28,7 +28,7 @@ export interface ProgramResult {
 }
 
 export async function runProgram(run: ProgramRun): Promise<ProgramResult> {
-  const zygote = activeZygote();
+  const zygote = await activeZygote();
   if (zygote) {
     try {
       return await throughZygote(zygote, run);

@@ -85,17 +85,21 @@ export class HelperZygote {
     this.holding();
   }
 
-  /** Listens on `socketPath` (replacing a stale socket there) and starts the zygote; undefined if the path is too long. */
+  /**
+   * Listens on `socketPath` (replacing a stale socket there) and starts the zygote; undefined if the path is too long.
+   * A path that starts with a NUL is a name in the abstract namespace (unix(7)): nothing to remove afterwards.
+   */
   static async start(socketPath: string): Promise<HelperZygote | undefined> {
     if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH) return undefined;
-    rmSync(socketPath, { force: true });
+    const abstract = socketPath.startsWith('\0');
+    if (!abstract) rmSync(socketPath, { force: true });
     const server = createServer();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(socketPath, () => resolve());
     });
     // Its fd 2 is our stderr, fds 3 and 4 our stdin and stdout: what an `inherit` helper gets.
-    const child = spawn(nativeHelperPath(), ['zygote', socketPath], { stdio: ['pipe', 'pipe', 'inherit', 0, 1], env: {} });
+    const child = spawn(nativeHelperPath(), ['zygote', abstract ? `@${socketPath.slice(1)}` : socketPath], { stdio: ['pipe', 'pipe', 'inherit', 0, 1], env: {} });
     child.on('error', () => {});
     return new HelperZygote(child, server, socketPath);
   }
@@ -134,7 +138,7 @@ export class HelperZygote {
   async close(): Promise<void> {
     (this.child.stdin as Writable).end();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
-    rmSync(this.socketPath, { force: true });
+    if (!this.socketPath.startsWith('\0')) rmSync(this.socketPath, { force: true });
   }
 
   private request(roles: string[], fields: string[]): Promise<{ pid: number; sockets: Map<string, Socket> }> {
@@ -230,13 +234,31 @@ export class HelperZygote {
 }
 
 let active: HelperZygote | undefined;
+/** A zygote to start at the first process started (useZygoteWhenNeeded), and its start once begun. */
+let whenNeeded: (() => Promise<HelperZygote | undefined>) | undefined;
+let starting: Promise<HelperZygote | undefined> | undefined;
 
 /** From now on processes are started through `z` where they can be (a long-lived caller's choice: skiffd). */
 export function useZygote(z: HelperZygote | undefined): void {
   active = z;
+  whenNeeded = undefined;
+  starting = undefined;
+}
+
+/**
+ * Processes are started through a zygote from `start`, started with the first of them: a short-lived caller's
+ * choice (a skiff command may start none, or a dozen). The first start costs a spawn, as without a zygote.
+ */
+export function useZygoteWhenNeeded(start: () => Promise<HelperZygote | undefined>): void {
+  useZygote(undefined);
+  whenNeeded = start;
 }
 
 /** The zygote to start processes through, if there is one and it runs. */
-export function activeZygote(): HelperZygote | undefined {
+export async function activeZygote(): Promise<HelperZygote | undefined> {
+  if (!active && whenNeeded) {
+    starting ??= whenNeeded().then((z) => (active = z), () => undefined);
+    await starting;
+  }
   return active?.alive ? active : undefined;
 }

@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { launch, LaunchError } from '../../src/native/launcher.js';
 import { step, type Step } from '../../src/native/step.js';
 import { runProgram } from '../../src/native/program.js';
-import { HelperZygote, useZygote } from '../../src/native/zygote.js';
+import { HelperZygote, useZygote, useZygoteWhenNeeded } from '../../src/native/zygote.js';
 import { alive, until } from './native-fixture.js';
 
 let dir: string;
@@ -117,5 +117,27 @@ describe('helper zygote', () => {
     await closing.close();
     await until(() => !alive(pid));
     assert.equal(existsSync(join(dir, 'closing.sock')), false);
+  });
+
+  test('when needed: the first launch starts the zygote, on a name in the abstract namespace, and later ones use it', async () => {
+    const made: { zygote?: HelperZygote } = {};
+    const name = `\0skiff-test-helpers-${process.pid}`;
+    try {
+      useZygoteWhenNeeded(async () => (made.zygote = await HelperZygote.start(name)));
+      assert.equal(made.zygote, undefined, 'nothing started before a launch');
+      const first = await whereIsHelper();
+      const started = made.zygote!;
+      assert.ok(started.alive);
+      assert.equal(first.parent, started.pid);
+      assert.equal((await whereIsHelper()).parent, started.pid, 'the same zygote');
+      const r = await runProgram({ path: '/bin/echo', args: ['abstract'], env: {}, input: '', timeoutMs: 5000, stderrLimit: 100 });
+      assert.equal(r.stdout, 'abstract\n');
+      assert.match(readFileSync('/proc/net/unix', 'utf8'), new RegExp(`@skiff-test-helpers-${process.pid}`), 'listening on the abstract name');
+    } finally {
+      useZygote(zygote);
+      const pid = made.zygote?.pid;
+      await made.zygote?.close();
+      if (pid) await until(() => !alive(pid));
+    }
   });
 });

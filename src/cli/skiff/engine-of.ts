@@ -8,5 +8,8 @@ import { contextOf } from './context.js';
 export function engineOf(cmd: Command): Engine {
   const { root, state } = contextOf(cmd);
   const self = [process.execPath, ...process.execArgv, process.argv[1]];
-  return new Engine({ root, state, exitCommand: (id) => [...self, '--root', root, '--state', state, 'container', 'cleanup', id] });
+  const engine = new Engine({ root, state, exitCommand: (id) => [...self, '--root', root, '--state', state, 'container', 'cleanup', id] });
+  // A command that starts helpers or CNI plugins forks Node once for the zygote, not once for each of them.
+  engine.useHelperZygoteWhenNeeded();
+  return engine;
 }
