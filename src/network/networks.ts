@@ -13,6 +13,7 @@ import { CniClient, type Attachment, type CniClientOptions } from './cni/client.
 import type { RuntimeConfig } from './cni/runtime-config.js';
 import { findNetwork, loadNetworks, NETWORK_NAME, parseNetworkConfig, type NetworkConfigList } from './cni/config.js';
 import { DEFAULT_PLUGIN_DIRS } from './cni/plugin-exec.js';
+import { ensureMasquerade, removeMasquerade, type Masquerade } from './masquerade.js';
 import type { CniResult } from './cni/result.js';
 import { broadcast, contains, formatIPv4, formatSubnet, overlaps, parseIPv4, parseSubnet, type Subnet } from './ipv4.js';
 
@@ -82,6 +83,11 @@ function subnetsOf(net: NetworkConfigList): Subnet[] {
     return [...(Array.isArray(ipam?.ranges) ? ipam.ranges.flat().map((r) => r?.subnet) : []), ipam?.subnet];
   });
   return texts.map((t) => (typeof t === 'string' ? parseSubnet(t, true) : undefined)).filter((s): s is Subnet => typeof s === 'object');
+}
+
+/** What masquerade.ts needs for a network that asks skiff to masquerade it. */
+function masqueradeOf(net: NetworkConfigList): Masquerade | undefined {
+  return net.skiffMasquerade ? { network: net.name, subnets: subnetsOf(net).map(formatSubnet) } : undefined;
 }
 
 export class Networks {
@@ -197,14 +203,16 @@ export class Networks {
       dataDir: this.ipamDir,
     };
     const main = c.driver === 'bridge'
-      // ipMasq: traffic from the subnet leaving it is masqueraded (its source becomes the host's address).
+      // Traffic from the subnet leaving it is masqueraded (its source becomes the host's address) by skiff's rule
+      // for the subnet (skiffMasquerade), not by the plugin's ipMasq, which makes rules per container.
       // (Debian's bridge plugin, 1.1.1, ignores runtimeConfig.mac, so the bridge does not declare mac.)
-      ? { type: 'bridge', bridge: device, isGateway: true, ipMasq: true, hairpinMode: true, capabilities: { ips: true }, ipam }
+      ? { type: 'bridge', bridge: device, isGateway: true, ipMasq: false, hairpinMode: true, capabilities: { ips: true }, ipam }
       : c.driver === 'macvlan'
         ? { type: 'macvlan', master: device, mode: 'bridge', capabilities: { ips: true, mac: true }, ipam }
         : { type: 'ipvlan', master: device, mode: 'l2', capabilities: { ips: true }, ipam };
     const list = {
       cniVersion: '1.0.0', name: c.name,
+      ...(c.driver === 'bridge' ? { skiffMasquerade: true } : {}),
       plugins: [
         main,
         { type: 'portmap', capabilities: { portMappings: true }, snat: true },
@@ -227,6 +235,8 @@ export class Networks {
       throw new SkiffError(`network rm ${name}: still attached to ${attached.map((a) => `${a.containerId}/${a.ifName}`).join(', ')} (detach first)`, 'EBUSY');
     }
     await rm(net.file);
+    const masquerade = masqueradeOf(net);
+    if (masquerade) await removeMasquerade(masquerade);
     // The bridge the bridge plugin made for this network goes with it, as docker's does.
     const bridge = net.plugins.find((p) => p.type === 'bridge')?.bridge;
     if (typeof bridge === 'string' && IFNAME.test(bridge) && existsSync(`/sys/class/net/${bridge}/bridge`)) {
@@ -247,6 +257,8 @@ export class Networks {
     if (await this.client.cache.get(net.name, a.containerId, a.ifName)) {
       throw new SkiffError(`network ${net.name}: ${a.containerId} is already attached as ${a.ifName} (detach it first)`, 'EEXIST');
     }
+    const masquerade = masqueradeOf(net);
+    if (masquerade) await ensureMasquerade(masquerade, join(this.opts.state, 'cni', 'masquerade.lock'));
     return this.client.add(net, a);
   }
 

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { NetnsStore } from '../../src/network/netns.js';
+import { masqueradeChain } from '../../src/network/masquerade.js';
 import { Networks } from '../../src/network/networks.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'skiff-net-'));
@@ -44,8 +45,10 @@ before(() => {
 
 after(async () => {
   for (const ns of await netns.list()) await netns.remove(ns).catch(() => {});
-  for (const b of bridges) spawnSync('ip', ['link', 'del', b]);
+  // network rm takes the masquerade rule with the bridge; `ip link del` is for a network a failed test left attached.
+  for (const b of bridges) await networks.remove(b).catch(() => spawnSync('ip', ['link', 'del', b]));
   spawnSync('ip', ['link', 'del', 'sktdummy7']);
+  spawnSync('ip', ['link', 'del', 'sktout9']);
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -193,5 +196,41 @@ describe('CNI networking', () => {
     await networks.detach('sktest7', at('mvb'));
     assert.deepEqual(await networks.client.cache.list(), [], 'no attachment left in the cache');
     assert.deepEqual(ipamFiles('sktest7'), []);
+  });
+
+  test('a network skiff creates is masqueraded by one rule for its subnet: made at its first attach, again after a flush, gone with network rm', async () => {
+    await network(9);
+    const chain = masqueradeChain('sktest9');
+    const rules = () => execFileSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(chain));
+    const jump = `-A POSTROUTING -s 10.213.9.0/24 -m comment --comment "skiff network sktest9" -j ${chain}`;
+    assert.deepEqual(rules(), [], 'nothing before an attach');
+    // Outside: a namespace on a veth to the host that knows no route to 10.213.9.0/24, so only a masqueraded ping
+    // gets its answer back.
+    await netns.create('out9');
+    execFileSync('ip', ['link', 'add', 'sktout9', 'type', 'veth', 'peer', 'name', 'sktout9p']);
+    execFileSync('ip', ['link', 'set', 'sktout9p', 'netns', netns.path('out9')]);
+    execFileSync('ip', ['addr', 'add', '10.213.99.1/24', 'dev', 'sktout9']);
+    execFileSync('ip', ['link', 'set', 'sktout9', 'up']);
+    for (const cmd of [['ip', 'addr', 'add', '10.213.99.2/24', 'dev', 'sktout9p'], ['ip', 'link', 'set', 'sktout9p', 'up']]) assert.equal(inNs('out9', ...cmd).status, 0);
+    await netns.create('m9');
+    const attach = () => networks.attach('sktest9', { containerId: 'm9', netns: netns.path('m9'), ifName: 'eth0' });
+    const detach = () => networks.detach('sktest9', { containerId: 'm9', netns: netns.path('m9'), ifName: 'eth0' });
+    await attach();
+    assert.deepEqual(rules(), [`:${chain} - [0:0]`, jump, `-A ${chain} -d 10.213.9.0/24 -j RETURN`, `-A ${chain} -d 224.0.0.0/4 -j RETURN`, `-A ${chain} -j MASQUERADE`]);
+    assert.equal(natRules('m9'), 0, 'no rules of the container\'s own');
+    const ping = inNs('m9', 'busybox', 'ping', '-c', '1', '-W', '2', '10.213.99.2');
+    assert.equal(ping.status, 0, `masqueraded: ${ping.stdout}${ping.stderr}`);
+    await detach();
+    assert.equal(rules().length, 5, 'the rule is the network\'s: it stays after the last DEL');
+    // A flush of the nat table by hand (firewall reload): the next attach puts the rules back, once.
+    execFileSync('iptables', ['-w', '-t', 'nat', '-D', ...jump.slice(3).match(/"[^"]*"|\S+/g)!.map((a) => a.replace(/"/g, ''))]);
+    execFileSync('iptables', ['-w', '-t', 'nat', '-F', chain]);
+    await attach();
+    assert.equal(rules().filter((l) => l === jump).length, 1);
+    assert.equal(inNs('m9', 'busybox', 'ping', '-c', '1', '-W', '2', '10.213.99.2').status, 0);
+    await detach();
+    await networks.remove('sktest9');
+    bridges.splice(bridges.indexOf('sktest9'), 1);
+    assert.deepEqual(rules(), [], 'network rm removed the chain and its jump');
   });
 });

@@ -11,15 +11,15 @@ const root = mkdtempSync(join(tmpdir(), 'skiff-net-unit-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 const networks = new Networks({ root, state: join(root, 'state'), extraConfDirs: [], forwardAccepts: true });
 
-test('skiff0 is written on first use: bridge, host-local on 10.89.0.0/16, masquerade, portmap with snat', async () => {
+test('skiff0 is written on first use: bridge, host-local on 10.89.0.0/16, masqueraded by skiff, portmap with snat', async () => {
   const net = await networks.get('skiff0');
   const file = JSON.parse(readFileSync(join(root, 'cni/net.d/skiff0.conflist'), 'utf8'));
   assert.equal(net.file, join(root, 'cni/net.d/skiff0.conflist'));
   assert.deepEqual(file, {
-    cniVersion: '1.0.0', name: 'skiff0',
+    cniVersion: '1.0.0', name: 'skiff0', skiffMasquerade: true,
     plugins: [
       {
-        type: 'bridge', bridge: 'skiff0', isGateway: true, ipMasq: true, hairpinMode: true, capabilities: { ips: true },
+        type: 'bridge', bridge: 'skiff0', isGateway: true, ipMasq: false, hairpinMode: true, capabilities: { ips: true },
         ipam: { type: 'host-local', ranges: [[{ subnet: '10.89.0.0/16', gateway: '10.89.0.1' }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: join(root, 'state', 'cni/ipam') },
       },
       { type: 'portmap', capabilities: { portMappings: true }, snat: true },

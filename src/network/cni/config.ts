@@ -20,6 +20,11 @@ export interface NetworkConfigList {
   name: string;
   disableCheck?: boolean;
   disableGC?: boolean;
+  /**
+   * skiff's own key, which CNI ignores: skiff masquerades the network's subnets with one rule each (masquerade.ts),
+   * in place of the bridge plugin's ipMasq. Written by `network create` for a bridge.
+   */
+  skiffMasquerade?: boolean;
   plugins: PluginConf[];
   /** Where it was read from, for error messages. */
   file: string;
@@ -85,7 +90,7 @@ export function parseNetworkConfig(text: string, file: string): NetworkConfigLis
   const problems: string[] = [];
   if (typeof list.name !== 'string' || !NETWORK_NAME.test(list.name)) problems.push('name: must be a network name (letters, digits, _ . -)');
   const cniVersion = chooseVersion(list, problems);
-  for (const flag of ['disableCheck', 'disableGC']) {
+  for (const flag of ['disableCheck', 'disableGC', 'skiffMasquerade']) {
     if (list[flag] !== undefined && typeof list[flag] !== 'boolean') problems.push(`${flag}: must be true or false`);
   }
   const plugins = list.plugins as unknown[];
