@@ -121,12 +121,12 @@ static void __attribute__((noreturn)) exec_monitor(const struct step *s, struct 
     while (exit_argv[n])
         n++;
     /* `skiff-init monitor` + the fixed arguments of monitor.c's A_* list + the exit command. */
-    char **argv = malloc((size_t)(16 + n + 1) * sizeof *argv);
+    char **argv = malloc((size_t)(17 + n + 1) * sizeof *argv);
     if (!err && argv) {
         char *fixed[] = { s->argv[0], "monitor", fds[0], fds[1], fds[2], fds[3], fds[4], fds[5], fds[6], fds[7],
-                          want_stdin ? "1" : "0", s->argv[1], s->argv[2], s->argv[3], s->argv[4], s->argv[5] };
+                          want_stdin ? "1" : "0", s->argv[1], s->argv[2], s->argv[3], s->argv[4], s->argv[5], s->argv[9] };
         memcpy(argv, fixed, sizeof fixed);
-        memcpy(argv + 16, exit_argv, (size_t)(n + 1) * sizeof *argv);
+        memcpy(argv + 17, exit_argv, (size_t)(n + 1) * sizeof *argv);
         execve(s->argv[0], argv, exit_env);
         err = errno;
     }
@@ -138,24 +138,27 @@ static void __attribute__((noreturn)) exec_monitor(const struct step *s, struct 
     _exit(1);
 }
 
-/* monitor exe logpath logmaxsize logmaxfiles exitfile attachsocket stdin terminal oomfile argc args... envc env... */
+/*
+ * monitor exe logpath logmaxsize logmaxfiles exitfile attachsocket stdin terminal oomfile exitowner
+ *         argc args... envc env...
+ */
 int op_monitor(const struct step *s)
 {
     int err = 0;
-    if (s->argc < 11) {
-        set_detail("monitor takes at least 11 arguments, got %d", s->argc);
+    if (s->argc < 12) {
+        set_detail("monitor takes at least 12 arguments, got %d", s->argc);
         return -EINVAL;
     }
     arg_u64(s, 2, &err);
     arg_u64(s, 3, &err);
     int want_stdin = (int)arg_u64(s, 6, &err), terminal = (int)arg_u64(s, 7, &err);
-    long long argc = arg_i64(s, 9, &err);
+    long long argc = arg_i64(s, 10, &err);
     if (err)
         return err;
-    long long envc = argc >= 0 && 10 + argc < s->argc ? arg_i64(s, (int)(10 + argc), &err) : -1;
+    long long envc = argc >= 0 && 11 + argc < s->argc ? arg_i64(s, (int)(11 + argc), &err) : -1;
     if (err)
         return err;
-    if (argc < 0 || envc < 0 || 11 + argc + envc != s->argc || s->argv[0][0] != '/') {
+    if (argc < 0 || envc < 0 || 12 + argc + envc != s->argc || s->argv[0][0] != '/') {
         set_detail("monitor: expected an absolute exe path and argc args... envc env...");
         return -EINVAL;
     }
@@ -163,9 +166,9 @@ int op_monitor(const struct step *s)
     if (!exit_argv || !exit_env)
         return -ENOMEM;
     for (long long i = 0; i < argc; i++)
-        exit_argv[i] = s->argv[10 + i];
+        exit_argv[i] = s->argv[11 + i];
     for (long long i = 0; i < envc; i++)
-        exit_env[i] = s->argv[11 + argc + i];
+        exit_env[i] = s->argv[12 + argc + i];
 
     struct monitor_fds f = { -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1 };
     int r = 0, sp[2];

@@ -40,6 +40,7 @@ enum {
     A_LOG_MAX_FILES,
     A_EXIT_FILE,
     A_ATTACH_PATH,
+    A_EXIT_OWNER,   /* a file naming the process that takes down the run itself ('' = none): see finish() */
     A_EXIT_COMMAND, /* the rest: the exit command's argv (may be empty); its environment is ours */
 };
 
@@ -63,7 +64,7 @@ static struct {
     int stdin_close_asked; /* close once stdin_pending is written */
     int oom_fd;
     long long oom_start;
-    const char *exit_file, *attach_path;
+    const char *exit_file, *attach_path, *exit_owner;
     struct log_writer log;
 } m;
 
@@ -265,6 +266,47 @@ static void run_exit_command(char **argv, char **envp)
     _exit(127);
 }
 
+/* The whole of a small file, NUL-terminated: its length, or -1. */
+static ssize_t read_small(const char *path, char *buf, size_t size)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, size - 1);
+    close(fd);
+    if (n < 0)
+        return -1;
+    buf[n] = 0;
+    return n;
+}
+
+/*
+ * Whether the exit owner file names a live process: `PID STARTTIME`, the start time as field 22 of /proc/PID/stat
+ * (proc(5)), so a recycled pid is not taken for its owner. That process waits for this exit and takes down the run
+ * itself (a `skiff stop`, a `skiff run` in the foreground), and the exit command would only race it.
+ */
+static int exit_owner_alive(void)
+{
+    char text[64], path[32], stat[1024];
+    if (!m.exit_owner[0] || read_small(m.exit_owner, text, sizeof text) <= 0)
+        return 0;
+    long pid = 0;
+    char start[32] = "";
+    if (sscanf(text, "%ld %31s", &pid, start) != 2 || pid <= 0)
+        return 0;
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    if (read_small(path, stat, sizeof stat) <= 0)
+        return 0;
+    /* The fields after the command name, which may hold spaces and parentheses: state is field 3. */
+    char *p = strrchr(stat, ')');
+    for (int field = 2; p && field < 22; field++)
+        p = strchr(p + 1, ' ');
+    if (!p)
+        return 0;
+    size_t len = strcspn(p + 1, " ");
+    return len == strlen(start) && !strncmp(p + 1, start, len);
+}
+
 /* The "r" of the `ready` step, if it is there (it may arrive in the same poll round as the container's exit). */
 static void read_ready(void)
 {
@@ -310,7 +352,8 @@ static void __attribute__((noreturn)) finish(char **exit_argv, char **envp)
     attach_close_all(body, (size_t)len - 1);
     if (m.log.fd >= 0)
         close(m.log.fd);
-    run_exit_command(exit_argv, envp);
+    if (!exit_owner_alive())
+        run_exit_command(exit_argv, envp);
     _exit(0);
 }
 
@@ -354,6 +397,7 @@ static int setup(int argc, char **argv, int *listen_fd, int *log_fd)
     m.err_fd = err_fd;
     m.exit_file = argv[A_EXIT_FILE];
     m.attach_path = argv[A_ATTACH_PATH];
+    m.exit_owner = argv[A_EXIT_OWNER];
     int r = log_init(&m.log, argv[A_LOG_PATH], *log_fd, max_size, (unsigned)max_files);
     if (r < 0)
         return -r;

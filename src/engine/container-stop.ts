@@ -3,6 +3,7 @@
 // once the process is gone the run is taken down and the exit recorded. A stopped or killed container is not
 // brought back by its restart policy (docker's "manually stopped").
 import { SkiffError } from '../common/errors.js';
+import { catchesSignal, pidInOwnNamespace } from '../runtime/proc.js';
 import { parseSignal } from '../runtime/signals.js';
 import { finishRun, waitGone } from './container-exit.js';
 import type { ContainerRecord } from './container-record.js';
@@ -45,6 +46,29 @@ async function signal(ctx: EngineContext, rec: ContainerRecord, sig: string | nu
   }
 }
 
+/**
+ * Sends the stop signal and waits up to `timeoutMs` for the process to end. pid_namespaces(7): the init of a pid
+ * namespace is sent only the signals it has a handler for (SIGKILL and SIGSTOP aside), from any namespace. A stop
+ * right after the start (critest's comes 30 ms after StartContainer) can find the program before it set its handler,
+ * and that signal is gone: it is sent again, once, when the handler appears. Looked at after the send, a handler
+ * that is missing was missing then too, so a program never gets the signal twice.
+ */
+async function signalAndWait(ctx: EngineContext, rec: ContainerRecord, sig: number, timeoutMs: number): Promise<boolean> {
+  const { pid, pidStartTime } = rec.state as { pid: number; pidStartTime: string };
+  await signal(ctx, rec, sig);
+  const dropped = pidInOwnNamespace(pid) === 1 && catchesSignal(pid, sig) === false;
+  if (!dropped) return waitGone(pid, pidStartTime, timeoutMs);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await waitGone(pid, pidStartTime, Math.max(0, Math.min(20, deadline - Date.now())))) return true;
+    if (Date.now() >= deadline) return false;
+    if (catchesSignal(pid, sig)) {
+      await signal(ctx, rec, sig);
+      return waitGone(pid, pidStartTime, Math.max(0, deadline - Date.now()));
+    }
+  }
+}
+
 /** Takes down the finished run (and removes an --rm container); the record as it ends up, undefined if removed. */
 export async function afterExit(ctx: EngineContext, id: string): Promise<ContainerRecord | undefined> {
   return ctx.records.locked(id, async (rec) => {
@@ -68,12 +92,17 @@ export async function stopContainer(ctx: EngineContext, id: string, timeoutSec?:
   const sig = parseSignal(signalOverride ?? stopSignalOf(ctx, rec));
   const { pid, pidStartTime } = rec.state;
   if (pid === undefined || pidStartTime === undefined) return;
-  if (sig !== 9) await signal(ctx, rec, sig);
-  if (sig === 9 || !(await waitGone(pid, pidStartTime, timeout * 1000))) {
-    await signal(ctx, rec, 'SIGKILL', true);
-    if (!(await waitGone(pid, pidStartTime, 10_000))) throw new SkiffError(`container ${rec.name}: its process ${pid} did not die after SIGKILL`, 'EBUSY');
+  // We take down the run ourselves (afterExit below), so the monitor starts no exit command meanwhile (waiters.ts).
+  await ctx.waiters.claimExit(id);
+  try {
+    if (sig === 9 || !(await signalAndWait(ctx, rec, sig, timeout * 1000))) {
+      await signal(ctx, rec, 'SIGKILL', true);
+      if (!(await waitGone(pid, pidStartTime, 10_000))) throw new SkiffError(`container ${rec.name}: its process ${pid} did not die after SIGKILL`, 'EBUSY');
+    }
+    await afterExit(ctx, id);
+  } finally {
+    ctx.waiters.releaseExit(id);
   }
-  await afterExit(ctx, id);
 }
 
 export async function killContainer(ctx: EngineContext, id: string, sig: string | number = 'SIGKILL'): Promise<void> {

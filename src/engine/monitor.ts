@@ -14,6 +14,7 @@ export async function startMonitored(ctx: EngineContext, rec: ContainerRecord, b
   return ctx.runtimeOf(rec).createMonitored(rec.id, { bundle, loopbackUp: rec.config.networkMode === 'none' }, {
     logPath: logPathOf(ctx, rec),
     exitFile: ctx.paths.exitFile(rec.id),
+    exitOwnerFile: ctx.paths.exitOwner(rec.id),
     attachSocket: ctx.paths.attachSocket(rec.id),
     stdin: rec.config.openStdin,
     ...(ctx.opts.exitCommand ? { exitCommand: ctx.opts.exitCommand(rec.id) } : {}),

@@ -73,6 +73,11 @@ export class EnginePaths {
     return join(this.exits, id);
   }
 
+  /** The process that takes down the container's run itself at its exit (waiters.ts), beside the record. */
+  exitOwner(id: string): string {
+    return join(this.container(id), 'exit-owner');
+  }
+
   /**
    * The monitor's attach socket, named by the first 16 hex digits of the ID (64 random bits: unique among a
    * store's containers) so that a state directory of ordinary depth still fits a socket path's 107 bytes.

@@ -30,6 +30,11 @@ export interface MonitorOptions {
    * argv[0] is an absolute path; stdio is /dev/null, and it runs in a session of its own, after the monitor is gone.
    */
   exitCommand?: string[];
+  /**
+   * A file that a process which waits for the exit and takes down the run itself writes `PID STARTTIME` in (field 22
+   * of /proc/PID/stat): while that process lives the monitor does not run the exit command, which would only race it.
+   */
+  exitOwnerFile?: string;
   /** The exit command's environment (default: PATH only). */
   exitCommandEnv?: string[];
 }
@@ -45,6 +50,7 @@ export function validateMonitorOptions(m: MonitorOptions): void {
   absolute('logPath', m.logPath, true);
   absolute('exitFile', m.exitFile, false);
   absolute('attachSocket', m.attachSocket, true);
+  absolute('exitOwnerFile', m.exitOwnerFile, true);
   absolute('exitCommand[0]', m.exitCommand?.[0], false);
   for (const [field, v] of [['logMaxSize', m.logMaxSize], ['logMaxFiles', m.logMaxFiles]] as const) {
     if (v !== undefined && !(Number.isSafeInteger(v) && v >= 0)) problems.push({ path: `monitor.${field}`, message: `${v} is not a whole number >= 0` });
@@ -84,6 +90,7 @@ export async function prepareMonitor(m: MonitorOptions, cgroup: CgroupManager, u
     attachSocket: m.attachSocket ?? '',
     stdin: Boolean(m.stdin),
     oomFile: oomFile && lstatSync(oomFile, { throwIfNoEntry: false }) ? oomFile : '',
+    exitOwner: m.exitOwnerFile ?? '',
     exitCommand: m.exitCommand ?? [],
     exitCommandEnv: m.exitCommandEnv ?? [DEFAULT_PATH],
   };

@@ -46,6 +46,18 @@ export function pidInOwnNamespace(pid: number): number | undefined {
   return ids ? Number(ids[ids.length - 1]) : undefined;
 }
 
+/** Whether the process has a handler for signal `sig` (SigCgt of /proc/PID/status, bit sig-1); undefined if gone. */
+export function catchesSignal(pid: number, sig: number): boolean | undefined {
+  let status: string;
+  try {
+    status = readSmallFile(`/proc/${pid}/status`);
+  } catch {
+    return undefined;
+  }
+  const mask = /^SigCgt:\s*([0-9a-f]+)$/m.exec(status)?.[1];
+  return mask === undefined ? undefined : ((BigInt(`0x${mask}`) >> BigInt(sig - 1)) & 1n) === 1n;
+}
+
 /** True while `pid` is the process that had `startTime`, and it has not exited (a zombie counts as exited). */
 export async function isSameProcessAlive(pid: number, startTime: string): Promise<boolean> {
   const stat = readStat(pid);

@@ -138,6 +138,19 @@ describe('containers through the engine', () => {
     store.run('rm', 'polite', 'stubborn');
   });
 
+  test('a stop signal that came before the program set its handler is sent again once it has, not twice', async () => {
+    // The trap is set a second after the start: a SIGTERM before it reaches a PID 1 without a handler, and the
+    // kernel drops it (pid_namespaces(7)). Sent again once the handler is there, it ends the container long before
+    // the timeout, and the trap runs once.
+    assert.equal(store.run('run', '-d', '--name', 'late', IMAGE, 'sh', '-c', 'sleep 1; trap "echo got-term; exit 3" TERM; while :; do sleep 0.1; done').code, 0);
+    const t0 = Date.now();
+    assert.equal(store.run('stop', '-t', '30', 'late').code, 0);
+    assert.ok(Date.now() - t0 < 10_000, `stopped in ${Date.now() - t0} ms`);
+    assert.equal(inspect('late').State.ExitCode, 3);
+    assert.equal(store.run('logs', 'late').out, 'got-term\n');
+    store.run('rm', 'late');
+  });
+
   test('restart keeps the container: its ID, name and what it wrote', () => {
     const id = store.run('run', '-d', '--name', 'keeper', IMAGE, 'sh', '-c', 'date +%s%N >> /stamps; sleep 60').out.trim();
     assert.equal(store.run('restart', '-t', '0', 'keeper').code, 0);

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createConnection } from 'node:net';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, renameSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
@@ -250,6 +250,22 @@ describe('monitor: the exit', () => {
     assert.match(info, /env=MARK=1 PATH=\/usr\/bin:\/bin PWD=\//);
     await until(() => !existsSync(`/proc/${m.pid}`));
     assert.equal(await scratch.runtime.monitorRunning(m.id), false);
+  });
+
+  test('the exit command is left out while the exit owner lives (its pid and start time), and runs once it is gone', async () => {
+    const dir = mkdtempSync(join(scratch.dir, 'exit-owner-'));
+    const ownerFile = join(dir, 'owner');
+    const ran = join(dir, 'ran');
+    const opts = { exitCommand: ['/bin/sh', '-c', 'echo ran > "$0"', ran], exitOwnerFile: ownerFile };
+    writeFileSync(ownerFile, `${process.pid} ${procStat(process.pid)![20]}`);
+    const owned = await monitored(['true'], { exitFile: join(dir, 'exit-1.json'), ...opts });
+    await until(() => !existsSync(`/proc/${owned.pid}`));
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(existsSync(ran), false, 'left to the owner');
+    // The same pid with another start time is a process that reused it: no owner.
+    writeFileSync(ownerFile, `${process.pid} 1`);
+    await monitored(['true'], { exitFile: join(dir, 'exit-2.json'), ...opts });
+    await until(() => existsSync(ran));
   });
 });
 

@@ -170,19 +170,19 @@ describe('create plan: the process', () => {
   test('monitor mode: the monitor step first, before any namespace is joined; the monitor holds the terminal', () => {
     const monitor = {
       exe: '/x/skiff-init', logPath: '/l', logMaxSize: 100, logMaxFiles: 2, exitFile: '/e', attachSocket: '/a', stdin: true,
-      oomFile: '/sys/fs/cgroup/memory/skiff/c1/memory.oom_control', exitCommand: ['/bin/cleanup', 'c1'], exitCommandEnv: ['PATH=/bin'],
+      oomFile: '/sys/fs/cgroup/memory/skiff/c1/memory.oom_control', exitOwner: '/o', exitCommand: ['/bin/cleanup', 'c1'], exitCommandEnv: ['PATH=/bin'],
     };
     const joined = spec((s) => { s.linux!.namespaces!.find((n) => n.type === 'network')!.path = '/run/netns/pod'; });
     const steps = buildCreatePlan(joined, fakeHost(), { ...opts, parentMode: 'monitor', monitor });
     assert.equal(steps[0].op, 'monitor');
     assert.deepEqual(steps[0].args, [
-      '/x/skiff-init', '/l', 100, 2, '/e', '/a', 1, 0, '/sys/fs/cgroup/memory/skiff/c1/memory.oom_control', 2, '/bin/cleanup', 'c1', 1, 'PATH=/bin',
+      '/x/skiff-init', '/l', 100, 2, '/e', '/a', 1, 0, '/sys/fs/cgroup/memory/skiff/c1/memory.oom_control', '/o', 2, '/bin/cleanup', 'c1', 1, 'PATH=/bin',
     ]);
     assert.ok(ops(steps).indexOf('setns') > 0);
     assert.deepEqual(find(steps, 'clone').args.slice(1), ['monitor']);
     const tty = buildCreatePlan(spec((s) => { s.process!.terminal = true; }), fakeHost(),
       { ...opts, parentMode: 'monitor', monitor: { ...monitor, exitCommand: [], exitCommandEnv: [] }, consoleSocket: '' });
-    assert.deepEqual(tty[0].args.slice(6, 10), [1, 1, monitor.oomFile, 0]);
+    assert.deepEqual(tty[0].args.slice(6, 11), [1, 1, monitor.oomFile, '/o', 0]);
     assert.deepEqual(find(tty, 'console-connect').args, ['']);
     assert.throws(() => buildCreatePlan(spec(), fakeHost(), { ...opts, parentMode: 'monitor' }), /monitor/);
   });

@@ -83,8 +83,11 @@ async function run(engine: Engine, root: string, image: string, command: string[
     await engine.remove(rec.id, { force: true, volumes: true });
     throw err;
   }
-  // From here the container is ours to remove when --rm: the exit command leaves it to us while we live.
+  // From here the container is ours to remove when --rm: the exit command leaves it to us while we live. Without a
+  // restart policy, which only the exit command applies, we also take down its run (engine.finish): the monitor
+  // then starts no exit command while we live.
   await engine.ctx.waiters.register(rec.id);
+  if (config.restartPolicy.name === 'no') await engine.ctx.waiters.claimExit(rec.id);
   try {
     return await runAttached(engine, rec.id, argv0, f, relay);
   } finally {
@@ -93,6 +96,7 @@ async function run(engine: Engine, root: string, image: string, command: string[
       if (err.code !== 'ENOENT') throw err;
     });
     engine.ctx.waiters.unregister(rec.id);
+    engine.ctx.waiters.releaseExit(rec.id);
   }
 }
 

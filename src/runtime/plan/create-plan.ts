@@ -57,6 +57,8 @@ export interface MonitorPlan {
   stdin: boolean;
   /** The cgroup file with an `oom_kill N` line ('' = none). */
   oomFile: string;
+  /** MonitorOptions.exitOwnerFile, or ''. */
+  exitOwner: string;
   exitCommand: string[];
   exitCommandEnv: string[];
 }
@@ -64,7 +66,7 @@ export interface MonitorPlan {
 export function monitorStep(m: MonitorPlan, terminal: boolean): Step {
   return step('monitor', [
     m.exe, m.logPath, m.logMaxSize, m.logMaxFiles, m.exitFile, m.attachSocket, m.stdin ? 1 : 0, terminal ? 1 : 0, m.oomFile,
-    m.exitCommand.length, ...m.exitCommand, m.exitCommandEnv.length, ...m.exitCommandEnv,
+    m.exitOwner, m.exitCommand.length, ...m.exitCommand, m.exitCommandEnv.length, ...m.exitCommandEnv,
   ], undefined, 'start the monitor');
 }
 
