@@ -378,7 +378,14 @@ static int ensure_sealed_copy(char **argv, char **envp)
             return n < 0 ? -errno : -EIO;
     }
     close(self);
-    if (fcntl(mfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0)
+    /* F_SEAL_WRITE waits for the pages' extra references to go (the kernel's memfd_wait_for_pins), and gives EBUSY
+     * when one outlasts its short wait: under load, pages just written can still be held a moment longer (seen
+     * once in a pod cycle). The seal goes on at a later try. */
+    int sealed, tries = 0;
+    while ((sealed = fcntl(mfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)) < 0 &&
+           errno == EBUSY && ++tries < 20)
+        usleep(1000);
+    if (sealed < 0)
         return -errno;
     fexecve(mfd, argv, envp);
     return -errno;
