@@ -53,8 +53,7 @@ async function signal(ctx: EngineContext, rec: ContainerRecord, sig: string | nu
  * and that signal is gone: it is sent again, once, when the handler appears. Looked at after the send, a handler
  * that is missing was missing then too, so a program never gets the signal twice.
  */
-async function signalAndWait(ctx: EngineContext, rec: ContainerRecord, sig: number, timeoutMs: number): Promise<boolean> {
-  const { pid, pidStartTime } = rec.state as { pid: number; pidStartTime: string };
+async function signalAndWait(ctx: EngineContext, rec: ContainerRecord, sig: number, pid: number, pidStartTime: string, timeoutMs: number): Promise<boolean> {
   await signal(ctx, rec, sig);
   const dropped = pidInOwnNamespace(pid) === 1 && catchesSignal(pid, sig) === false;
   if (!dropped) return waitGone(pid, pidStartTime, timeoutMs);
@@ -95,7 +94,7 @@ export async function stopContainer(ctx: EngineContext, id: string, timeoutSec?:
   // We take down the run ourselves (afterExit below), so the monitor starts no exit command meanwhile (waiters.ts).
   await ctx.waiters.claimExit(id);
   try {
-    if (sig === 9 || !(await signalAndWait(ctx, rec, sig, timeout * 1000))) {
+    if (sig === 9 || !(await signalAndWait(ctx, rec, sig, pid, pidStartTime, timeout * 1000))) {
       await signal(ctx, rec, 'SIGKILL', true);
       if (!(await waitGone(pid, pidStartTime, 10_000))) throw new SkiffError(`container ${rec.name}: its process ${pid} did not die after SIGKILL`, 'EBUSY');
     }

@@ -124,10 +124,10 @@ function zygoteRequest(opts: LaunchOptions): ZygoteRequest | undefined {
 
 async function startHelper(opts: LaunchOptions): Promise<Helper> {
   const req = zygoteRequest(opts);
-  const zygote = req && (await activeZygote());
-  if (zygote) {
+  const zygote = req ? await activeZygote() : undefined;
+  if (req && zygote) {
     try {
-      return { ...(await zygote.spawn(req!)), pipes: { stdin: null, stdout: null, stderr: null } };
+      return { ...(await zygote.spawn(req)), pipes: { stdin: null, stdout: null, stderr: null } };
     } catch (err) {
       // The zygote ended under us: spawn this one ourselves. Any other failure is the helper's own.
       if ((err as SkiffError).code !== 'ESRCH') throw err;
