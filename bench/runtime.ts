@@ -83,7 +83,7 @@ function interleaved(commands: Record<string, Timed>, runs = RUNS, warmup = 3): 
       const t0 = performance.now();
       const r = spawnSync(c.cmd[0], c.cmd.slice(1), { stdio: 'ignore' });
       t[name] = performance.now() - t0;
-      if (r.status !== 0) throw new Error(`${c.cmd.join(' ')}: exit ${r.status}`);
+      if (r.status !== 0) throw new Error(`${c.cmd.join(' ')}: ${r.error ? `${r.error.message} (is scripts/setup.sh run? it puts skiff-runtime on PATH)` : `exit ${r.status ?? r.signal}`}`);
     }
     if (round < warmup) continue;
     for (const [name, ms] of Object.entries(t)) times.get(name)!.push(ms);

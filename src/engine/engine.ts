@@ -2,6 +2,7 @@
 // network, monitor, runtime state, removal). Every entry point first reconciles what it touches with the live
 // system (reconcile.ts), and works under the container's lock, so concurrent skiff processes on one store are safe.
 import { SkiffError } from '../common/errors.js';
+import { randomHex } from '../common/random.js';
 import { isSameProcessAlive } from '../runtime/proc.js';
 import type { ExecResult } from '../runtime/exec.js';
 import { reopenLog, type AttachStreams, type Attachment } from '../runtime/monitor-client.js';
@@ -30,7 +31,6 @@ import { logPathOf } from './monitor.js';
 import { reconcileAll, reconcileLocked } from './reconcile.js';
 import { directorySize } from './volumes.js';
 import { HelperZygote, useZygote, useZygoteWhenNeeded } from '../native/zygote.js';
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { byCodeUnits } from '../common/compare.js';
@@ -230,7 +230,7 @@ export class Engine {
    * anonymous (prune without --all keeps it), as docker does.
    */
   async volumeCreate(name: string | undefined, labels: Record<string, string> = {}): Promise<Volume> {
-    return (await this.ctx.volumes.create(name ?? randomBytes(32).toString('hex'), { labels })).volume;
+    return (await this.ctx.volumes.create(name ?? randomHex(32), { labels })).volume;
   }
 
   async volumes(): Promise<VolumeView[]> {
@@ -275,6 +275,6 @@ export class Engine {
    * listens on a name of this process's own in the abstract namespace. It ends with the caller (EOF on its stdin).
    */
   useHelperZygoteWhenNeeded(): void {
-    useZygoteWhenNeeded(() => HelperZygote.start(`\0skiff-helpers-${process.pid}-${randomBytes(8).toString('hex')}`));
+    useZygoteWhenNeeded(() => HelperZygote.start(`\0skiff-helpers-${process.pid}-${randomHex(8)}`));
   }
 }

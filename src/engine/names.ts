@@ -1,8 +1,8 @@
 // Container IDs and names as docker makes them: 64 random hex digits, and a name that is the user's or a generated
 // adjective_surname (docker's namesgenerator has longer lists; the shape is what users script against).
-import { randomBytes, randomInt } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { SkiffError } from '../common/errors.js';
+import { randomBelow, randomHex } from '../common/random.js';
 
 /** docker's validContainerNamePattern. */
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -19,7 +19,7 @@ export function fullIdEntries(dir: string): string[] {
 }
 
 export function newContainerId(): string {
-  return randomBytes(32).toString('hex');
+  return randomHex(32);
 }
 
 /** A name given by the user; docker accepts (and strips) one leading slash. */
@@ -44,6 +44,6 @@ const SURNAMES = [
 
 /** adjective_surname; after a few clashes a digit is added, as docker's GetRandomName(retry) does. */
 export function generatedName(retry: number): string {
-  const name = `${ADJECTIVES[randomInt(ADJECTIVES.length)]}_${SURNAMES[randomInt(SURNAMES.length)]}`;
-  return retry > 0 ? `${name}${randomInt(10)}` : name;
+  const name = `${ADJECTIVES[randomBelow(ADJECTIVES.length)]}_${SURNAMES[randomBelow(SURNAMES.length)]}`;
+  return retry > 0 ? `${name}${randomBelow(10)}` : name;
 }

@@ -1,12 +1,12 @@
 // Volumes: directories under <root>/volumes/<name>/_data that outlive containers (docker's local driver). A named
 // volume is made on first use; an anonymous one (an image's VOLUME, or -v /path) gets a random name and goes with
 // `rm -v`. A new, empty volume is filled once with what the image has at its mount point (docker's copy-up).
-import { randomBytes } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, lchownSync, lstatSync, lutimesSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../common/atomic-write.js';
 import { SkiffError } from '../common/errors.js';
+import { randomHex } from '../common/random.js';
 import { resolvePathInRoot } from '../image/unpack/in-root.js';
 import type { EnginePaths } from './paths.js';
 
@@ -63,7 +63,7 @@ export class Volumes {
 
   /** Creates the volume, or returns it if it exists (docker volume create is idempotent for a name). */
   async create(name: string | undefined, o: { labels?: Record<string, string> } = {}): Promise<{ volume: Volume; created: boolean }> {
-    const volName = name ?? randomBytes(32).toString('hex');
+    const volName = name ?? randomHex(32);
     const existing = await this.get(volName);
     if (existing) return { volume: existing, created: false };
     mkdirSync(this.mountpoint(volName), { recursive: true, mode: 0o755 });

@@ -5,11 +5,11 @@
 // `init` on that connection as its channel (the protocol of a spawned helper); a program twice, for its stdin and
 // stdout, and for its stderr (docs/launch-plan.md "Zygote").
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Writable } from 'node:stream';
 import { SkiffError } from '../common/errors.js';
+import { randomHex } from '../common/random.js';
 import { nativeHelperPath } from './binary-path.js';
 import { netstring } from './plan-encoding.js';
 
@@ -142,7 +142,7 @@ export class HelperZygote {
   }
 
   private request(roles: string[], fields: string[]): Promise<{ pid: number; sockets: Map<string, Socket> }> {
-    const token = randomBytes(16).toString('hex');
+    const token = randomHex(16);
     return new Promise((resolve, reject) => {
       if (!this.alive) return reject(new SkiffError('the helper zygote exited', 'ESRCH'));
       this.pending.set(token, { roles, sockets: new Map(), resolve: (pid, sockets) => resolve({ pid, sockets }), reject });
