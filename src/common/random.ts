@@ -1,6 +1,6 @@
 // Random bytes for IDs, names and tokens, read from /dev/urandom: the kernel's CSPRNG, which never blocks once it is
-// seeded at boot (random(4)). node:crypto gives the same bytes, but loading it, with the stream modules it pulls in,
-// cost a CLI command 6-8 ms of its start: more than all else `skiff pod create` does once Node is up.
+// seeded at boot (random(4)), and what OpenSSL seeds node:crypto's generator from. Loading node:crypto, with the
+// stream modules it pulls in, cost a CLI command 6-8 ms of its start: more than all else `skiff pod create` did.
 import { closeSync, openSync, readSync } from 'node:fs';
 
 export function randomBytes(n: number): Buffer {
