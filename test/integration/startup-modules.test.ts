@@ -4,7 +4,7 @@
 // call puts it back on every run. A preload records process.moduleLoadList at exit.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +23,8 @@ const runtimeBin = fileURLToPath(new URL('../../bin/skiff-runtime.cjs', import.m
 
 /** Runs a CLI (its argv after node) with the preload; its stdout and the builtins it loaded. */
 function loads(argv: string[]): { out: string; modules: string[] } {
+  // Removed first: a run whose preload wrote nothing must not be judged by the previous run's list.
+  rmSync(loadedFile, { force: true });
   const r = spawnSync(process.execPath, ['-r', preload, ...argv], { encoding: 'utf8' });
   assert.equal(r.status, 0, `${argv.join(' ')}: ${r.stderr}`);
   return { out: r.stdout.trim(), modules: JSON.parse(readFileSync(loadedFile, 'utf8')) as string[] };
