@@ -1,7 +1,8 @@
 // What the light commands load (issue 15), from the build's own record of its chunks (scripts/bundle.mjs writes
 // esbuild's metafile beside each CLI's chunks): a command module's chunk and every chunk it imports statically, the
-// ones that run before the command does. None may hold the registry client, tar, YAML, gRPC or the progress bars:
-// those belong to pull, push, load, kube and skiffd, and loading one would cost every start of a light command.
+// ones that run before the command does. None may hold the registry client (undici), tar, YAML, the progress bars,
+// or skiffd's gRPC, logger (pino) and streaming websockets (ws): those belong to pull, push, load, kube and skiffd,
+// and loading one would cost every start of a light command.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
@@ -36,7 +37,7 @@ const LIGHT: Record<string, string[]> = {
 };
 
 for (const [cli, entries] of Object.entries(LIGHT)) {
-  test(`${cli}: the light commands load no registry client, tar, YAML, gRPC or progress bars`, () => {
+  test(`${cli}: the light commands load no registry client, tar, YAML, progress bars, or skiffd's gRPC, pino or ws`, () => {
     const meta = metafile(cli);
     for (const entry of entries) {
       const heavy = loadedBefore(meta, entry).filter((m) => HEAVY.test(m));
